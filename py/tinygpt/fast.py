@@ -1,0 +1,220 @@
+"""Lesson 3, part 2 - the fast engine: the same GPT on whole rows, with its own backward.
+
+The scalar engine builds about 56,000 `Value` nodes per step. Here the positions of a
+document are processed together, a matrix is a list of rows, and every layer has a
+hand-derived backward pass. No object per number: the work is done by a few calls
+to C functions (`math.sumprod`, `map`, `zip`) on whole rows, which is what makes
+pure Python fast enough to train in a browser tab.
+
+Shapes: n positions, E = n_embd, H heads of D = E / H, V = vocab size. A matrix W is
+(out, in), so y = W x means y[r] = dot(W[r], x). `list(zip(*rows))` transposes.
+"""
+
+import math
+from itertools import repeat
+from operator import add, mul, sub, truediv
+
+from .model import RMS_EPS
+
+try:  # Python >= 3.12: one C call per dot product, no float object per product
+    dot = math.sumprod
+except AttributeError:  # Python 3.11
+
+    def dot(a, b):
+        return sum(map(mul, a, b))
+
+
+exp, log = math.exp, math.log
+
+
+def matvecs(W, xs):
+    """[W x for x in xs]."""
+    return [list(map(dot, W, repeat(x))) for x in xs]
+
+
+def rmsnorm_rows(xs):
+    """Normalised rows and their scales s = (mean(x*x) + eps) ** -0.5."""
+    E = len(xs[0])
+    scales = [(dot(x, x) / E + RMS_EPS) ** -0.5 for x in xs]
+    return [list(map(mul, x, repeat(s))) for x, s in zip(xs, scales)], scales
+
+
+def rmsnorm_back(dys, xs, scales):
+    """dx = s*dy - (s^3/E) * dot(dy, x) * x, row by row."""
+    E = len(xs[0])
+    out = []
+    for dy, x, s in zip(dys, xs, scales):
+        c = dot(dy, x) * s * s * s / E
+        out.append(list(map(sub, map(mul, dy, repeat(s)), map(mul, x, repeat(c)))))
+    return out
+
+
+def add_rows(a, b):
+    return [list(map(add, x, y)) for x, y in zip(a, b)]
+
+
+def weight_grad(dys, xs):
+    """dW = sum over positions of outer(dy, x): dW[r][c] = dot(dy[:, r], x[:, c])."""
+    cols = list(zip(*xs))
+    return [list(map(dot, repeat(g), cols)) for g in zip(*dys)]
+
+
+def input_grad(dys, W):
+    """dx = W^T dy for every position."""
+    return matvecs(list(zip(*W)), dys)
+
+
+class Cache:
+    """Keys and values of the positions seen so far, per layer (for generation)."""
+
+    def __init__(self, n_layer):
+        self.keys = [[] for _ in range(n_layer)]
+        self.values = [[] for _ in range(n_layer)]
+
+    @property
+    def length(self):
+        return len(self.keys[0])
+
+
+def forward(params, config, tokens, cache=None, record=None):
+    """Logits for every position of `tokens`, which start at position cache.length.
+
+    With `record` (a dict), keeps what the backward pass needs. Attention weights of
+    each layer and head are kept in record["attention"][layer][head] as rows.
+    """
+    E, H, D = config.n_embd, config.n_head, config.head_dim
+    cache = cache or Cache(config.n_layer)
+    start = cache.length
+    n = len(tokens)
+    wte, wpe = params["wte"], params["wpe"]
+    emb = [list(map(add, wte[tok], wpe[start + p])) for p, tok in enumerate(tokens)]
+    x, s0 = rmsnorm_rows(emb)
+    layers = []
+    inv_sqrt = 1 / D**0.5
+    for li in range(config.n_layer):
+        r1 = x
+        xn1, s1 = rmsnorm_rows(r1)
+        Wqkv = params[f"layer{li}.attn_wq"] + params[f"layer{li}.attn_wk"] + params[
+            f"layer{li}.attn_wv"
+        ]
+        qkv = matvecs(Wqkv, xn1)
+        keys, values = cache.keys[li], cache.values[li]
+        keys.extend(row[E : 2 * E] for row in qkv)
+        values.extend(row[2 * E :] for row in qkv)
+        total = len(keys)
+        x_attn = [[] for _ in range(n)]
+        weights = []  # per head: n rows of `total` weights (zeros after the query)
+        for h in range(H):
+            hs, he = h * D, h * D + D
+            k_h = [k[hs:he] for k in keys]
+            v_cols = list(zip(*[v[hs:he] for v in values]))
+            w_h = []
+            for p in range(n):
+                q_h = qkv[p][hs:he]
+                seen = start + p + 1
+                logits = [dot(q_h, k) * inv_sqrt for k in k_h[:seen]]
+                top = max(logits)
+                exps = [exp(a - top) for a in logits]
+                z = sum(exps)
+                w = [e / z for e in exps] + [0.0] * (total - seen)
+                w_h.append(w)
+                x_attn[p] += map(dot, repeat(w), v_cols)
+            weights.append(w_h)
+        r2 = add_rows(matvecs(params[f"layer{li}.attn_wo"], x_attn), r1)
+        xn2, s2 = rmsnorm_rows(r2)
+        h1 = matvecs(params[f"layer{li}.mlp_fc1"], xn2)
+        act = [[v if v > 0 else 0.0 for v in row] for row in h1]
+        x = add_rows(matvecs(params[f"layer{li}.mlp_fc2"], act), r2)
+        layers.append((r1, xn1, s1, Wqkv, qkv, weights, x_attn, r2, xn2, s2, h1, act))
+    logits = matvecs(params["lm_head"], x)
+    if record is not None:
+        record.update(emb=emb, s0=s0, layers=layers, x=x, tokens=tokens)
+    return logits
+
+
+def softmax_rows(logits, temperature=1.0):
+    out = []
+    for row in logits:
+        if temperature != 1.0:
+            row = [v / temperature for v in row]
+        top = max(row)
+        exps = [exp(v - top) for v in row]
+        z = sum(exps)
+        out.append([e / z for e in exps])
+    return out
+
+
+def loss_and_grads(params, config, tokens):
+    """(loss, grads) of one document: the mean over positions p < n of -log P(next)."""
+    E, H, D = config.n_embd, config.n_head, config.head_dim
+    n = min(config.block_size, len(tokens) - 1)
+    rec = {}
+    logits = forward(params, config, tokens[:n], record=rec)
+    targets = tokens[1 : n + 1]
+
+    # cross-entropy and its gradient (probs - onehot) / n
+    loss = 0.0
+    dlogits = []
+    inv_n = 1 / n
+    for row, target in zip(logits, targets):
+        top = max(row)
+        exps = [exp(v - top) for v in row]
+        z = sum(exps)
+        loss -= log(exps[target] / z)
+        g = [e * (inv_n / z) for e in exps]
+        g[target] -= inv_n
+        dlogits.append(g)
+    loss *= inv_n
+
+    grads = {"lm_head": weight_grad(dlogits, rec["x"])}
+    dx = input_grad(dlogits, params["lm_head"])
+    inv_sqrt = 1 / D**0.5
+    for li in reversed(range(config.n_layer)):
+        r1, xn1, s1, Wqkv, qkv, weights, x_attn, r2, xn2, s2, h1, act = rec["layers"][li]
+        # MLP block: x = fc2(relu(fc1(rmsnorm(r2)))) + r2
+        fc1, fc2 = params[f"layer{li}.mlp_fc1"], params[f"layer{li}.mlp_fc2"]
+        grads[f"layer{li}.mlp_fc2"] = weight_grad(dx, act)
+        dact = input_grad(dx, fc2)
+        dh1 = [[g if v > 0 else 0.0 for g, v in zip(grow, hrow)] for grow, hrow in zip(dact, h1)]
+        grads[f"layer{li}.mlp_fc1"] = weight_grad(dh1, xn2)
+        dr2 = add_rows(dx, rmsnorm_back(input_grad(dh1, fc1), r2, s2))
+        # attention block: r2 = Wo attn(q, k, v) + r1
+        grads[f"layer{li}.attn_wo"] = weight_grad(dr2, x_attn)
+        dattn = input_grad(dr2, params[f"layer{li}.attn_wo"])
+        dq = [[] for _ in range(n)]
+        dk = [[] for _ in range(n)]
+        dv = [[] for _ in range(n)]
+        for h in range(H):
+            hs, he = h * D, h * D + D
+            q_h = [row[hs:he] for row in qkv]
+            k_h = [row[E + hs : E + he] for row in qkv]
+            v_h = [row[2 * E + hs : 2 * E + he] for row in qkv]
+            dout = [row[hs:he] for row in dattn]
+            w_h = weights[h]
+            dscores = []  # d loss / d (q . k), zero where masked
+            for p in range(n):
+                w = w_h[p]
+                dw = list(map(dot, repeat(dout[p]), v_h[: p + 1]))
+                mean = dot(w[: p + 1], dw)
+                dscores.append([wt * (g - mean) * inv_sqrt for wt, g in zip(w, dw)] + [0.0] * (n - p - 1))
+            k_cols, q_cols = list(zip(*k_h)), list(zip(*q_h))
+            for p, row in enumerate(matvecs(k_cols, dscores)):
+                dq[p] += row
+            for p, row in enumerate(matvecs(q_cols, list(zip(*dscores)))):
+                dk[p] += row
+            for p, row in enumerate(matvecs(list(zip(*dout)), list(zip(*w_h)))):
+                dv[p] += row
+        dqkv = [a + b + c for a, b, c in zip(dq, dk, dv)]
+        gqkv = weight_grad(dqkv, xn1)
+        grads[f"layer{li}.attn_wq"] = gqkv[:E]
+        grads[f"layer{li}.attn_wk"] = gqkv[E : 2 * E]
+        grads[f"layer{li}.attn_wv"] = gqkv[2 * E :]
+        dx = add_rows(dr2, rmsnorm_back(input_grad(dqkv, Wqkv), r1, s1))
+
+    demb = rmsnorm_back(dx, rec["emb"], rec["s0"])
+    wte_grad = [[0.0] * E for _ in params["wte"]]
+    for tok, g in zip(rec["tokens"], demb):
+        wte_grad[tok] = list(map(add, wte_grad[tok], g))
+    grads["wte"] = wte_grad
+    grads["wpe"] = demb + [[0.0] * E for _ in range(len(params["wpe"]) - n)]
+    return loss, grads

@@ -1,0 +1,161 @@
+"""Lesson 3 - the transformer: configuration, parameters, and the GPT on `Value`s.
+
+This is the scalar engine: every number is a `Value`, so `backward()` can find every
+gradient. It follows microgpt.py operation for operation (one position at a time,
+with a cache of keys and values), which makes it slow but easy to read and check.
+`fast.py` computes the same function on whole vectors.
+"""
+
+import math
+from dataclasses import asdict, dataclass
+
+from .errors import TinyGPTError
+from .value import Value
+
+INIT_STD = 0.08
+RMS_EPS = 1e-5
+# Sizes past these would not train in a browser tab in any reasonable time.
+LIMITS = {"n_embd": 256, "n_head": 64, "n_layer": 8, "block_size": 256}
+
+
+@dataclass(frozen=True)
+class Config:
+    n_embd: int = 16
+    n_head: int = 4
+    n_layer: int = 1
+    block_size: int = 16
+
+    def __post_init__(self):
+        for name, limit in LIMITS.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TinyGPTError(f"{name} must be a whole number, not {value!r}.")
+            if not 1 <= value <= limit:
+                raise TinyGPTError(f"{name} must be between 1 and {limit}; it is {value}.")
+        if self.n_embd % self.n_head:
+            raise TinyGPTError(
+                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): "
+                "each head gets an equal slice of the embedding."
+            )
+
+    @property
+    def head_dim(self):
+        return self.n_embd // self.n_head
+
+    def as_dict(self):
+        return asdict(self)
+
+
+def param_shapes(config, vocab_size):
+    """(name, rows, cols) of every matrix, in the order they are initialised."""
+    E = config.n_embd
+    shapes = [("wte", vocab_size, E), ("wpe", config.block_size, E), ("lm_head", vocab_size, E)]
+    for i in range(config.n_layer):
+        shapes += [
+            (f"layer{i}.attn_wq", E, E),
+            (f"layer{i}.attn_wk", E, E),
+            (f"layer{i}.attn_wv", E, E),
+            (f"layer{i}.attn_wo", E, E),
+            (f"layer{i}.mlp_fc1", 4 * E, E),
+            (f"layer{i}.mlp_fc2", E, 4 * E),
+        ]
+    return shapes
+
+
+def init_params(config, vocab_size, rng):
+    """A state dict of plain floats: each matrix (out, in), row by row, gauss(0, 0.08)."""
+    return {
+        name: [[rng.gauss(0, INIT_STD) for _ in range(cols)] for _ in range(rows)]
+        for name, rows, cols in param_shapes(config, vocab_size)
+    }
+
+
+def count_params(params):
+    return sum(len(row) for matrix in params.values() for row in matrix)
+
+
+# --- the GPT on Values, as in microgpt.py ---------------------------------------------
+
+
+def linear(x, w):
+    return [sum(wi * xi for wi, xi in zip(wo, x)) for wo in w]
+
+
+def softmax(logits):
+    max_val = max(val.data for val in logits)
+    exps = [(val - max_val).exp() for val in logits]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def rmsnorm(x):
+    ms = sum(xi * xi for xi in x) / len(x)
+    scale = (ms + RMS_EPS) ** -0.5
+    return [xi * scale for xi in x]
+
+
+def gpt(state, config, token_id, pos_id, keys, values, attention=None):
+    """Logits for the next token after `token_id` at `pos_id`; appends to the k/v caches.
+
+    `attention`, if a list of per-layer lists, receives each head's weights (floats).
+    """
+    n_head, head_dim = config.n_head, config.head_dim
+    x = [t + p for t, p in zip(state["wte"][token_id], state["wpe"][pos_id])]
+    x = rmsnorm(x)
+    for li in range(config.n_layer):
+        x_residual = x
+        x = rmsnorm(x)
+        q = linear(x, state[f"layer{li}.attn_wq"])
+        k = linear(x, state[f"layer{li}.attn_wk"])
+        v = linear(x, state[f"layer{li}.attn_wv"])
+        keys[li].append(k)
+        values[li].append(v)
+        x_attn = []
+        for h in range(n_head):
+            hs = h * head_dim
+            q_h = q[hs : hs + head_dim]
+            k_h = [ki[hs : hs + head_dim] for ki in keys[li]]
+            v_h = [vi[hs : hs + head_dim] for vi in values[li]]
+            attn_logits = [
+                sum(q_h[j] * k_h[t][j] for j in range(head_dim)) / head_dim**0.5
+                for t in range(len(k_h))
+            ]
+            attn_weights = softmax(attn_logits)
+            if attention is not None:
+                attention[li][h].append([w.data for w in attn_weights])
+            head_out = [
+                sum(attn_weights[t] * v_h[t][j] for t in range(len(v_h))) for j in range(head_dim)
+            ]
+            x_attn.extend(head_out)
+        x = linear(x_attn, state[f"layer{li}.attn_wo"])
+        x = [a + b for a, b in zip(x, x_residual)]
+        x_residual = x
+        x = rmsnorm(x)
+        x = linear(x, state[f"layer{li}.mlp_fc1"])
+        x = [xi.relu() for xi in x]
+        x = linear(x, state[f"layer{li}.mlp_fc2"])
+        x = [a + b for a, b in zip(x, x_residual)]
+    return linear(x, state["lm_head"])
+
+
+def document_loss(state, config, tokens):
+    """Mean cross-entropy of predicting tokens[p+1] from tokens[:p+1], as a Value."""
+    n = min(config.block_size, len(tokens) - 1)
+    keys, values = [[] for _ in range(config.n_layer)], [[] for _ in range(config.n_layer)]
+    losses = []
+    for pos_id in range(n):
+        token_id, target_id = tokens[pos_id], tokens[pos_id + 1]
+        logits = gpt(state, config, token_id, pos_id, keys, values)
+        probs = softmax(logits)
+        losses.append(-probs[target_id].log())
+    return (1 / n) * sum(losses)
+
+
+def loss_and_grads(params, config, tokens):
+    """The scalar engine: (loss, grads) of one document, grads shaped like params."""
+    state = {name: [[Value(w) for w in row] for row in m] for name, m in params.items()}
+    loss = document_loss(state, config, tokens)
+    loss.backward()
+    grads = {name: [[float(w.grad) for w in row] for row in m] for name, m in state.items()}
+    return loss.data, grads
+
