@@ -1,0 +1,200 @@
+"""The command line: `python -m tinygpt train | sample | eval | bench`.
+
+Bad input ends with one line on stderr and a non-zero exit, never a traceback, and
+no output file is left behind.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import checkpoint
+from .data import MAX_TEXT_CHARS, parse_documents
+from .errors import TinyGPTError
+from .trainer import DEFAULTS, Trainer
+
+DEFAULT_BENCH_DATA = Path(__file__).resolve().parents[2] / "public" / "data" / "first_names.txt"
+
+
+class UsageError(TinyGPTError):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise UsageError(f"{message} (see: python -m tinygpt {self.prog.split()[-1]} --help)")
+
+
+def read_text(path, what="data file"):
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise TinyGPTError(f"The {what} {path} is a directory, not a file.")
+        if p.stat().st_size > 4 * MAX_TEXT_CHARS:
+            raise TinyGPTError(
+                f"The {what} {path} is too large: the limit is {MAX_TEXT_CHARS:,} characters "
+                "(what the page can train on)."
+            )
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise TinyGPTError(f"The {what} {path} does not exist.") from None
+    except OSError as e:
+        raise TinyGPTError(f"Cannot read the {what} {path}: {e.strerror or e}.") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TinyGPTError(
+            f"The {what} {path} is not UTF-8 text (is it a binary file?)."
+        ) from None
+
+
+def write_atomically(path, text):
+    """Write the whole file or nothing: a temporary file renamed into place."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_writable_dir(path, what):
+    if path is not None and not Path(path).resolve().parent.is_dir():
+        raise TinyGPTError(f"Cannot write the {what} {path}: its folder does not exist.")
+
+
+def load_model(path):
+    return checkpoint.loads(read_text(path, "model file"))
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_train(args):
+    check_writable_dir(args.out, "model file")
+    check_writable_dir(args.log, "log file")
+    trainer = Trainer(
+        read_text(args.data), steps=args.steps, seed=args.seed, engine=args.engine,
+        n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer,
+        block_size=args.block_size, lr=args.lr, val_fraction=args.val_fraction,
+    )
+    log = open(args.log, "w", encoding="utf-8") if args.log else None
+    try:
+        while not trainer.done:
+            loss = trainer.step()
+            print(f"step {trainer.step_count} / {trainer.steps} | loss {loss:.4f}", flush=True)
+            if log:
+                log.write(json.dumps({"step": trainer.step_count, "loss": loss}) + "\n")
+    finally:
+        if log:
+            log.close()
+    val = trainer.evaluate()
+    if val is not None:
+        print(f"validation loss {val:.4f} on {len(trainer.val_docs)} names")
+    if args.out:
+        meta = {"dataset": Path(args.data).name, "seed": args.seed, "engine": args.engine,
+                "val_loss": val, "source": "cli"}
+        write_atomically(args.out, json.dumps(trainer.model_file(meta)))
+        print(f"saved {args.out}")
+
+
+def cmd_sample(args):
+    model = load_model(args.model)
+    for name in model.sample(args.n, args.temperature, args.prefix, args.seed):
+        print(name)
+
+
+def cmd_eval(args):
+    model = load_model(args.model)
+    docs = parse_documents(read_text(args.data))
+    print(json.dumps({"loss": model.evaluate_docs(docs), "docs": len(docs)}))
+
+
+def cmd_bench(args):
+    """ms per step of both engines in this process, same data and configuration."""
+    if args.data is None and not DEFAULT_BENCH_DATA.exists():
+        raise TinyGPTError("No default dataset found: pass --data FILE.")
+    text = read_text(args.data or DEFAULT_BENCH_DATA)
+    print(f"Python {sys.version.split()[0]}, data {Path(args.data or DEFAULT_BENCH_DATA).name}, "
+          "default configuration, median ms per step:")
+    results = {}
+    for engine, steps in (("scalar", args.scalar_steps), ("fast", args.fast_steps)):
+        trainer = Trainer(text, engine=engine, steps=max(steps, 1000))
+        times = []
+        for _ in range(steps):
+            start = time.perf_counter()
+            trainer.step()
+            times.append((time.perf_counter() - start) * 1000)
+        results[engine] = statistics.median(times)
+        print(f"  {engine:<6} {results[engine]:9.2f} ms/step  {1000 / results[engine]:8.1f} steps/s"
+              f"  ({steps} steps)")
+    print(f"  fast is {results['scalar'] / results['fast']:.1f}x faster than scalar")
+
+
+def build_parser():
+    parser = Parser(prog="python -m tinygpt", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    train = sub.add_parser("train", help="train a model on a file of names, one per line")
+    train.add_argument("--data", required=True, help="text file, one document per line")
+    train.add_argument("--steps", type=int, default=DEFAULTS["steps"])
+    train.add_argument("--seed", type=int, default=DEFAULTS["seed"])
+    train.add_argument("--engine", choices=["fast", "scalar"], default=DEFAULTS["engine"])
+    train.add_argument("--n-embd", type=int, default=DEFAULTS["n_embd"])
+    train.add_argument("--n-head", type=int, default=DEFAULTS["n_head"])
+    train.add_argument("--n-layer", type=int, default=DEFAULTS["n_layer"])
+    train.add_argument("--block-size", type=int, default=DEFAULTS["block_size"])
+    train.add_argument("--lr", type=float, default=DEFAULTS["lr"])
+    train.add_argument("--val-fraction", type=float, default=DEFAULTS["val_fraction"],
+                       help="share of the names held out to measure validation loss (0 to 0.5)")
+    train.add_argument("--out", help="write the trained model here (JSON)")
+    train.add_argument("--log", help="write one JSON line per step here")
+    train.set_defaults(run=cmd_train)
+
+    sample = sub.add_parser("sample", help="generate names with a trained model")
+    sample.add_argument("--model", required=True)
+    sample.add_argument("--n", type=int, default=20)
+    sample.add_argument("--temperature", type=float, default=0.5)
+    sample.add_argument("--seed", type=int, default=None)
+    sample.add_argument("--prefix", default="")
+    sample.set_defaults(run=cmd_sample)
+
+    evaluate = sub.add_parser("eval", help="mean loss of a model on a file of names")
+    evaluate.add_argument("--model", required=True)
+    evaluate.add_argument("--data", required=True)
+    evaluate.set_defaults(run=cmd_eval)
+
+    bench = sub.add_parser("bench", help="ms per step of the fast and scalar engines")
+    bench.add_argument("--data", default=None, help="default: public/data/first_names.txt")
+    bench.add_argument("--fast-steps", type=int, default=300)
+    bench.add_argument("--scalar-steps", type=int, default=20)
+    bench.set_defaults(run=cmd_bench)
+    return parser
+
+
+def main(argv=None):
+    try:
+        args = build_parser().parse_args(argv)
+        args.run(args)
+    except TinyGPTError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, UsageError) else 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `python -m tinygpt sample ... | head`
+        sys.stderr.close()
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
