@@ -54,7 +54,9 @@ def check_params(state_dict, config, vocab_size):
         for row in mat:
             for x in row:
                 if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                    raise TinyGPTError(f"The weights {name} contain a value that is not a finite number.")
+                    raise TinyGPTError(
+                        f"The weights {name} contain a value that is not a finite number."
+                    )
             out.append([float(x) for x in row])
         params[name] = out
     return params
@@ -68,11 +70,14 @@ def load_model_file(data):
         raise TinyGPTError("This is not a TinyGPT model file (its format is not tinygpt-model).")
     if data.get("version") != VERSION:
         raise TinyGPTError(
-            f"This model file has version {data.get('version')!r}; this TinyGPT reads version {VERSION}."
+            f"This model file has version {data.get('version')!r}; "
+            f"this TinyGPT reads version {VERSION}."
         )
     cfg = data.get("config")
     if not isinstance(cfg, dict) or set(cfg) != {"n_embd", "n_head", "n_layer", "block_size"}:
-        raise TinyGPTError("The model file's config must give n_embd, n_head, n_layer and block_size.")
+        raise TinyGPTError(
+            "The model file's config must give n_embd, n_head, n_layer and block_size."
+        )
     config = Config(**cfg)
     chars = data.get("chars")
     if (
@@ -84,7 +89,8 @@ def load_model_file(data):
         or chars != sorted(chars)
     ):
         raise TinyGPTError(
-            f"The model file's vocabulary must be 1 to {MAX_VOCAB} distinct single characters, sorted."
+            f"The model file's vocabulary must be 1 to {MAX_VOCAB} distinct single "
+            "characters, sorted."
         )
     tokenizer = Tokenizer(chars)
     params = check_params(data.get("state_dict"), config, tokenizer.vocab_size)
@@ -101,7 +107,9 @@ def loads(text):
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        raise TinyGPTError("The model file is not valid JSON (it may be truncated or damaged).") from None
+        raise TinyGPTError(
+            "The model file is not valid JSON (it may be truncated or damaged)."
+        ) from None
     return load_model_file(data)
 
 

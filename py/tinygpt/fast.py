@@ -12,24 +12,17 @@ Shapes: n positions, E = n_embd, H heads of D = E / H, V = vocab size. A matrix 
 
 import math
 from itertools import repeat
-from operator import add, mul, sub, truediv
+from operator import add, mul, sub
 
+from .kernels import dot, rowdots
 from .model import RMS_EPS
-
-try:  # Python >= 3.12: one C call per dot product, no float object per product
-    dot = math.sumprod
-except AttributeError:  # Python 3.11
-
-    def dot(a, b):
-        return sum(map(mul, a, b))
-
 
 exp, log = math.exp, math.log
 
 
 def matvecs(W, xs):
     """[W x for x in xs]."""
-    return [list(map(dot, W, repeat(x))) for x in xs]
+    return [rowdots(W, x) for x in xs]
 
 
 def rmsnorm_rows(xs):
@@ -56,7 +49,7 @@ def add_rows(a, b):
 def weight_grad(dys, xs):
     """dW = sum over positions of outer(dy, x): dW[r][c] = dot(dy[:, r], x[:, c])."""
     cols = list(zip(*xs))
-    return [list(map(dot, repeat(g), cols)) for g in zip(*dys)]
+    return [rowdots(cols, g) for g in zip(*dys)]
 
 
 def input_grad(dys, W):
@@ -94,9 +87,11 @@ def forward(params, config, tokens, cache=None, record=None):
     for li in range(config.n_layer):
         r1 = x
         xn1, s1 = rmsnorm_rows(r1)
-        Wqkv = params[f"layer{li}.attn_wq"] + params[f"layer{li}.attn_wk"] + params[
-            f"layer{li}.attn_wv"
-        ]
+        Wqkv = (
+            params[f"layer{li}.attn_wq"]
+            + params[f"layer{li}.attn_wk"]
+            + params[f"layer{li}.attn_wv"]
+        )
         qkv = matvecs(Wqkv, xn1)
         keys, values = cache.keys[li], cache.values[li]
         keys.extend(row[E : 2 * E] for row in qkv)
@@ -112,13 +107,13 @@ def forward(params, config, tokens, cache=None, record=None):
             for p in range(n):
                 q_h = qkv[p][hs:he]
                 seen = start + p + 1
-                logits = [dot(q_h, k) * inv_sqrt for k in k_h[:seen]]
+                logits = [a * inv_sqrt for a in rowdots(k_h[:seen], q_h)]
                 top = max(logits)
                 exps = [exp(a - top) for a in logits]
                 z = sum(exps)
                 w = [e / z for e in exps] + [0.0] * (total - seen)
                 w_h.append(w)
-                x_attn[p] += map(dot, repeat(w), v_cols)
+                x_attn[p] += rowdots(v_cols, w)
             weights.append(w_h)
         r2 = add_rows(matvecs(params[f"layer{li}.attn_wo"], x_attn), r1)
         xn2, s2 = rmsnorm_rows(r2)
@@ -194,9 +189,11 @@ def loss_and_grads(params, config, tokens):
             dscores = []  # d loss / d (q . k), zero where masked
             for p in range(n):
                 w = w_h[p]
-                dw = list(map(dot, repeat(dout[p]), v_h[: p + 1]))
+                dw = rowdots(v_h[: p + 1], dout[p])
                 mean = dot(w[: p + 1], dw)
-                dscores.append([wt * (g - mean) * inv_sqrt for wt, g in zip(w, dw)] + [0.0] * (n - p - 1))
+                dscores.append(
+                    [wt * (g - mean) * inv_sqrt for wt, g in zip(w, dw)] + [0.0] * (n - p - 1)
+                )
             k_cols, q_cols = list(zip(*k_h)), list(zip(*q_h))
             for p, row in enumerate(matvecs(k_cols, dscores)):
                 dq[p] += row

@@ -6,7 +6,6 @@ with a cache of keys and values), which makes it slow but easy to read and check
 `fast.py` computes the same function on whole vectors.
 """
 
-import math
 from dataclasses import asdict, dataclass
 
 from .errors import TinyGPTError
@@ -158,4 +157,3 @@ def loss_and_grads(params, config, tokens):
     loss.backward()
     grads = {name: [[float(w.grad) for w in row] for row in m] for name, m in state.items()}
     return loss.data, grads
-

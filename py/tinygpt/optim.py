@@ -60,5 +60,7 @@ class Adam:
             if not isinstance(values, list) or len(values) != len(self.m):
                 raise TinyGPTError("The saved optimizer state does not match the model.")
             if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in values):
-                raise TinyGPTError("The saved optimizer state contains something that is not a number.")
+                raise TinyGPTError(
+                    "The saved optimizer state contains something that is not a number."
+                )
             setattr(self, key, [float(x) for x in values])

@@ -18,8 +18,18 @@ MAX_STEPS = 1_000_000
 RUN_FORMAT, RUN_VERSION = "tinygpt-run", 1
 
 DEFAULTS = {
-    "n_embd": 16, "n_head": 4, "n_layer": 1, "block_size": 16, "lr": 0.01, "steps": 1000,
-    "seed": 42, "engine": "fast", "val_fraction": 0.0, "beta1": 0.85, "beta2": 0.99, "eps": 1e-8,
+    "n_embd": 16,
+    "n_head": 4,
+    "n_layer": 1,
+    "block_size": 16,
+    "lr": 0.01,
+    "steps": 1000,
+    "seed": 42,
+    "engine": "fast",
+    "val_fraction": 0.0,
+    "beta1": 0.85,
+    "beta2": 0.99,
+    "eps": 1e-8,
 }
 
 
@@ -64,7 +74,9 @@ class Trainer(Model):
         super().__init__(config, tokenizer, model.init_params(config, tokenizer.vocab_size, rng))
         self.settings, self.text, self.rng = s, text, rng
         self.train_docs, self.val_docs = split_documents(docs, s["val_fraction"])
-        self.optimizer = Adam(model.count_params(self.params), s["lr"], s["steps"], s["beta1"], s["beta2"], s["eps"])
+        self.optimizer = Adam(
+            model.count_params(self.params), s["lr"], s["steps"], s["beta1"], s["beta2"], s["eps"]
+        )
         self.step_count = 0
         self.losses = []
 
@@ -123,10 +135,14 @@ class Trainer(Model):
     def state(self):
         version, internal, gauss_next = self.rng.getstate()
         return {
-            "format": RUN_FORMAT, "version": RUN_VERSION,
-            "settings": dict(self.settings), "text": self.text,
-            "step": self.step_count, "losses": list(self.losses),
-            "params": self.params, "optimizer": self.optimizer.state(),
+            "format": RUN_FORMAT,
+            "version": RUN_VERSION,
+            "settings": dict(self.settings),
+            "text": self.text,
+            "step": self.step_count,
+            "losses": list(self.losses),
+            "params": self.params,
+            "optimizer": self.optimizer.state(),
             "rng": [version, list(internal), gauss_next],
         }
 
@@ -147,7 +163,9 @@ class Trainer(Model):
             raise TinyGPTError("The saved run has an invalid step count.")
         if not isinstance(losses, list) or len(losses) != step:
             raise TinyGPTError("The saved run's loss history does not match its step count.")
-        trainer.params = check_params(state.get("params"), trainer.config, trainer.tokenizer.vocab_size)
+        trainer.params = check_params(
+            state.get("params"), trainer.config, trainer.tokenizer.vocab_size
+        )
         trainer.optimizer.load_state(state.get("optimizer"))
         trainer.step_count = step
         trainer.losses = [float(x) for x in losses]
