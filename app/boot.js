@@ -1,0 +1,66 @@
+// Start-up progress: PyScript reports its stages as `py:progress` events, and the
+// big downloads show up in the Resource Timing buffer as they finish. Together they
+// move a progress bar so nobody stares at a blank page while Python starts.
+import { $, showError } from "./dom.js";
+
+const STAGES = [
+  // [what PyScript says or which file finished, progress %, what we tell the reader]
+  ["Loading Pyodide", 10, "Downloading the Python runtime…"],
+  ["pyodide.asm.mjs", 25, "Downloading the Python runtime…"],
+  ["python_stdlib.zip", 45, "Downloading Python's standard library…"],
+  ["pyodide.asm.wasm", 65, "Compiling Python (WebAssembly)…"],
+  ["Loaded Pyodide", 75, "Starting Python…"],
+  ["Loading files", 80, "Loading the tinygpt package…"],
+  ["Loaded files", 90, "Importing tinygpt…"],
+];
+
+export function showStartupProgress() {
+  const bar = $("load-progress");
+  const label = $("load-label");
+  const reached = (name) => {
+    const stage = STAGES.find(([key]) => name.includes(key));
+    if (stage && stage[1] > bar.value) {
+      bar.value = stage[1];
+      label.textContent = stage[2];
+    }
+  };
+  window.addEventListener("py:progress", (event) => reached(String(event.detail)));
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) reached(entry.name);
+  });
+  observer.observe({ type: "resource", buffered: true });
+  return () => {
+    observer.disconnect();
+    bar.value = 100;
+    $("loading").hidden = true;
+  };
+}
+
+// If Python has not started after this long, something is wrong (a blocked download,
+// an old browser without WebAssembly): say so in words instead of spinning forever.
+export function startupWatchdog(seconds = 60) {
+  const fail = (why) => {
+    $("load-label").textContent = "Python could not start.";
+    document.querySelector("[data-testid=status]").dataset.state = "error";
+    document.querySelector("[data-testid=status]").textContent = "error";
+    showError(
+      `TinyGPT could not start Python in this browser (${why}). ` +
+        "Reload the page; if it keeps failing, try a recent Chrome, Firefox or Safari.",
+    );
+  };
+  const timer = setTimeout(() => fail("it took longer than a minute"), seconds * 1000);
+  const onError = (event) => {
+    const message = String(event?.detail?.message || event?.message || event?.reason || "");
+    if (!window.tinygptCall && message) {
+      clearTimeout(timer);
+      fail(message.slice(0, 200));
+    }
+  };
+  window.addEventListener("error", onError);
+  window.addEventListener("unhandledrejection", onError);
+  return () => {
+    clearTimeout(timer);
+    window.removeEventListener("error", onError);
+    window.removeEventListener("unhandledrejection", onError);
+  };
+}

@@ -1,0 +1,43 @@
+// Small DOM helpers. Text from users and from Python is always set as text
+// (textContent), never as HTML.
+
+export const $ = (id) => document.getElementById(id);
+
+export function setText(id, text) {
+  $(id).textContent = text;
+}
+
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key in node) node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+// The one place errors reach the reader: the `error` region (role="alert").
+export function showError(message, details = "") {
+  const box = $("error");
+  box.replaceChildren(el("p", { textContent: message }));
+  if (details) {
+    const more = el("details", {}, el("summary", { textContent: "Details for a bug report" }));
+    more.append(el("pre", { textContent: details }));
+    box.append(more);
+  }
+  const dismiss = el("button", { type: "button", textContent: "Dismiss", className: "dismiss" });
+  dismiss.addEventListener("click", clearError);
+  box.append(dismiss);
+  box.hidden = false;
+}
+
+export function clearError() {
+  $("error").hidden = true;
+  $("error").replaceChildren();
+}
+
+export function formatLoss(x) {
+  return Number.isFinite(x) ? x.toFixed(4) : "–";
+}

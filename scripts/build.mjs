@@ -1,0 +1,87 @@
+// Assembles dist/: the page, the JS shell, the Python package, the datasets, and the
+// Pyodide / PyScript / uPlot runtimes copied from node_modules (so no request ever
+// leaves the site's origin). Everything is referenced by relative URL, so dist/
+// works under any sub-path such as GitHub Pages' /<repo>/.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dist = path.join(root, "dist");
+const nm = path.join(root, "node_modules");
+
+// Pyodide files the page needs (the rest of the npm package is Node-only or docs).
+const PYODIDE_FILES = [
+  "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
+];
+const PAGES = ["index.html", "lessons.html", "pyscript.toml"];
+
+function copy(from, to, filter = () => true) {
+  const stat = fs.statSync(from);
+  if (stat.isDirectory()) {
+    for (const name of fs.readdirSync(from)) copy(path.join(from, name), path.join(to, name), filter);
+  } else if (filter(from)) {
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(from, to);
+  }
+}
+
+const noMaps = (file) => !file.endsWith(".map");
+
+// Every module of the package must be mounted by pyscript.toml, or `import` fails only
+// in the browser; check here so the mistake shows at build time.
+function checkPyscriptFiles() {
+  const toml = fs.readFileSync(path.join(root, "pyscript.toml"), "utf8");
+  const modules = fs.readdirSync(path.join(root, "py", "tinygpt")).filter((f) => f.endsWith(".py"));
+  const missing = modules.filter((m) => !toml.includes(`"./py/tinygpt/${m}"`));
+  if (missing.length) {
+    throw new Error(`pyscript.toml does not mount: ${missing.join(", ")}`);
+  }
+}
+
+function listFiles(dir, base = dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? listFiles(full, base) : [path.relative(base, full)];
+  });
+}
+
+function build() {
+  checkPyscriptFiles();
+  fs.rmSync(dist, { recursive: true, force: true });
+  fs.mkdirSync(dist, { recursive: true });
+
+  for (const page of PAGES) {
+    if (fs.existsSync(path.join(root, page))) copy(path.join(root, page), path.join(dist, page));
+  }
+  copy(path.join(root, "app"), path.join(dist, "app"), (f) => !f.endsWith("sw.js"));
+  copy(path.join(root, "public"), dist, (f) => !f.endsWith(".md"));
+  copy(path.join(root, "py", "tinygpt"), path.join(dist, "py", "tinygpt"), (f) => f.endsWith(".py"));
+
+  for (const file of PYODIDE_FILES) {
+    copy(path.join(nm, "pyodide", file), path.join(dist, "vendor", "pyodide", file));
+  }
+  copy(path.join(nm, "@pyscript", "core", "dist"), path.join(dist, "vendor", "pyscript"), noMaps);
+  copy(path.join(nm, "uplot", "dist", "uPlot.esm.js"), path.join(dist, "vendor", "uplot", "uPlot.esm.js"));
+  copy(path.join(nm, "uplot", "dist", "uPlot.min.css"), path.join(dist, "vendor", "uplot", "uPlot.min.css"));
+
+  // GitHub Pages would otherwise run Jekyll, which drops files and folders starting with "_".
+  fs.writeFileSync(path.join(dist, ".nojekyll"), "");
+
+  // The service worker precaches every file of this build; its cache name carries a hash
+  // of the contents so a new deploy replaces the old cache.
+  const files = listFiles(dist).filter((f) => f !== ".nojekyll").sort();
+  const hash = createHash("sha256");
+  for (const f of files) hash.update(f).update(fs.readFileSync(path.join(dist, f)));
+  const version = hash.digest("hex").slice(0, 12);
+  const sw = fs.readFileSync(path.join(root, "app", "sw.js"), "utf8")
+    .replace("__VERSION__", version)
+    .replace("__PRECACHE__", JSON.stringify(["./", ...files], null, 0));
+  fs.writeFileSync(path.join(dist, "sw.js"), sw);
+
+  const bytes = files.reduce((n, f) => n + fs.statSync(path.join(dist, f)).size, 0);
+  console.log(`built dist/: ${files.length} files, ${(bytes / 1e6).toFixed(1)} MB, version ${version}`);
+}
+
+build();
