@@ -106,7 +106,8 @@ class MicroGPT:
 
     def __init__(self, text, n_embd=16, n_head=4, n_layer=1, block_size=16, lr=0.01,
                  steps=1000, beta1=0.85, beta2=0.99, eps=1e-8, seed=42):
-        self.n_embd, self.n_head, self.n_layer, self.block_size = n_embd, n_head, n_layer, block_size
+        self.n_embd, self.n_head = n_embd, n_head
+        self.n_layer, self.block_size = n_layer, block_size
         self.head_dim = n_embd // n_head
         self.lr, self.num_steps = lr, steps
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
