@@ -23,9 +23,8 @@ def call(name, args_json="{}"):
     except TinyGPTError as e:
         return json.dumps({"error": str(e), "kind": "user"})
     except Exception as e:  # a bug: show it whole so it can be reported
-        return json.dumps(
-            {"error": f"{type(e).__name__}: {e}", "kind": "bug", "traceback": traceback.format_exc()}
-        )
+        message = f"{type(e).__name__}: {e}"
+        return json.dumps({"error": message, "kind": "bug", "traceback": traceback.format_exc()})
 
 
 def install():

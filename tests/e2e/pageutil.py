@@ -1,0 +1,50 @@
+"""Helpers the browser tests share (import as `from pageutil import ...`)."""
+
+import json
+
+
+def open_playground(page, site, query="", timeout=30_000):
+    page.goto(site + query)
+    page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=timeout)
+
+
+def state(page):
+    return page.get_attribute("[data-testid=status]", "data-state")
+
+
+def steps_done(page):
+    return int(page.text_content("[data-testid=step-count]"))
+
+
+def wait_steps(page, n, timeout=60_000):
+    page.wait_for_function(
+        "n => +document.querySelector('[data-testid=step-count]').textContent >= n",
+        arg=n,
+        timeout=timeout,
+    )
+
+
+def py_call(page, name, **args):
+    """Call the page's Python bridge directly (for reading state the UI summarises)."""
+    answer = page.evaluate(
+        "([name, args]) => JSON.parse(window.tinygptCall(name, args))", [name, json.dumps(args)]
+    )
+    assert "ok" in answer, answer
+    return answer["ok"]
+
+
+def set_text(page, selector, text):
+    """Set a big text like a paste would (Playwright's fill() stalls on large texts)."""
+    page.eval_on_selector(
+        selector,
+        """(el, text) => { el.value = text;
+            el.dispatchEvent(new Event('input', {bubbles: true}));
+            el.dispatchEvent(new Event('change', {bubbles: true})); }""",
+        text,
+    )
+
+
+def error_text(page):
+    box = page.locator("[data-testid=error]")
+    return box.text_content() if box.is_visible() else ""
+
