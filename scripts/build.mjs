@@ -8,7 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dist = path.join(root, "dist");
+// TINYGPT_DIST lets parallel work build into its own folder; `dist/` otherwise.
+const dist = path.resolve(process.env.TINYGPT_DIST || path.join(root, "dist"));
 const nm = path.join(root, "node_modules");
 
 // Pyodide files the page needs (the rest of the npm package is Node-only or docs).

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "dist"
+DIST = Path(os.environ.get("TINYGPT_DIST") or ROOT / "dist")  # as in scripts/build.mjs
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 BASE_PATH = "/tinygpt/"
 CHROMIUM_ARGS = [
