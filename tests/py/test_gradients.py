@@ -1,0 +1,130 @@
+"""Gradients of both engines against finite differences, and the engines against each other.
+
+Random small configurations: 2-3 layers, 2-4 heads, blocks of 3-5 positions with
+documents longer than the block (and one shorter), vocabularies with non-ASCII
+characters. Derivatives are estimated with a fourth-order central difference, so the
+truncation error stays far below the 1e-6 relative tolerance.
+"""
+
+import random
+
+import pytest
+
+from tinygpt import fast, model
+from tinygpt.data import Tokenizer
+
+ENGINES = {"scalar": model.loss_and_grads, "fast": fast.loss_and_grads}
+ALPHABET = list("abcxyz") + ["é", "ß", "日", "本", "ñ", "Ω", "😀"]
+H = 1e-4
+
+
+def make_case(seed):
+    rng = random.Random(seed)
+    n_layer = rng.choice([2, 3])
+    n_head = rng.choice([2, 3, 4])
+    head_dim = rng.choice([1, 2, 3])
+    block = rng.choice([3, 4, 5])
+    config = model.Config(n_embd=n_head * head_dim, n_head=n_head, n_layer=n_layer,
+                          block_size=block)
+    chars = rng.sample(ALPHABET, rng.randint(4, len(ALPHABET)))
+    tok = Tokenizer(sorted(chars))
+    # larger weights than the 0.08 init: bigger, more varied gradients in every layer
+    params = {
+        name: [[rng.gauss(0, 0.4) for _ in range(cols)] for _ in range(rows)]
+        for name, rows, cols in model.param_shapes(config, tok.vocab_size)
+    }
+    return config, tok, params, chars, rng
+
+
+def documents(chars, block, rng):
+    long_doc = "".join(rng.choice(chars) for _ in range(block + rng.randint(2, 4)))
+    short_doc = "".join(rng.choice(chars) for _ in range(max(1, block - 2)))
+    return {"long": long_doc, "short": short_doc}
+
+
+def perturbed(params, name, r, c, delta):
+    out = {k: [row[:] for row in m] for k, m in params.items()}
+    out[name][r][c] += delta
+    return out
+
+
+def numeric_grad(loss_fn, params, name, r, c):
+    f = {d: loss_fn(perturbed(params, name, r, c, d * H)) for d in (-2, -1, 1, 2)}
+    return (8 * (f[1] - f[-1]) - (f[2] - f[-2])) / (12 * H)
+
+
+def entries_to_check(params, rng, per_matrix=3):
+    """A few random entries of every parameter matrix (plus a corner of each)."""
+    picks = []
+    for name, mat in params.items():
+        rows, cols = len(mat), len(mat[0])
+        chosen = {(0, 0)} | {(rng.randrange(rows), rng.randrange(cols)) for _ in range(per_matrix)}
+        picks += [(name, r, c) for r, c in sorted(chosen)]
+    return picks
+
+
+CASES = [(seed, engine) for seed in range(3) for engine in ENGINES]
+
+
+@pytest.mark.parametrize("seed,engine", CASES)
+def test_gradients_match_finite_differences(seed, engine):
+    config, tok, params, chars, rng = make_case(seed)
+    tokens = tok.encode(documents(chars, config.block_size, rng)["long"])
+    assert len(tokens) - 1 > config.block_size
+    fn = ENGINES[engine]
+    loss, grads = fn(params, config, tokens)
+
+    def loss_fn(p):
+        return fn(p, config, tokens)[0]
+
+    assert set(grads) == set(params)
+    checked, nonzero = 0, 0
+    for name, r, c in entries_to_check(params, random.Random(seed + 100)):
+        want = numeric_grad(loss_fn, params, name, r, c)
+        got = grads[name][r][c]
+        denom = max(abs(want), abs(got), 1e-4)
+        assert abs(got - want) / denom < 1e-6, (
+            f"{engine} {name}[{r}][{c}]: analytic {got!r}, numeric {want!r} ({config})"
+        )
+        checked += 1
+        nonzero += abs(want) > 1e-4
+    assert checked >= 2 * len(params)
+    assert nonzero >= checked // 3  # the test must not pass on zeros alone
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fast_equals_scalar_loss_and_every_gradient(seed):
+    config, tok, params, chars, rng = make_case(seed)
+    for kind, doc in documents(chars, config.block_size, rng).items():
+        tokens = tok.encode(doc)
+        ls, gs = model.loss_and_grads(params, config, tokens)
+        lf, gf = fast.loss_and_grads(params, config, tokens)
+        assert abs(ls - lf) <= 1e-9 * abs(ls)
+        assert set(gs) == set(gf) == set(params)
+        for name, mat in params.items():
+            assert len(gf[name]) == len(mat) and len(gs[name]) == len(mat), name
+            scale = max(abs(x) for row in gs[name] for x in row)
+            for r, (row_s, row_f) in enumerate(zip(gs[name], gf[name])):
+                assert len(row_s) == len(row_f) == len(mat[0])
+                for c, (a, b) in enumerate(zip(row_s, row_f)):
+                    assert isinstance(b, float)
+                    # relative to the entry, guarded by the matrix's largest gradient
+                    tol = 1e-9 * max(abs(a), abs(b), 1e-3 * scale, 1e-12)
+                    assert abs(a - b) <= tol, f"{kind} {name}[{r}][{c}]: {a!r} vs {b!r}"
+
+
+def test_unused_rows_get_zero_gradient():
+    config, tok, params, chars, rng = make_case(1)
+    doc = chars[0] * 1  # one character: positions 0 and 1 only
+    tokens = tok.encode(doc)
+    for fn in ENGINES.values():
+        _, g = fn(params, config, tokens)
+        for pos in range(2, config.block_size):
+            assert all(x == 0 for x in g["wpe"][pos])
+        used = {tok.bos, tokens[1]}
+        for t in range(tok.vocab_size):
+            if t not in used:
+                assert all(x == 0 for x in g["wte"][t])
+            else:
+                assert any(x != 0 for x in g["wte"][t])
+
