@@ -202,8 +202,10 @@ def test_phone_layout_and_keyboard(browser, site, screenshots):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow}px wider than the phone"
         # Every control has an accessible name.
-        unlabeled = page.evaluate("""() => [...document.querySelectorAll('input, select, textarea, button')]
-            .filter(e => !e.labels?.length && !e.getAttribute('aria-label') && !e.textContent.trim())
+        unlabeled = page.evaluate("""() =>
+            [...document.querySelectorAll('input, select, textarea, button')]
+            .filter(e => !e.labels?.length && !e.getAttribute('aria-label')
+                         && !e.textContent.trim())
             .map(e => e.id || e.outerHTML.slice(0, 60))""")
         assert unlabeled == []
         # The train button is reachable and works from the keyboard.
