@@ -5,10 +5,9 @@ shapes, sizes, finite numbers) before anything uses it.
 """
 
 import json
-import math
 
 from .data import MAX_VOCAB, Tokenizer
-from .errors import TinyGPTError
+from .errors import TinyGPTError, is_finite_number
 from .generate import Model
 from .model import Config, param_shapes
 
@@ -53,7 +52,7 @@ def check_params(state_dict, config, vocab_size):
         out = []
         for row in mat:
             for x in row:
-                if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                if not is_finite_number(x):
                     raise TinyGPTError(
                         f"The weights {name} contain a value that is not a finite number."
                     )

@@ -8,7 +8,7 @@ every Python-level operation counts.
 
 from itertools import chain
 
-from .errors import TinyGPTError
+from .errors import TinyGPTError, is_finite_number
 
 
 def flatten(params, names):
@@ -59,8 +59,9 @@ class Adam:
             values = state.get(key) if isinstance(state, dict) else None
             if not isinstance(values, list) or len(values) != len(self.m):
                 raise TinyGPTError("The saved optimizer state does not match the model.")
-            if any(isinstance(x, bool) or not isinstance(x, (int, float)) for x in values):
+            # A NaN moment would silently turn every weight into NaN at the next step.
+            if not all(is_finite_number(x) for x in values):
                 raise TinyGPTError(
-                    "The saved optimizer state contains something that is not a number."
+                    "The saved optimizer state contains something that is not a finite number."
                 )
             setattr(self, key, [float(x) for x in values])

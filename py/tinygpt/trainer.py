@@ -9,7 +9,7 @@ import math
 
 from . import fast, model
 from .data import Tokenizer, shuffled_documents, split_documents
-from .errors import TinyGPTError
+from .errors import TinyGPTError, is_finite_number
 from .generate import Model
 from .optim import Adam
 
@@ -168,6 +168,8 @@ class Trainer(Model):
         )
         trainer.optimizer.load_state(state.get("optimizer"))
         trainer.step_count = step
+        if not all(is_finite_number(x) for x in losses):
+            raise TinyGPTError("The saved run's loss history holds something that is not a number.")
         trainer.losses = [float(x) for x in losses]
         try:
             version, internal, gauss_next = state["rng"]
