@@ -248,8 +248,6 @@ def test_damaged_run_state_is_a_clear_error(damage):
     assert one_line(str(e.value))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: from_state calls float() on the saved losses "
-                   "unchecked, so ValueError/TypeError escape instead of TinyGPTError")
 @pytest.mark.parametrize("losses", [["x"], [None], [[1.0]]])
 def test_non_numeric_saved_losses_are_a_clear_error(losses):
     t = Trainer(TEXT, **dict(SMALL, steps=5))
