@@ -75,7 +75,7 @@ class Trainer(Model):
         self.settings, self.text, self.rng = s, text, rng
         self.train_docs, self.val_docs = split_documents(docs, s["val_fraction"])
         self.optimizer = Adam(
-            self.params, s["lr"], s["steps"], s["beta1"], s["beta2"], s["eps"]
+            model.count_params(self.params), s["lr"], s["steps"], s["beta1"], s["beta2"], s["eps"]
         )
         self.step_count = 0
         self.losses = []
