@@ -5,7 +5,8 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist");
+// TINYGPT_DIST serves another build folder (as scripts/build.mjs writes it).
+const root = path.resolve(process.env.TINYGPT_DIST || path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist"));
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(name);
