@@ -5,9 +5,12 @@ JSON-able arguments, once per animation frame while training. Nothing here touch
 the browser, so the same code runs (and is tested) in CPython.
 """
 
+import base64
+import binascii
 import time
 
-from . import checkpoint
+from . import checkpoint, compact
+from .data import parse_documents
 from .errors import TinyGPTError
 from .generate import check_temperature
 from .model import Config
@@ -17,6 +20,10 @@ from .trainer import DEFAULTS, ENGINES, Trainer, check_settings
 # VAL_EVERY steps; one document per loop iteration so a frame never runs long.
 VAL_DOCS = 100
 VAL_EVERY = 100
+# A shared model may carry fewer bits per weight if the loss on these documents moves
+# by less than SHARE_MAX_LOSS_CHANGE.
+SHARE_EVAL_DOCS = 100
+SHARE_MAX_LOSS_CHANGE = 0.01
 SETTINGS = ("steps", "lr", "seed", "engine", "n_embd", "n_head", "n_layer", "block_size",
             "val_fraction")
 
@@ -115,6 +122,74 @@ class Session:
             return self.trainer.model_file(meta)
         return checkpoint.model_file(model, {**model.meta, **(meta or {})})
 
+    # --- sharing a model in a link (compact.py) ------------------------------------------
+    def share_model(self, exact=False, meta=None):
+        """The model as compact bytes (base64), with the fewest bits that keep its loss.
+
+        16 and then 32 bits per weight are tried unless `exact`; one is used when it
+        leaves every weight unchanged, or moves the loss on up to SHARE_EVAL_DOCS
+        documents (validation ones when the run holds some out) by less than
+        SHARE_MAX_LOSS_CHANGE. Otherwise, or without documents to measure on, 64 bits.
+        """
+        model = self._need_model()
+        info = {**model.meta, **(meta or {})}
+        if self.trainer is not None:
+            info.update(steps=self.trainer.step_count)
+        docs, measured_on = self._share_eval_docs()
+        answer = {"bits": 64, "loss": None, "loss_shared": None, "docs": len(docs),
+                  "measured_on": measured_on}
+        if not exact:
+            base = None
+            for bits in (16, 32):
+                try:
+                    rounded = compact.quantize(model.params, bits)
+                except TinyGPTError:
+                    continue  # a weight beyond float16's range
+                if rounded == model.params:
+                    answer["bits"] = bits
+                    break
+                if not docs:
+                    continue
+                if base is None:
+                    base = model.evaluate_docs(docs)
+                loss = _with_params(model, rounded).evaluate_docs(docs)
+                if abs(loss - base) < SHARE_MAX_LOSS_CHANGE:
+                    answer.update(bits=bits, loss=base, loss_shared=loss)
+                    break
+        data = compact.pack(model, info, answer["bits"])
+        answer["data"] = base64.b64encode(data).decode("ascii")
+        answer["bytes"] = len(data)
+        return answer
+
+    def _share_eval_docs(self):
+        t = self.trainer
+        if t is None:
+            return [], None
+        if t.val_docs:
+            return t.val_docs[:SHARE_EVAL_DOCS], "validation"
+        return t.train_docs[:SHARE_EVAL_DOCS], "training"
+
+    def load_shared_model(self, data):
+        """Load a model from a link's bytes (base64); the current run is kept on failure."""
+        if not isinstance(data, str) or len(data) > compact.MAX_BYTES * 4 // 3 + 4:
+            raise TinyGPTError(
+                f"The shared model is too large: the limit is {compact.MAX_BYTES:,} bytes."
+            )
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise TinyGPTError("The shared model is damaged (its encoding is broken).") from None
+        model, bits = compact.unpack(raw)
+        self.model = model
+        self.trainer = None
+        self.val_points, self._val_queue = [], []
+        return {**self.info(), "bits": bits}
+
+    def evaluate_text(self, text):
+        """Mean loss over the lines of `text`, as `python -m tinygpt eval` computes it."""
+        docs = parse_documents(text)
+        return {"loss": self._need_model().evaluate_docs(docs), "docs": len(docs)}
+
     # --- training ---------------------------------------------------------------------
     def set_engine(self, engine):
         if self.trainer is None:
@@ -189,6 +264,13 @@ class Session:
         return self._need_model().attention(text)
 
 
+def _with_params(model, params):
+    """A copy of `model` that computes with other weights (for measuring rounding)."""
+    from .generate import Model
+
+    return Model(model.config, model.tokenizer, params, model.meta)
+
+
 def api(session):
     """The functions the page may call, by name."""
     return {
@@ -201,6 +283,9 @@ def api(session):
         "restore_run": session.restore_run,
         "load_model": session.load_model,
         "model_file": session.model_file,
+        "share_model": session.share_model,
+        "load_shared_model": session.load_shared_model,
+        "evaluate_text": session.evaluate_text,
         "set_engine": session.set_engine,
         "train_for": session.train_for,
         "generate": session.generate,

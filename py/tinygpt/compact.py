@@ -1,0 +1,122 @@
+"""Compact model bytes: the weights of a model as packed floats, for links.
+
+A model file (checkpoint.py) is JSON, readable but about 20 characters per weight.
+A link carries the same model as bytes, which the page then compresses:
+
+    b"TGPT"  version (1 byte)  bits per weight (1 byte: 16, 32 or 64)
+    header length (4 bytes, little-endian)  header (UTF-8 JSON: config, chars, meta)
+    the weights, matrix by matrix in the order of model.param_shapes, row by row,
+    little-endian IEEE floats of that many bits
+
+64 bits keep every weight exactly; 32 and 16 round them. Reading is as strict as
+reading a model file: the header and the weights go through checkpoint's checks.
+"""
+
+import json
+import struct
+
+from . import checkpoint
+from .errors import TinyGPTError
+from .model import Config, param_shapes
+
+MAGIC, VERSION = b"TGPT", 1
+FORMATS = {16: "e", 32: "f", 64: "d"}  # bits per weight -> struct code
+MAX_BYTES = 16_000_000  # about 2 million exact weights; far more than a link can carry
+MAX_HEADER_BYTES = 20_000
+_PREFIX = struct.Struct("<4sBBI")
+
+
+def quantize(params, bits):
+    """The weights rounded to `bits` per number (64: unchanged)."""
+    code = FORMATS[bits]
+    out = {}
+    for name, mat in params.items():
+        out[name] = [list(struct.unpack(f"<{len(row)}{code}", _pack_row(row, code)))
+                     for row in mat]
+    return out
+
+
+def _pack_row(row, code):
+    try:
+        return struct.pack(f"<{len(row)}{code}", *row)
+    except (OverflowError, struct.error):  # beyond float16's range (65504)
+        raise TinyGPTError(f"A weight is too large to store in {8 * struct.calcsize(code)} "
+                           "bits; share the exact model instead.") from None
+
+
+def pack(model, meta, bits):
+    """The compact bytes of a model (a Model or Trainer) with `bits` per weight."""
+    if bits not in FORMATS:
+        raise TinyGPTError("The precision must be 16, 32 or 64 bits per weight.")
+    header = json.dumps(
+        {"config": model.config.as_dict(), "chars": list(model.tokenizer.chars), "meta": meta},
+        ensure_ascii=False,
+        allow_nan=False,
+    ).encode("utf-8")
+    if len(header) > MAX_HEADER_BYTES:
+        raise TinyGPTError("The model's description is too long to share.")
+    code = FORMATS[bits]
+    shapes = param_shapes(model.config, model.tokenizer.vocab_size)
+    weights = b"".join(_pack_row(row, code) for name, _, _ in shapes for row in model.params[name])
+    data = _PREFIX.pack(MAGIC, VERSION, bits, len(header)) + header + weights
+    if len(data) > MAX_BYTES:
+        raise TinyGPTError(
+            f"This model is too large for a link ({len(data):,} bytes; the limit is "
+            f"{MAX_BYTES:,}). Download the model file instead."
+        )
+    return data
+
+
+def unpack(data):
+    """A validated Model (and its bits per weight) from compact bytes."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise TinyGPTError("The shared model is not binary data.")
+    if len(data) > MAX_BYTES:
+        raise TinyGPTError(f"The shared model is too large: the limit is {MAX_BYTES:,} bytes.")
+    if len(data) < _PREFIX.size or data[:4] != MAGIC:
+        raise TinyGPTError("This is not a TinyGPT model link (it may be truncated or damaged).")
+    magic, version, bits, header_len = _PREFIX.unpack_from(data)
+    if version != VERSION:
+        raise TinyGPTError(
+            f"This model link has version {version}; this TinyGPT reads version {VERSION}."
+        )
+    if bits not in FORMATS:
+        raise TinyGPTError(f"This model link stores {bits}-bit weights; TinyGPT knows 16, 32, 64.")
+    if header_len > MAX_HEADER_BYTES or _PREFIX.size + header_len > len(data):
+        raise TinyGPTError("The model link's description is damaged or too long.")
+    start = _PREFIX.size + header_len
+    try:
+        header = json.loads(bytes(data[_PREFIX.size : start]).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise TinyGPTError("The model link's description is damaged (not valid JSON).") from None
+    if not isinstance(header, dict) or not isinstance(header.get("config"), dict):
+        raise TinyGPTError("The model link does not describe a model.")
+    chars = header.get("chars")
+    cfg = header["config"]
+    if set(cfg) != {"n_embd", "n_head", "n_layer", "block_size"} or not isinstance(chars, list):
+        raise TinyGPTError("The model link's config must give n_embd, n_head, n_layer and "
+                           "block_size, and a vocabulary.")
+    shapes = param_shapes(Config(**cfg), len(chars) + 1)
+    size = struct.calcsize(FORMATS[bits])
+    count = sum(rows * cols for _, rows, cols in shapes)
+    if len(data) - start != count * size:
+        raise TinyGPTError(
+            f"The model link holds {len(data) - start:,} bytes of weights; a model of this size "
+            f"needs {count * size:,}. The link is truncated or damaged."
+        )
+    flat = struct.unpack_from(f"<{count}{FORMATS[bits]}", data, start)
+    state_dict, i = {}, 0
+    for name, rows, cols in shapes:
+        state_dict[name] = [list(flat[j : j + cols]) for j in range(i, i + rows * cols, cols)]
+        i += rows * cols
+    model = checkpoint.load_model_file(
+        {
+            "format": checkpoint.FORMAT,
+            "version": checkpoint.VERSION,
+            "config": cfg,
+            "chars": chars,
+            "state_dict": state_dict,
+            "meta": header.get("meta", {}),
+        }
+    )
+    return model, bits
