@@ -8,6 +8,9 @@ import { $, clearError, formatLoss, showError } from "./dom.js";
 import { LetterStepper, readGenerateForm, showSamples } from "./generate.js";
 import { RateMeter, TrainingLoop } from "./loop.js";
 import { fillForm, lockForm, readForm, runUrl, settingsFromUrl, syncUrl, validateForm } from "./settings.js";
+import { installModels } from "./models.js";
+import { applyLinkFromUrl, installSharing } from "./share.js";
+import { installStorage, restoreSavedRun } from "./storage.js";
 
 const finishedLoading = showStartupProgress();
 const stopWatchdog = startupWatchdog();
@@ -166,6 +169,7 @@ function onTrainingError(error) {
 
 function showRun(info) {
   // Redraws everything from a run Python restored (a reload, a saved model).
+  loop.stop(); // the run being trained, if any, is no longer Python's
   app.info = info;
   chart.reset();
   if (info.trainable) {
@@ -317,6 +321,16 @@ function registerServiceWorker() {
     navigator.serviceWorker.register("./sw.js").catch(() => {});
   }
 }
+
+// Sharing and keeping work. On start-up the run saved in this browser comes back first,
+// then a model link in the URL (if any) is opened on top of it.
+installStorage(app);
+installSharing(app);
+installModels(app);
+app.on("ready", async () => {
+  await restoreSavedRun();
+  await applyLinkFromUrl({ only: "model" });
+});
 
 start().catch((error) => {
   setState("error", "");

@@ -1,0 +1,285 @@
+// Sharing: the "Share names" and "Share model" links, copying them, the system share
+// sheet, the name card as a PNG, model files (download and open), and opening a link
+// found in the URL. A link or file is validated completely (here for name cards, by
+// Python for models) before it replaces anything, so a broken one leaves the current
+// run as it was and says what is wrong.
+import { $, clearError, el } from "./dom.js";
+import { showSamples } from "./generate.js";
+import { LinkError, MAX_LINK_CHARS, decodeFragment, encodeFragment, fromBase64, pageAddress, readFragment, toBase64 } from "./linkcodec.js";
+import { MAX_CARD_BYTES, cardBytes, cardImage, hideCardView, parseCard, showCardView, validateCard } from "./namecard.js";
+import { saveRunNow } from "./storage.js";
+
+const MAX_MODEL_LINK_BYTES = 16_000_000; // compact.MAX_BYTES in Python
+const MAX_MODEL_FILE_BYTES = 50_000_000; // checkpoint.MAX_FILE_CHARS in Python
+const fmt = (n) => n.toLocaleString("en");
+
+let app = null;
+let sharedCard = null; // the card behind the link on show, for "Save as image"
+
+export function installSharing(theApp) {
+  app = theApp;
+  app.listeners.model ??= []; // "model": a model was opened (link, file, saved model)
+  $("share-names").addEventListener("click", () => onShareNames().catch(report));
+  $("share-model").addEventListener("click", () => onShareModel().catch(report));
+  $("copy-link").addEventListener("click", onCopyLink);
+  $("system-share").addEventListener("click", onSystemShare);
+  $("save-image").addEventListener("click", () => sharedCard && saveImage(sharedCard));
+  $("download-model").addEventListener("click", onDownloadModel);
+  $("open-model-file").addEventListener("change", (event) => onOpenFile(event).catch(report));
+  $("share-link").addEventListener("focus", (event) => event.target.select());
+  window.addEventListener("hashchange", () => {
+    // A link pasted into this tab's address bar; a model needs Python, which applies it once ready.
+    if (readFragment()?.kind === "model" && app.state === "loading") return;
+    applyLinkFromUrl();
+  });
+  // A new or discarded run makes an opened model link (and a link on show) out of date.
+  app.on("run", () => {
+    if (readFragment()) history.replaceState(null, "", pageAddress());
+    $("share-result").hidden = true;
+    $("share-status").textContent = "";
+  });
+  new MutationObserver(updateButtons).observe($("status"), { attributes: true, attributeFilter: ["data-state"] });
+  updateButtons();
+  // A name card needs no Python: show it at once, while the playground loads behind it.
+  if (readFragment()?.kind === "names") applyLinkFromUrl();
+}
+
+function updateButtons() {
+  const ready = app.state !== "loading";
+  for (const id of ["share-names", "share-model", "download-model"]) $(id).disabled = !ready || !app.info;
+  $("open-model-file").disabled = !ready;
+}
+
+function report(error) {
+  app.showError(error);
+}
+
+// --- what a link says about the model ----------------------------------------------------
+function datasetTitle() {
+  const info = app.info;
+  if (!info.trainable) return typeof info.meta?.dataset === "string" ? info.meta.dataset.slice(0, 80) : "";
+  return app.presets.find((p) => p.id === $("dataset-select").value)?.title || "";
+}
+
+function isNumber(x) {
+  return typeof x === "number" && Number.isFinite(x);
+}
+
+// The loss people see: the latest validation loss, else the mean of the last 100 steps.
+function currentLoss() {
+  const info = app.info;
+  if (!info.trainable) {
+    const loss = [info.meta?.val_loss, info.meta?.loss].find(isNumber);
+    return loss ?? null;
+  }
+  const val = info.val_points.at(-1);
+  if (val) return val[1];
+  const recent = info.losses.slice(-100);
+  return recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : null;
+}
+
+function modelMeta() {
+  const meta = { dataset: datasetTitle(), loss: currentLoss(), source: "page", saved: new Date().toISOString() };
+  const val = app.info.trainable ? app.info.val_points.at(-1) : null;
+  if (val) meta.val_loss = val[1];
+  if (app.lastSamples) meta.sample = { temperature: app.lastSamples.temperature, seed: app.lastSamples.seed ?? null };
+  return meta;
+}
+
+function steps() {
+  const info = app.info;
+  if (info.trainable) return info.step;
+  return Number.isInteger(info.meta?.steps) && info.meta.steps >= 0 ? info.meta.steps : null;
+}
+
+// --- making links -----------------------------------------------------------------------------
+async function onShareNames() {
+  clearError();
+  if (!app.info) throw new LinkError("Train a model (or open one) first, then generate names to share.");
+  const names = app.lastSamples?.names;
+  if (!names?.length) throw new LinkError("Generate some names first (section 4), then share them.");
+  const card = validateCard({
+    v: 1,
+    names,
+    dataset: datasetTitle(),
+    config: app.info.config,
+    params: app.info.params,
+    steps: steps(),
+    loss: currentLoss(),
+    temperature: app.lastSamples.temperature ?? null,
+  });
+  const link = pageAddress() + (await encodeFragment("names", cardBytes(card)));
+  sharedCard = card;
+  showLink(link, `${fmt(link.length)} characters. Opening it shows these ${names.length} names on a card.`, true);
+}
+
+async function onShareModel() {
+  clearError();
+  const exact = $("share-exact").checked;
+  $("share-status").textContent = exact ? "Packing the exact weights…" : "Packing the model and checking what fewer bits per weight cost…";
+  await new Promise((resolve) => setTimeout(resolve, 0)); // let the message paint first
+  let answer;
+  try {
+    answer = app.call("share_model", { exact, meta: modelMeta() });
+  } finally {
+    $("share-status").textContent = "";
+  }
+  const link = pageAddress() + (await encodeFragment("model", fromBase64(answer.data)));
+  if (link.length > MAX_LINK_CHARS) {
+    throw new LinkError(`This model is too big for a link: ${fmt(link.length)} characters, and browsers take at most ${fmt(MAX_LINK_CHARS)}. Use "Download model" instead.`);
+  }
+  sharedCard = null;
+  showLink(link, `${fmt(link.length)} characters: the model's ${fmt(answer.bytes)} bytes, compressed, after the page address. ${precisionNote(answer)}`, false);
+}
+
+function precisionNote(answer) {
+  if (answer.bits === 64) {
+    return "Exact 64-bit weights: with the same seed and temperature it generates the very same names as this page.";
+  }
+  if (answer.loss === null) return `${answer.bits}-bit weights, which hold this model's weights exactly.`;
+  const change = Math.abs(answer.loss_shared - answer.loss);
+  return `${answer.bits}-bit weights: the loss on ${answer.docs} ${answer.measured_on} names moves from ${answer.loss.toFixed(4)} to ${answer.loss_shared.toFixed(4)} (a change of ${change.toFixed(5)}; at most 0.01 is allowed). Tick "Exact weights" for the very same names.`;
+}
+
+function showLink(link, info, isNames) {
+  $("share-link").value = link;
+  $("share-link-info").textContent = info;
+  $("save-image").hidden = !isNames;
+  $("system-share").hidden = typeof navigator.share !== "function";
+  $("share-result").hidden = false;
+  $("share-link").dataset.kind = isNames ? "names" : "model";
+}
+
+async function onCopyLink() {
+  try {
+    await navigator.clipboard.writeText($("share-link").value);
+    $("share-status").textContent = "Link copied.";
+  } catch {
+    $("share-link").focus();
+    $("share-link").select();
+    $("share-status").textContent = "Copying is blocked here: the link is selected, press Ctrl+C (or ⌘C) to copy it.";
+  }
+}
+
+async function onSystemShare() {
+  const kind = $("share-link").dataset.kind;
+  try {
+    await navigator.share({
+      title: "TinyGPT",
+      text: kind === "names" ? "Names a tiny GPT invented in my browser" : "A tiny GPT I trained in my browser",
+      url: $("share-link").value,
+    });
+  } catch (error) {
+    if (error?.name !== "AbortError") $("share-status").textContent = "The share sheet did not open; copy the link instead.";
+  }
+}
+
+function download(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+async function saveImage(card) {
+  try {
+    download(await cardImage(card), "tinygpt-names.png");
+  } catch (error) {
+    report(error);
+  }
+}
+
+// --- model files ------------------------------------------------------------------------------
+function fileSlug(text) {
+  return (text || "model").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "model";
+}
+
+function onDownloadModel() {
+  clearError();
+  try {
+    const file = app.call("model_file", { meta: modelMeta() });
+    const name = `tinygpt-${fileSlug(datasetTitle())}-${steps() ?? 0}-steps.json`;
+    download(new Blob([JSON.stringify(file)], { type: "application/json" }), name);
+    $("share-status").textContent = `Downloaded ${name}. Open it here again, or use it with python -m tinygpt sample --model ${name}.`;
+  } catch (error) {
+    report(error);
+  }
+}
+
+async function onOpenFile(event) {
+  const file = event.target.files[0];
+  event.target.value = "";
+  if (!file) return;
+  clearError();
+  const name = file.name.length > 60 ? `${file.name.slice(0, 57)}…` : file.name;
+  if (file.size > MAX_MODEL_FILE_BYTES) {
+    throw new LinkError(`The file ${name} is ${(file.size / 1e6).toFixed(1)} MB; a model file can be at most ${MAX_MODEL_FILE_BYTES / 1e6} MB.`);
+  }
+  const text = await file.text();
+  await openModel(() => app.call("load_model", { text }), `the file ${name}`, `The model file ${name} cannot be opened`);
+}
+
+// --- opening links and models -------------------------------------------------------------------
+// Applies the link in the URL (if any); the page's run is replaced only by a valid model.
+export async function applyLinkFromUrl({ only = null } = {}) {
+  const fragment = readFragment();
+  if (!fragment || (only && fragment.kind !== only)) return;
+  try {
+    if (fragment.kind === "names") {
+      const card = parseCard(await decodeFragment(fragment.data, MAX_CARD_BYTES));
+      sharedCard = card;
+      showCardView(card, { onTrainOwn: leaveCardView, onSaveImage: saveImage });
+    } else {
+      const bytes = await decodeFragment(fragment.data, MAX_MODEL_LINK_BYTES);
+      await openModel(() => app.call("load_shared_model", { data: toBase64(bytes) }), "a shared link", "This model link cannot be opened");
+    }
+  } catch (error) {
+    history.replaceState(null, "", pageAddress()); // a reload should not meet the same broken link
+    if (error.kind === "user") {
+      app.showError(`This ${fragment.kind === "names" ? "names" : "model"} link cannot be opened: ${error.message}. Nothing on this page was changed.`);
+    } else {
+      report(error);
+    }
+  }
+}
+
+function leaveCardView() {
+  hideCardView();
+  history.replaceState(null, "", pageAddress());
+  $("playground").scrollIntoView();
+  $("train-toggle").focus();
+}
+
+async function openModel(load, source, failure) {
+  await saveRunNow(); // the run being replaced stays in storage; "Back to your run" returns to it
+  let info;
+  try {
+    info = load();
+  } catch (error) {
+    if (error.kind === "user") throw new LinkError(`${failure}: ${error.message.replace(/\.$/, "")}`);
+    throw error;
+  }
+  hideCardView();
+  app.showRun(info);
+  app.lastSamples = null;
+  showSamples([]);
+  fillSampling(info.meta?.sample);
+  const meta = info.meta || {};
+  const parts = [
+    typeof meta.dataset === "string" && meta.dataset ? `trained on ${meta.dataset.slice(0, 80)}` : "",
+    Number.isInteger(meta.steps) ? `${fmt(meta.steps)} steps` : "",
+    isNumber(meta.loss) ? `loss ${meta.loss.toFixed(4)}` : "",
+    info.bits ? `${info.bits}-bit weights` : "",
+  ].filter(Boolean);
+  $("share-status").textContent = `Opened a model from ${source}${parts.length ? ` (${parts.join(", ")})` : ""}. Generate names with it in section 4.`;
+  app.emit("model", info);
+}
+
+// The temperature and seed the sharer used, so Generate gives the names they saw.
+function fillSampling(sample) {
+  if (!sample || typeof sample !== "object") return;
+  if (isNumber(sample.temperature) && sample.temperature > 0 && sample.temperature <= 10) $("temperature").value = String(sample.temperature);
+  if (Number.isInteger(sample.seed) && sample.seed >= 0 && sample.seed < 2 ** 32) $("gen-seed").value = String(sample.seed);
+}
