@@ -218,7 +218,12 @@ async function onOpenFile(event) {
     throw new LinkError(`The file ${name} is ${(file.size / 1e6).toFixed(1)} MB; a model file can be at most ${MAX_MODEL_FILE_BYTES / 1e6} MB.`);
   }
   const text = await file.text();
-  await openModel(() => app.call("load_model", { text }), `the file ${name}`, `The model file ${name} cannot be opened`);
+  try {
+    await openModel(() => app.call("load_model", { text }), `the file ${name}`);
+  } catch (error) {
+    if (error.kind !== "user") throw error;
+    throw new LinkError(`The model file ${name} cannot be opened: ${error.message}. Nothing on this page was changed.`);
+  }
 }
 
 // --- opening links and models -------------------------------------------------------------------
@@ -233,7 +238,7 @@ export async function applyLinkFromUrl({ only = null } = {}) {
       showCardView(card, { onTrainOwn: leaveCardView, onSaveImage: saveImage });
     } else {
       const bytes = await decodeFragment(fragment.data, MAX_MODEL_LINK_BYTES);
-      await openModel(() => app.call("load_shared_model", { data: toBase64(bytes) }), "a shared link", "This model link cannot be opened");
+      await openModel(() => app.call("load_shared_model", { data: toBase64(bytes) }), "a shared link");
     }
   } catch (error) {
     history.replaceState(null, "", pageAddress()); // a reload should not meet the same broken link
@@ -252,13 +257,18 @@ function leaveCardView() {
   $("train-toggle").focus();
 }
 
-async function openModel(load, source, failure) {
+// Python's message, to follow "cannot be opened: ".
+function clause(message) {
+  return message.replace(/\.$/, "").replace(/^(The|This|There|A|An) /, (word) => word.toLowerCase());
+}
+
+async function openModel(load, source) {
   await saveRunNow(); // the run being replaced stays in storage; "Back to your run" returns to it
   let info;
   try {
-    info = load();
+    info = load(); // Python validates everything before it replaces the model
   } catch (error) {
-    if (error.kind === "user") throw new LinkError(`${failure}: ${error.message.replace(/\.$/, "")}`);
+    if (error.kind === "user") throw new LinkError(clause(error.message));
     throw error;
   }
   hideCardView();
