@@ -72,15 +72,16 @@ export function cardBytes(card) {
   return new TextEncoder().encode(JSON.stringify({ v: CARD_VERSION, ...card }));
 }
 
-export function describeModel(card) {
-  const { n_layer, n_embd, n_head } = card.config;
-  return `${card.params.toLocaleString("en")} parameters (${n_layer} layer${n_layer === 1 ? "" : "s"}, ${n_embd}-wide, ${n_head} heads)`;
+function describeShape(card) {
+  const { n_layer, n_embd, n_head, block_size } = card.config;
+  return `${n_layer} layer${n_layer === 1 ? "" : "s"}, ${n_embd} wide, ${n_head} head${n_head === 1 ? "" : "s"}, context ${block_size}`;
 }
 
 function facts(card) {
   return [
     ["Dataset", card.dataset || "their own text"],
-    ["Model", describeModel(card)],
+    ["Model", `${card.params.toLocaleString("en")} parameters`],
+    ["Shape", describeShape(card)],
     ["Training steps", card.steps === null ? "–" : card.steps.toLocaleString("en")],
     ["Loss", card.loss === null ? "–" : card.loss.toFixed(4)],
     ...(card.temperature === null ? [] : [["Temperature", String(card.temperature)]]),
@@ -143,15 +144,16 @@ export function drawCard(card) {
   const columns = shown.length > 12 ? 3 : shown.length > 6 ? 2 : 1;
   const perColumn = Math.ceil(shown.length / columns);
   const columnWidth = (W - 120) / columns;
-  ctx.font = "30px ui-monospace, monospace";
+  const lineHeight = Math.min(56, 330 / perColumn); // fewer names, bigger letters
+  ctx.font = `${Math.round(lineHeight * 0.8)}px ui-monospace, monospace`;
   shown.forEach((name, i) => {
     const x = 60 + Math.floor(i / perColumn) * columnWidth;
-    const y = 150 + (i % perColumn) * 36;
+    const y = 150 + lineHeight * 0.6 + (i % perColumn) * lineHeight;
     ctx.fillText(fitText(ctx, name || "(empty)", columnWidth - 24), x, y);
   });
   ctx.fillStyle = "#5b5b66";
   ctx.font = "24px system-ui, sans-serif";
-  const line = facts(card).filter(([term]) => term !== "Dataset").map(([term, value]) => `${term}: ${value}`).join(" · ");
+  const line = facts(card).filter(([term]) => !["Dataset", "Shape"].includes(term)).map(([term, value]) => `${term}: ${value}`).join(" · ");
   ctx.fillText(fitText(ctx, line, W - 120), 60, H - 70);
   ctx.fillText("TinyGPT: train a tiny GPT in your browser, in Python", 60, H - 34);
   return canvas;
