@@ -110,7 +110,7 @@ async function onShareNames() {
   });
   const link = pageAddress() + (await encodeFragment("names", cardBytes(card)));
   sharedCard = card;
-  showLink(link, `${fmt(link.length)} characters. Opening it shows these ${names.length} names on a card.`, true);
+  showLink(link, `The link is ${fmt(link.length)} characters long. It opens these ${names.length} names on a card.`, true);
 }
 
 async function onShareModel() {
@@ -129,7 +129,7 @@ async function onShareModel() {
     throw new LinkError(`This model is too big for a link: ${fmt(link.length)} characters, and browsers take at most ${fmt(MAX_LINK_CHARS)}. Use "Download model" instead.`);
   }
   sharedCard = null;
-  showLink(link, `${fmt(link.length)} characters: the model's ${fmt(answer.bytes)} bytes, compressed, after the page address. ${precisionNote(answer)}`, false);
+  showLink(link, `The link is ${fmt(link.length)} characters long (a ${fmt(answer.bytes)}-byte model, compressed). ${precisionNote(answer)}`, false);
 }
 
 function precisionNote(answer) {
