@@ -128,7 +128,8 @@ export function installStorage(theApp) {
     if (result.done || due) scheduleSave();
   });
   app.on("run", (info) => {
-    if (info) scheduleSave();
+    // A new run is worth saving after its first steps; step 0 is only the settings.
+    if (info) lastSaveTime = performance.now();
     else {
       lastSavedStep = -1;
       clearCurrentRun();
