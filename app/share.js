@@ -30,6 +30,7 @@ export function installSharing(theApp) {
   window.addEventListener("hashchange", () => {
     // A link pasted into this tab's address bar; a model needs Python, which applies it once ready.
     if (readFragment()?.kind === "model" && app.state === "loading") return;
+    if (!readFragment()) hideCardView(); // e.g. the "Saved models" link, clicked on a card
     applyLinkFromUrl();
   });
   // A new or discarded run makes an opened model link (and a link on show) out of date.
