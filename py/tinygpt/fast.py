@@ -3,7 +3,7 @@
 The scalar engine builds about 56,000 `Value` nodes per step. Here the positions of a
 document are processed together, a matrix is a list of rows, and every layer has a
 hand-derived backward pass. No object per number: the work is done by a few calls
-to C functions (`math.sumprod`, `map`, `zip`) on whole rows, which is what makes
+to generated kernels and C functions (`map`, `zip`) on whole rows, which is what makes
 pure Python fast enough to train in a browser tab.
 
 Shapes: n positions, E = n_embd, H heads of D = E / H, V = vocab size. A matrix W is
@@ -14,7 +14,7 @@ import math
 from itertools import repeat
 from operator import add, mul, sub
 
-from .kernels import dot, rowdots
+from .kernels import dot, plain_sum, rowdots
 from .model import RMS_EPS
 
 exp, log = math.exp, math.log
@@ -110,7 +110,7 @@ def forward(params, config, tokens, cache=None, record=None):
                 logits = [a * inv_sqrt for a in rowdots(k_h[:seen], q_h)]
                 top = max(logits)
                 exps = [exp(a - top) for a in logits]
-                z = sum(exps)
+                z = plain_sum(exps)
                 w = [e / z for e in exps] + [0.0] * (total - seen)
                 w_h.append(w)
                 x_attn[p] += rowdots(v_cols, w)
@@ -134,7 +134,7 @@ def softmax_rows(logits, temperature=1.0):
             row = [v / temperature for v in row]
         top = max(row)
         exps = [exp(v - top) for v in row]
-        z = sum(exps)
+        z = plain_sum(exps)
         out.append([e / z for e in exps])
     return out
 
@@ -154,7 +154,7 @@ def loss_and_grads(params, config, tokens):
     for row, target in zip(logits, targets):
         top = max(row)
         exps = [exp(v - top) for v in row]
-        z = sum(exps)
+        z = plain_sum(exps)
         loss -= log(exps[target] / z)
         g = [e * (inv_n / z) for e in exps]
         g[target] -= inv_n

@@ -12,6 +12,7 @@ import random
 
 from . import fast
 from .errors import TinyGPTError
+from .kernels import plain_sum
 
 MAX_SAMPLES = 1000
 
@@ -35,13 +36,13 @@ class Model:
         tokens = self.tokenizer.encode(doc)
         n = min(self.config.block_size, len(tokens) - 1)
         probs = fast.softmax_rows(fast.forward(self.params, self.config, tokens[:n]))
-        return -sum(math.log(row[t]) for row, t in zip(probs, tokens[1 : n + 1])) / n
+        return -plain_sum(math.log(row[t]) for row, t in zip(probs, tokens[1 : n + 1])) / n
 
     def evaluate_docs(self, docs):
         """Mean over documents of each document's mean loss."""
         if not docs:
             raise TinyGPTError("There are no documents to evaluate on.")
-        return sum(self.document_loss(doc) for doc in docs) / len(docs)
+        return plain_sum(self.document_loss(doc) for doc in docs) / len(docs)
 
     # --- generation -----------------------------------------------------------------
     def _start(self, prefix):

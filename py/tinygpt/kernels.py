@@ -7,57 +7,76 @@ once per vector length, with the products written out:
         a0, a1, a2, a3 = v
         return [a0 * b0 + a1 * b1 + a2 * b2 + a3 * b3 for b0, b1, b2, b3 in rows]
 
-Why generate code? The obvious primitives are slower where it matters. In Pyodide
-(CPython compiled to WebAssembly) `math.sumprod` computes every product in extended
-precision with a software fma, about 40 ns per multiply-add, and `sum(map(mul, ...))`
-allocates a float per product. Written-out products run on the interpreter's
-specialised float instructions: 1.2x to 2x faster, in Pyodide and CPython alike
-(`python -m tinygpt bench`). The sum is taken left to right, in the same order as
-`sum()` in microgpt.py.
+Why generate code? The obvious primitives are slower where it matters, and they are
+not the same in every Python. In Pyodide (CPython compiled to WebAssembly)
+`math.sumprod` computes every product in extended precision with a software fma,
+about 40 ns per multiply-add, and `sum(map(mul, ...))` allocates a float per product;
+since Python 3.12, `sum()` of floats also compensates rounding errors, so it gives
+other last bits than 3.11. Written-out products run on the interpreter's specialised
+float instructions: 1.2x to 2x faster, in Pyodide and CPython alike
+(`python -m tinygpt bench`). Every sum here is taken plainly, left to right, in the
+same order as microgpt.py, so CPython 3.11 and Pyodide's 3.14 give the same bits.
 """
 
-import math
-from itertools import repeat
-from operator import mul
+from functools import reduce
+from operator import add, mul
 
 MAX_UNROLL = 64  # longer rows: the generated code would be large for little gain
 
-_kernels = {}
+_rowdots, _dots = {}, {}
 
 
-def _generate(n):
+def _compile(name, source):
+    namespace = {}
+    exec(compile(source, f"<{name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def _generate_rowdots(n):
     a = ", ".join(f"a{i}" for i in range(n))
     b = ", ".join(f"b{i}" for i in range(n))
     products = " + ".join(f"a{i} * b{i}" for i in range(n))
-    source = (
-        f"def rowdots_{n}(rows, v):\n"
-        f"    {a}, = v\n"
-        f"    return [{products} for {b}, in rows]\n"
+    return _compile(
+        f"rowdots_{n}",
+        f"def rowdots_{n}(rows, v):\n    {a}, = v\n    return [{products} for {b}, in rows]\n",
     )
-    namespace = {}
-    exec(compile(source, f"<rowdots_{n}>", "exec"), namespace)
-    return namespace[f"rowdots_{n}"]
 
 
-try:  # Python >= 3.12: one C call per long dot product
-    dot = math.sumprod
+def _generate_dot(n):
+    a = ", ".join(f"a{i}" for i in range(n))
+    b = ", ".join(f"b{i}" for i in range(n))
+    products = " + ".join(f"a{i} * b{i}" for i in range(n))
+    return _compile(
+        f"dot_{n}", f"def dot_{n}(a, b):\n    {a}, = a\n    {b}, = b\n    return {products}\n"
+    )
 
-    def _long_rowdots(rows, v):
-        return list(map(dot, rows, repeat(v)))
 
-except AttributeError:  # Python 3.11
+def plain_sum(xs):
+    """sum() of floats as Python 3.11 takes it: no compensation, left to right."""
+    return reduce(add, xs, 0.0)
 
-    def dot(a, b):
-        return sum(map(mul, a, b))
 
-    def _long_rowdots(rows, v):
-        return [sum(map(mul, row, v)) for row in rows]
+def _long_dot(a, b):
+    return plain_sum(map(mul, a, b))
+
+
+def _long_rowdots(rows, v):
+    return [plain_sum(map(mul, row, v)) for row in rows]
+
+
+def dot(a, b):
+    """The dot product of two equally long vectors."""
+    n = len(a)
+    kernel = _dots.get(n)
+    if kernel is None:
+        kernel = _dots[n] = _generate_dot(n) if 0 < n <= MAX_UNROLL else _long_dot
+    return kernel(a, b)
 
 
 def rowdots(rows, v):
     """[dot(row, v) for row in rows]; every row must be as long as v."""
     n = len(v)
-    kernel = _kernels.get(n)
+    kernel = _rowdots.get(n)
     if kernel is None:
-        kernel = _kernels[n] = _generate(n) if n <= MAX_UNROLL else _long_rowdots
+        kernel = _rowdots[n] = _generate_rowdots(n) if 0 < n <= MAX_UNROLL else _long_rowdots
     return kernel(rows, v)
