@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // TINYGPT_DIST lets parallel work build into its own folder; `dist/` otherwise.
@@ -48,6 +49,26 @@ function listFiles(dir, base = dir) {
   });
 }
 
+// The lessons' code editor: CodeMirror 6 with Python, bundled into one ES module.
+function bundleEditor() {
+  buildSync({
+    stdin: {
+      contents: [
+        'export { EditorView, basicSetup } from "codemirror";',
+        'export { python } from "@codemirror/lang-python";',
+        'export { keymap } from "@codemirror/view";',
+        'export { indentWithTab } from "@codemirror/commands";',
+      ].join("\n"),
+      resolveDir: root,
+    },
+    bundle: true,
+    format: "esm",
+    minify: true,
+    legalComments: "eof",
+    outfile: path.join(dist, "vendor", "codemirror", "editor.js"),
+  });
+}
+
 function build() {
   checkPyscriptFiles();
   fs.rmSync(dist, { recursive: true, force: true });
@@ -59,6 +80,8 @@ function build() {
   copy(path.join(root, "app"), path.join(dist, "app"), (f) => !f.endsWith("sw.js"));
   copy(path.join(root, "public"), dist, (f) => !f.endsWith(".md"));
   copy(path.join(root, "py", "tinygpt"), path.join(dist, "py", "tinygpt"), (f) => f.endsWith(".py"));
+  // The benchmark page (bench/index.html): Python engines vs a plain JS port, same tab.
+  copy(path.join(root, "bench"), path.join(dist, "bench"));
 
   for (const file of PYODIDE_FILES) {
     copy(path.join(nm, "pyodide", file), path.join(dist, "vendor", "pyodide", file));
@@ -66,6 +89,8 @@ function build() {
   copy(path.join(nm, "@pyscript", "core", "dist"), path.join(dist, "vendor", "pyscript"), noMaps);
   copy(path.join(nm, "uplot", "dist", "uPlot.esm.js"), path.join(dist, "vendor", "uplot", "uPlot.esm.js"));
   copy(path.join(nm, "uplot", "dist", "uPlot.min.css"), path.join(dist, "vendor", "uplot", "uPlot.min.css"));
+
+  bundleEditor();
 
   // GitHub Pages would otherwise run Jekyll, which drops files and folders starting with "_".
   fs.writeFileSync(path.join(dist, ".nojekyll"), "");

@@ -1,0 +1,207 @@
+// The benchmark page: the same training run in three engines, timed in this tab.
+//
+// It loads Pyodide directly (no PyScript: nothing else runs on the page), mounts the
+// tinygpt package, builds the default run on the first names, and hands the initial
+// parameters and the document order to the JavaScript port (microgpt.js), so all
+// three engines compute the same losses. They then take turns in rounds (a block of
+// JS steps, a block of fast steps, a scalar step or two), so that a busy machine slows
+// them alike. Results go to the table and to `window.benchResult` (for
+// scripts/bench_browser.py and the tests).
+import { createRun } from "./microgpt.js";
+
+// A run is 1000 steps (the default schedule); the Python trainer stops there.
+const LIMITS = { js: [1, 1000], fast: [1, 1000], scalar: [1, 200] };
+const DEFAULTS = { js: 200, fast: 200, scalar: 20 };
+const ROUNDS = 10;
+const DATASET = "../data/first_names.txt";
+
+const $ = (id) => document.getElementById(id);
+
+function setStatus(state, text) {
+  $("bench-status").dataset.state = state;
+  $("bench-status").textContent = text;
+}
+
+// Step counts from the URL (?js=&fast=&scalar=), each checked with its reason shown.
+function readCounts() {
+  const query = new URLSearchParams(location.search);
+  const counts = {};
+  let ok = true;
+  for (const [name, [low, high]] of Object.entries(LIMITS)) {
+    const raw = query.get(name);
+    const input = $(`${name}-steps`);
+    const value = raw === null ? DEFAULTS[name] : Number(raw);
+    input.value = raw === null ? String(value) : raw;
+    const bad = !Number.isInteger(value) || value < low || value > high;
+    $(`${name}-steps-error`).textContent = bad ? `A whole number from ${low} to ${high}.` : "";
+    input.setAttribute("aria-invalid", bad ? "true" : "false");
+    ok &&= !bad;
+    counts[name] = value;
+  }
+  return ok ? counts : null;
+}
+
+async function startPython() {
+  const { loadPyodide } = await import("../vendor/pyodide/pyodide.mjs");
+  const pyodide = await loadPyodide({ indexURL: new URL("../vendor/pyodide/", location.href).href });
+  // Mount exactly the modules the playground mounts (pyscript.toml lists them).
+  const toml = await fetchText("../pyscript.toml");
+  const modules = [...toml.matchAll(/"\.\/py\/tinygpt\/([\w]+\.py)"/g)].map((m) => m[1]);
+  if (!modules.length) throw new Error("pyscript.toml lists no tinygpt modules");
+  pyodide.FS.mkdirTree("/home/pyodide/tinygpt");
+  for (const module of modules) {
+    pyodide.FS.writeFile(`/home/pyodide/tinygpt/${module}`, await fetchText(`../py/tinygpt/${module}`));
+  }
+  pyodide.runPython(`
+import json
+from tinygpt.trainer import Trainer
+
+def new_run(text, engine):
+    # The default configuration (steps=1000 fixes the learning-rate schedule).
+    return Trainer(text, engine=engine)
+
+def export_run(trainer):
+    return json.dumps({"params": trainer.params, "docs": trainer.train_docs})
+
+def profile_steps(trainer, n):
+    import cProfile, io, pstats
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        trainer.step()
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    return out.getvalue()
+`);
+  return pyodide;
+}
+
+async function fetchText(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+// Runs `count` steps of `step`, timing each one; returns [milliseconds per step, losses].
+async function timeSteps(step, count, times, losses) {
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    const loss = step();
+    times.push(performance.now() - start);
+    losses.push(loss);
+  }
+  await nextTask(); // let the page draw between blocks
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+function summary(times, losses) {
+  const ms = median(times);
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  return { steps: times.length, median_ms: ms, mean_ms: mean, steps_per_s: 1000 / ms, losses };
+}
+
+function showTable(engines) {
+  const rows = $("bench-rows");
+  rows.replaceChildren();
+  const labels = { js: "JavaScript port (scalar Value)", fast: "Python fast", scalar: "Python scalar" };
+  for (const [name, r] of Object.entries(engines)) {
+    const tr = document.createElement("tr");
+    tr.dataset.engine = name;
+    const cells = [labels[name], r.steps, r.median_ms.toFixed(2), r.steps_per_s.toFixed(1),
+      `${(engines.js.median_ms / r.median_ms).toFixed(2)}×`];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = String(text);
+      tr.append(td);
+    }
+    rows.append(tr);
+  }
+}
+
+async function run(counts) {
+  const started = performance.now();
+  const pyodide = await startPython();
+  const text = await fetchText(DATASET);
+  const newRun = pyodide.globals.get("new_run");
+  const fast = newRun(text, "fast");
+  const scalar = newRun(text, "scalar");
+  const init = JSON.parse(pyodide.globals.get("export_run")(fast));
+  const js = createRun(init);
+  const jsStep = () => js.step();
+  const fastStep = fast.step;
+  const scalarStep = scalar.step;
+
+  const times = { js: [], fast: [], scalar: [] };
+  const losses = { js: [], fast: [], scalar: [] };
+  const share = (total, round) => Math.floor((total * (round + 1)) / ROUNDS) - Math.floor((total * round) / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    setStatus("running", `Timing, round ${round + 1} of ${ROUNDS}…`);
+    await timeSteps(jsStep, share(counts.js, round), times.js, losses.js);
+    await timeSteps(fastStep, share(counts.fast, round), times.fast, losses.fast);
+    await timeSteps(scalarStep, share(counts.scalar, round), times.scalar, losses.scalar);
+  }
+
+  // The engines start from the same parameters and see the same documents, so their
+  // losses must agree step by step: this is what makes the comparison fair.
+  const compared = Math.min(losses.js.length, losses.fast.length, losses.scalar.length);
+  const maxDiff = (a, b) => Math.max(...a.slice(0, compared).map((x, i) => Math.abs(x - b[i])));
+  const engines = Object.fromEntries(Object.keys(times).map((k) => [k, summary(times[k], losses[k])]));
+  const result = {
+    engines,
+    ratios: {
+      fast_over_js: engines.js.median_ms / engines.fast.median_ms,
+      fast_over_scalar: engines.scalar.median_ms / engines.fast.median_ms,
+      js_over_scalar: engines.scalar.median_ms / engines.js.median_ms,
+    },
+    check: {
+      compared_steps: compared,
+      js_vs_scalar: maxDiff(losses.js, losses.scalar),
+      fast_vs_scalar: maxDiff(losses.fast, losses.scalar),
+    },
+    python: pyodide.runPython("import sys; sys.version.split()[0]"),
+    user_agent: navigator.userAgent,
+    seconds: (performance.now() - started) / 1000,
+  };
+  if (new URLSearchParams(location.search).has("profile")) {
+    setStatus("running", "Profiling the fast engine…");
+    await nextTask();
+    result.profile = pyodide.globals.get("profile_steps")(fast, Math.min(counts.fast, 200));
+    $("bench-profile").textContent = result.profile;
+    $("bench-profile").hidden = false;
+  }
+  for (const proxy of [newRun, fast, scalar, fastStep, scalarStep]) proxy.destroy?.();
+  showTable(engines);
+  $("bench-check").textContent =
+    `Same losses: the JavaScript port and the fast engine differ from the scalar engine by at most ` +
+    `${result.check.js_vs_scalar.toExponential(1)} and ${result.check.fast_vs_scalar.toExponential(1)} ` +
+    `over the first ${compared} steps.`;
+  window.benchResult = result;
+  setStatus("done", `Done in ${result.seconds.toFixed(0)} s: the fast engine takes ` +
+    `${result.ratios.fast_over_js.toFixed(2)}× fewer milliseconds per step than the JavaScript port.`);
+}
+
+$("settings").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const query = new URLSearchParams(location.search);
+  for (const name of Object.keys(LIMITS)) query.set(name, $(`${name}-steps`).value.trim());
+  location.search = query.toString();
+});
+
+const counts = readCounts();
+if (!counts) {
+  setStatus("error", "Fix the step counts above, then run again.");
+} else {
+  run(counts).catch((error) => {
+    setStatus("error", "The benchmark stopped.");
+    $("error").textContent = `The benchmark failed: ${error.message}`;
+    window.benchResult = { error: String(error.message || error) };
+  });
+}

@@ -1,0 +1,158 @@
+"""Benchmark in Chromium: TinyGPT's Python engines against a plain JavaScript port.
+
+Serves the built site (dist/, or TINYGPT_DIST) under /tinygpt/, opens the benchmark
+page (bench/index.html) in the system Chromium, and prints one table: milliseconds
+per step and steps per second of the JavaScript port of microgpt.py (a scalar Value
+autograd), the Python `fast` engine and the Python `scalar` engine, all timed in the
+same tab from the same initial parameters; then the playground's own throughput with
+the UI live (Train pressed, 1000 steps, the chart and counters updating).
+
+    .venv/bin/python scripts/bench_browser.py [--steps 200] [--scalar-steps 20] [--repeat 3]
+
+Every number is the median over --repeat fresh page loads.
+"""
+
+import argparse
+import functools
+import http.server
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+# The browser set-up of the browser tests, so the benchmark runs Chromium the same way.
+from conftest import BASE_PATH, CHROMIUM_ARGS, DIST, Handler, chromium_path  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+ENGINES = [("js", "JS port (scalar Value)"), ("fast", "Python fast"), ("scalar", "Python scalar")]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=200, help="JS port and fast steps per run")
+    parser.add_argument("--scalar-steps", type=int, default=20, help="scalar engine steps per run")
+    parser.add_argument("--repeat", type=int, default=3, help="page loads; medians are reported")
+    parser.add_argument(
+        "--playground-steps", type=int, default=1000, help="steps of the playground run (0: skip)"
+    )
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of fast steps")
+    args = parser.parse_args()
+    if not 1 <= args.steps <= 1000:
+        parser.error("--steps must be between 1 and 1000 (one default run)")
+    if not 1 <= args.scalar_steps <= 200:
+        parser.error("--scalar-steps must be between 1 and 200")
+    if not 1 <= args.repeat <= 20:
+        parser.error("--repeat must be between 1 and 20")
+    if not 0 <= args.playground_steps <= 1000:
+        parser.error("--playground-steps must be between 0 and 1000")
+    return args
+
+
+@contextmanager
+def serve(directory):
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / BASE_PATH.strip("/")).symlink_to(directory)
+        handler = functools.partial(Handler, directory=tmp)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}"
+        finally:
+            server.shutdown()
+
+
+def run_bench_page(browser, site, args):
+    """One fresh load of the benchmark page; returns its window.benchResult."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        query = f"?js={args.steps}&fast={args.steps}&scalar={args.scalar_steps}"
+        page.goto(site + "bench/" + query + ("&profile" if args.profile else ""))
+        page.wait_for_function("window.benchResult", timeout=600_000)
+        result = page.evaluate("window.benchResult")
+    finally:
+        context.close()
+    if "error" in result:
+        sys.exit(f"the benchmark page failed: {result['error']}")
+    return result
+
+
+def run_playground(browser, site, steps):
+    """Train `steps` steps in the playground with the UI live; returns (seconds, shown rates)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{site}?steps={steps}")
+        page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
+        started = time.perf_counter()
+        page.click("[data-testid=train-toggle]")
+        shown = []  # the page's own steps/s readout, sampled once a second
+        while page.get_attribute("[data-testid=status]", "data-state") == "training":
+            rate = page.text_content("[data-testid=steps-per-second]").strip()
+            if rate.replace(".", "", 1).isdigit():
+                shown.append(float(rate))
+            time.sleep(1)
+        page.wait_for_selector("[data-testid=status][data-state=done]", timeout=120_000)
+        seconds = time.perf_counter() - started
+        done = int(page.text_content("[data-testid=step-count]"))
+        if done != steps:
+            sys.exit(f"the playground stopped at step {done} of {steps}")
+    finally:
+        context.close()
+    return seconds, shown
+
+
+def print_table(results, playground, args):
+    med = lambda values: statistics.median(values)  # noqa: E731
+    ms = {name: med([r["engines"][name]["median_ms"] for r in results]) for name, _ in ENGINES}
+    steps = {name: results[0]["engines"][name]["steps"] for name, _ in ENGINES}
+    first = results[0]
+    print(f"TinyGPT benchmark, default model on first names, {first['user_agent']}")
+    print(f"Python {first['python']} (Pyodide); median ms/step of {args.repeat} page load(s)\n")
+    print(f"{'engine':<34}{'steps':>7}{'ms/step':>10}{'steps/s':>10}")
+    for name, label in ENGINES:
+        print(f"{label:<34}{steps[name]:>7}{ms[name]:>10.2f}{1000 / ms[name]:>10.1f}")
+    print(f"{'fast / JS port':<34}{'':>7}{ms['js'] / ms['fast']:>9.2f}x")
+    print(f"{'fast / scalar':<34}{'':>7}{ms['scalar'] / ms['fast']:>9.2f}x")
+    worst = max(max(r["check"]["js_vs_scalar"], r["check"]["fast_vs_scalar"]) for r in results)
+    print(f"largest loss difference from the scalar engine: {worst:.1e}")
+    if playground:
+        seconds = med([s for s, _ in playground])
+        rate = args.playground_steps / seconds
+        shown = [med(r) for _, r in playground if r]
+        print(
+            f"\nplayground, UI live, fast engine: {args.playground_steps} steps in {seconds:.1f} s"
+            f" = {rate:.1f} steps/s (page shows {med(shown) if shown else float('nan'):.0f});"
+            f" {rate * ms['js'] / 1000:.2f}x the JS port's steps/s"
+        )
+    if args.profile:
+        print("\n" + first.get("profile", "(no profile)"))
+
+
+def main():
+    args = parse_args()
+    if not (DIST / "bench" / "index.html").exists():
+        subprocess.run(["node", "scripts/build.mjs"], cwd=ROOT, check=True)
+    with serve(DIST) as site, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        results, playground = [], []
+        for i in range(args.repeat):
+            results.append(run_bench_page(browser, site, args))
+            print(f"run {i + 1}: " + json.dumps(
+                {k: round(v["median_ms"], 2) for k, v in results[-1]["engines"].items()}
+            ), file=sys.stderr)
+            if args.playground_steps:
+                playground.append(run_playground(browser, site, args.playground_steps))
+        browser.close()
+    print_table(results, playground, args)
+
+
+if __name__ == "__main__":
+    main()
