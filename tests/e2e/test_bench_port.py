@@ -1,0 +1,84 @@
+"""The benchmark is a fair race: the JavaScript port of microgpt.py (bench/microgpt.js)
+computes the same losses as TinyGPT's scalar engine from the same start, and the
+benchmark page times all three engines and reports finite numbers. How fast each
+engine is, is the benchmark's business (scripts/bench_browser.py), not a test's."""
+
+import math
+
+import pytest
+from conftest import ROOT
+
+from tinygpt.trainer import Trainer
+
+STEPS = 5
+
+RUN_PORT = """async ([init, settings, steps]) => {
+  const { createRun } = await import("./microgpt.js");
+  const run = createRun({ ...init, ...settings });
+  const losses = [];
+  for (let i = 0; i < steps; i++) losses.push(run.step());
+  return { losses, vocabSize: run.vocabSize, nParams: run.nParams };
+}"""
+
+
+@pytest.mark.parametrize(
+    "dataset, settings",
+    [
+        ("first_names", {}),  # the benchmark's run: default model, first names
+        # Two layers, a short block (long names are cut), and characters outside ASCII
+        # (the port must order its vocabulary as Python's sorted() does).
+        ("pokemon", {"n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 6, "lr": 0.05}),
+    ],
+)
+def test_js_port_computes_the_scalar_engines_losses(page, site, dataset, settings):
+    text = (ROOT / "public" / "data" / f"{dataset}.txt").read_text(encoding="utf-8")
+    trainer = Trainer(text, engine="scalar", steps=100, **settings)
+    init = {"params": trainer.params, "docs": trainer.train_docs}
+    expected = [trainer.step() for _ in range(STEPS)]
+    assert len(set(expected)) == STEPS  # different documents, changing parameters
+
+    port_settings = {
+        "nEmbd": trainer.config.n_embd,
+        "nHead": trainer.config.n_head,
+        "nLayer": trainer.config.n_layer,
+        "blockSize": trainer.config.block_size,
+        "lr": trainer.settings["lr"],
+        "steps": 100,
+    }
+    page.goto(site + "bench/microgpt.js")  # any page of the site can import the module
+    got = page.evaluate(RUN_PORT, [init, port_settings, STEPS])
+    assert got["vocabSize"] == trainer.tokenizer.vocab_size
+    assert got["nParams"] == sum(len(row) for m in trainer.params.values() for row in m)
+    for step, (a, b) in enumerate(zip(got["losses"], expected, strict=True), 1):
+        assert abs(a - b) < 1e-9, f"step {step}: JS port {a!r}, Python scalar {b!r}"
+
+
+def test_bench_page_times_every_engine(page, site):
+    page.goto(site + "bench/?js=12&fast=12&scalar=3")
+    page.wait_for_function("window.benchResult", timeout=120_000)
+    result = page.evaluate("window.benchResult")
+    assert "error" not in result, result
+    for name, steps in (("js", 12), ("fast", 12), ("scalar", 3)):
+        engine = result["engines"][name]
+        assert engine["steps"] == steps and len(engine["losses"]) == steps
+        assert math.isfinite(engine["median_ms"]) and engine["median_ms"] > 0, engine
+        assert math.isfinite(engine["steps_per_s"]) and engine["steps_per_s"] > 0, engine
+    assert all(math.isfinite(r) and r > 0 for r in result["ratios"].values()), result["ratios"]
+    # In the page too, the three engines trained the same model on the same documents.
+    assert result["check"]["compared_steps"] == 3
+    assert result["check"]["js_vs_scalar"] < 1e-9
+    assert result["check"]["fast_vs_scalar"] < 1e-9
+    rows = page.locator("[data-testid=bench-table] tbody tr")
+    assert rows.count() == 3
+    assert page.get_attribute("[data-testid=bench-status]", "data-state") == "done"
+
+
+def test_bench_page_rejects_bad_step_counts(page, site):
+    page.goto(site + "bench/?js=ten&fast=0")
+    status = page.locator("[data-testid=bench-status]")
+    assert status.get_attribute("data-state") == "error"
+    assert "whole number" in page.text_content("#js-steps-error")
+    assert "whole number" in page.text_content("#fast-steps-error")
+    assert page.text_content("#scalar-steps-error") == ""
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.benchResult === undefined")  # nothing ran
