@@ -6,7 +6,10 @@ const PRECACHE = __PRECACHE__;
 const CACHE = `tinygpt-${VERSION}`;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PRECACHE)).then(() => self.skipWaiting()));
+  // `cache: "reload"` goes past the browser's HTTP cache: GitHub Pages lets browsers keep
+  // files for 10 minutes, and a new version must not precache the old version's files.
+  const requests = PRECACHE.map((url) => new Request(url, { cache: "reload" }));
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(requests)).then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {
