@@ -1,0 +1,73 @@
+// Lesson 3 figure: a heatmap of each head's attention weights for a typed name, from
+// Model.attention of the playground's saved run, or of an untrained default model.
+import { el } from "../dom.js";
+import { loadCurrentRun } from "../storage.js";
+import { ensureDataset } from "./datasets.js";
+import { debounce, latest, say } from "./figure-util.js";
+
+const DATASET = "first_names";
+
+function heatmap(weights, tokens, layer, head, layers) {
+  const table = el("table", { className: "heatmap", dataset: { head: String(head) } });
+  const name = layers > 1 ? `layer ${layer + 1}, head ${head + 1}` : `head ${head + 1}`;
+  table.append(el("caption", { textContent: name }));
+  table.append(el("tr", {}, el("td"), ...tokens.map((t) => el("th", { scope: "col", textContent: t }))));
+  weights.forEach((row, q) => {
+    const tr = el("tr", {}, el("th", { scope: "row", textContent: tokens[q] }));
+    row.forEach((w, k) => {
+      const cell = el("td", { title: `${tokens[q]} → ${tokens[k]}: ${w.toFixed(3)}` });
+      if (k <= q) {
+        cell.style.background = `rgba(36, 86, 200, ${w.toFixed(3)})`;
+        cell.textContent = (w * 100).toFixed(0);
+        if (w > 0.55) cell.className = "strong";
+      } else {
+        cell.className = "masked"; // the causal mask: a position never sees later ones
+      }
+      tr.append(cell);
+    });
+    table.append(tr);
+  });
+  return table;
+}
+
+export function setupAttention(py) {
+  const fig = document.getElementById("fig-attention");
+  const input = fig.querySelector("#attention-name");
+  const message = fig.querySelector("[data-testid=attention-message]");
+  const source = fig.querySelector("[data-testid=attention-source]");
+  const maps = fig.querySelector("[data-testid=attention-heatmaps]");
+  let runGeneration = 0; // worker generation the playground run was sent to
+
+  async function ensureRun() {
+    if (runGeneration === py.generation) return;
+    const state = await loadCurrentRun();
+    await py.call("set_run", { state_json: state ? JSON.stringify(state) : null });
+    runGeneration = py.generation;
+  }
+
+  const update = latest(async (isCurrent) => {
+    let answer;
+    try {
+      await ensureDataset(py, DATASET);
+      try {
+        await ensureRun();
+      } catch (error) {
+        say(source, `The playground's saved run could not be used (${error.message}); showing an untrained model.`);
+        runGeneration = py.generation;
+      }
+      answer = await py.call("attention", { dataset: DATASET, name: input.value });
+    } catch (error) {
+      if (isCurrent()) say(message, error.message, "error");
+      return;
+    }
+    if (!isCurrent()) return;
+    say(source, `Model: ${answer.source}. Numbers are percentages; grey cells are masked.`);
+    say(message, input.value ? `${answer.tokens.length} positions, BOS included.` : "An empty name: only BOS, which can attend only to itself.");
+    const n = answer.layers.length;
+    maps.replaceChildren(...answer.layers.flatMap((layer, l) => layer.map((head, h) => heatmap(head, answer.tokens, l, h, n))));
+    fig.dataset.ready = "true";
+  });
+
+  input.addEventListener("input", debounce(update));
+  update();
+}

@@ -1,0 +1,47 @@
+// The lessons page: routing and progress, code cells in one Python worker, and the
+// interactive figures in a second one (so stopping a runaway cell leaves them working).
+import { setupCells } from "./cells.js";
+import { setupAttention } from "./fig-attention.js";
+import { setupAutograd } from "./fig-autograd.js";
+import { setupSampling } from "./fig-sampling.js";
+import { setupTokens } from "./fig-tokens.js";
+import { setupTraining } from "./fig-training.js";
+import { markCompleted } from "./progress.js";
+import { PythonWorker } from "./python.js";
+import { startRouter } from "./router.js";
+
+const cellsPython = new PythonWorker("cells");
+const figuresPython = new PythonWorker("figures");
+
+const status = document.querySelector("[data-testid=python-status]");
+const STATE_TEXT = {
+  loading: "Python is starting…",
+  ready: "Python is ready.",
+  failed: "Python could not start: reload the page.",
+};
+function showState() {
+  const states = [cellsPython.state, figuresPython.state];
+  const state = states.includes("failed") ? "failed" : states.includes("loading") ? "loading" : "ready";
+  status.dataset.state = state;
+  status.textContent = STATE_TEXT[state];
+}
+cellsPython.onState(showState);
+figuresPython.onState(showState);
+
+setupCells(document, cellsPython, markCompleted);
+
+// Each figure starts the first time its lesson is shown.
+const figures = {
+  tokens: setupTokens,
+  autograd: setupAutograd,
+  attention: setupAttention,
+  training: setupTraining,
+  sampling: setupSampling,
+};
+const started = new Set();
+startRouter((id) => {
+  if (figures[id] && !started.has(id)) {
+    started.add(id);
+    figures[id](figuresPython);
+  }
+});

@@ -1,0 +1,115 @@
+// A Web Worker with its own Pyodide and the tinygpt package, for the lessons page.
+// Code runs here so that a long or endless cell never blocks the page: the page stops it
+// by terminating this worker and starting a fresh one.
+//
+// Messages in:  {id, type: "run", code, scope}   run a cell (scope: the lesson's namespace)
+//               {id, type: "call", name, args}    a figure's request to tinygpt.lessons.call
+// Messages out: {type: "ready"} | {type: "failed", message}
+//               {id, type: "out", stream, text}   output as it is printed, in small batches
+//               {id, type: "done", ok}            a cell finished (ok: no exception)
+//               {id, type: "result", json}        a figure's answer
+import { loadPyodide } from "../../vendor/pyodide/pyodide.mjs";
+
+const site = new URL("../../", import.meta.url);
+const HOME = "/home/pyodide";
+const FLUSH_MS = 50; // output reaches the page at least this often while a cell runs
+const MAX_OUTPUT = 200_000; // characters per run; past this the output is cut
+
+let current = null; // id of the request being run
+let pending = { stdout: "", stderr: "" };
+let lastFlush = 0;
+let written = 0;
+
+function flush() {
+  for (const stream of ["stdout", "stderr"]) {
+    if (pending[stream]) postMessage({ id: current, type: "out", stream, text: pending[stream] });
+    pending[stream] = "";
+  }
+  lastFlush = Date.now();
+}
+
+function writer(stream) {
+  const decoder = new TextDecoder();
+  return {
+    write(bytes) {
+      let text = decoder.decode(bytes, { stream: true });
+      if (written < MAX_OUTPUT) {
+        if (written + text.length >= MAX_OUTPUT) {
+          text = text.slice(0, MAX_OUTPUT - written) + "\n[output cut here: over 200,000 characters]\n";
+        }
+        written += text.length;
+        pending[stream] += text;
+      }
+      if (Date.now() - lastFlush > FLUSH_MS) flush();
+      return bytes.length;
+    },
+  };
+}
+
+// The module list comes from pyscript.toml, which the build checks lists every module.
+async function installPackage(pyodide) {
+  const toml = await (await fetch(new URL("pyscript.toml", site))).text();
+  const files = [...toml.matchAll(/"\.\/py\/tinygpt\/(\w+\.py)"/g)].map((m) => m[1]);
+  pyodide.FS.mkdirTree(`${HOME}/tinygpt`);
+  await Promise.all(files.map(async (file) => {
+    const response = await fetch(new URL(`py/tinygpt/${file}`, site));
+    if (!response.ok) throw new Error(`py/tinygpt/${file}: HTTP ${response.status}`);
+    pyodide.FS.writeFile(`${HOME}/tinygpt/${file}`, await response.text());
+  }));
+}
+
+async function start() {
+  const pyodide = await loadPyodide({ indexURL: new URL("vendor/pyodide/", site).href });
+  pyodide.setStdout(writer("stdout"));
+  pyodide.setStderr(writer("stderr"));
+  await installPackage(pyodide);
+  pyodide.runPython(`
+import sys
+sys.path.insert(0, "${HOME}")
+from tinygpt import lessons as _lessons
+_scopes = {}
+def _run(code, scope):
+    namespace = _scopes.setdefault(scope, {"__name__": "__main__"})
+    return _lessons.run_cell(code, namespace)
+`);
+  return { run: pyodide.globals.get("_run"), call: pyodide.globals.get("_lessons").call };
+}
+
+const ready = start();
+ready.then(() => postMessage({ type: "ready" }), (error) => postMessage({ type: "failed", message: String(error?.message || error) }));
+
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  queue = queue.then(() => handle(event.data));
+};
+
+async function handle(message) {
+  let python;
+  try {
+    python = await ready;
+  } catch {
+    return; // "failed" was reported
+  }
+  current = message.id;
+  written = 0;
+  lastFlush = Date.now();
+  if (message.type === "run") {
+    let ok = false;
+    try {
+      ok = python.run(message.code, message.scope);
+    } catch (error) {
+      pending.stderr += String(error?.message || error);
+    }
+    flush();
+    postMessage({ id: message.id, type: "done", ok });
+  } else if (message.type === "call") {
+    let json;
+    try {
+      json = python.call(message.name, JSON.stringify(message.args ?? {}));
+    } catch (error) {
+      json = JSON.stringify({ error: String(error?.message || error) });
+    }
+    flush(); // a figure prints nothing, but keep the streams clean for the next request
+    postMessage({ id: message.id, type: "result", json });
+  }
+}

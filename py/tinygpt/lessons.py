@@ -1,0 +1,381 @@
+"""The lessons page's Python side: running code cells and the numbers of its figures.
+
+The page runs this module in Web Workers (Pyodide). Cells go through `run_cell`; the
+interactive figures call `call(name, json_args)`, which answers JSON
+`{"ok": result}` or `{"error": message}`. Every number comes from the real package:
+the tokenizer, `Value`, `Trainer`, `Model.attention` and `Model.next_token_probs`.
+"""
+
+import json
+import linecache
+import math
+import random
+import sys
+import time
+import traceback
+
+from .data import Tokenizer, parse_documents
+from .errors import TinyGPTError
+from .trainer import ENGINES, Trainer
+from .value import Value
+
+CELL_FILE = "<cell>"
+MAX_GRAPH_NODES = 60
+MAX_TEXT = 200  # characters typed into a figure
+FD_STEP = 1e-6
+SAMPLING_TRAIN_STEPS = 300  # a model trained right here when the playground has none
+
+_datasets = {}  # id -> text
+_cache = {}  # name -> object (models, trainers), rebuilt when their inputs change
+
+
+# --- code cells -------------------------------------------------------------------------
+
+
+def run_cell(code, namespace):
+    """Run `code` in `namespace` (shared by a lesson's cells); True if it raised nothing.
+
+    An error prints its traceback to stderr, starting at the reader's code: the frames
+    of this function and of Pyodide's machinery say nothing about the mistake.
+    """
+    # Registered in linecache so the traceback quotes the reader's lines.
+    linecache.cache[CELL_FILE] = (len(code), None, code.splitlines(True), CELL_FILE)
+    try:
+        exec(compile(code, CELL_FILE, "exec"), namespace)
+    except BaseException as error:  # noqa: BLE001 - SystemExit too: the cell ends, we don't
+        tb = error.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != CELL_FILE:
+            tb = tb.tb_next
+        sys.stderr.write("".join(traceback.format_exception(type(error), error, tb)))
+        return False
+    return True
+
+
+# --- the dispatcher the figures call ----------------------------------------------------
+
+
+def call(name, args_json):
+    """JSON in, JSON out: {"ok": result} or {"error": a message for the reader}."""
+    function = FIGURES.get(name)
+    if function is None:
+        return json.dumps({"error": f"Unknown request {name!r}."})
+    try:
+        result = function(**json.loads(args_json))
+    except TinyGPTError as error:
+        return json.dumps({"error": str(error)})
+    except Exception as error:  # noqa: BLE001 - a figure shows a message, never breaks
+        return json.dumps({"error": f"{type(error).__name__}: {error}"})
+    return json.dumps({"ok": result})
+
+
+def _text(value, what):
+    if not isinstance(value, str):
+        raise TinyGPTError(f"The {what} must be text.")
+    if len(value) > MAX_TEXT:
+        raise TinyGPTError(f"The {what} is {len(value)} characters long; keep it under {MAX_TEXT}.")
+    return value
+
+
+def use_dataset(id, text):
+    parse_documents(text)  # a clear message for unusable text
+    _datasets[id] = text
+    return {"id": id}
+
+
+def _dataset(id):
+    if id not in _datasets:
+        raise TinyGPTError(f"The dataset {id!r} is not loaded yet.")
+    return _datasets[id]
+
+
+# --- lesson 1: tokens ---------------------------------------------------------------------
+
+
+def tokens(dataset, text):
+    """The ids of `text` under the tokenizer of a dataset, and that dataset's vocabulary."""
+    text = _text(text, "text")
+    docs = parse_documents(_dataset(dataset))
+    tok = Tokenizer.from_docs(docs)
+    known = set(tok.chars)
+    pieces = [{"ch": ch, "id": tok.ids(ch)[0] if ch in known else None} for ch in text]
+    unknown = sorted({ch for ch in text if ch not in known})
+    counts = {}
+    for doc in docs:
+        for ch in doc:
+            counts[ch] = counts.get(ch, 0) + 1
+    vocab = [{"id": i, "ch": ch, "count": counts[ch]} for i, ch in enumerate(tok.chars)]
+    return {
+        "pieces": pieces,
+        "unknown": unknown,
+        "encoded": tok.encode("".join(ch for ch in text if ch in known)),
+        "bos": tok.bos,
+        "vocab": vocab,
+        "docs": len(docs),
+    }
+
+
+# --- lesson 2: autograd -----------------------------------------------------------------
+
+
+def _leaf_factory(created, bump=None, h=0.0):
+    """A `Value` class for the reader's code that records the leaves it creates.
+
+    Leaves made by the reader (`Value(2.0)`) go through this subclass; the nodes the
+    operations create are plain `Value`s, so the graph is the package's own. `bump`
+    adds `h` to the leaf created in that position, for the finite differences.
+    """
+
+    class LessonValue(Value):
+        __slots__ = ()
+
+        def __init__(self, data, children=(), local_grads=()):
+            if len(created) == bump:
+                data = data + h
+            super().__init__(data, children, local_grads)
+            created.append(self)
+
+    LessonValue.__name__ = "Value"
+    return LessonValue
+
+
+def _run_expression(code, bump=None, h=0.0):
+    created = []
+    namespace = {"Value": _leaf_factory(created, bump, h), "math": math}
+    try:
+        exec(compile(code, "<expression>", "exec"), namespace)
+    except Exception as error:  # noqa: BLE001 - the reader's code: any error is a message
+        raise TinyGPTError(f"{type(error).__name__}: {error}") from None
+    out = namespace.get("out")
+    if not isinstance(out, Value):
+        raise TinyGPTError("Set `out` to the Value to differentiate, e.g. out = a * b + c.")
+    return namespace, created, out
+
+
+def _op(node):
+    """What made a node, read from its children and local gradients."""
+    kids, local = node._children, node._local_grads
+    if not kids:
+        return "leaf"
+    if len(kids) == 2:
+        return "+" if tuple(local) == (1, 1) else "×"
+    child = kids[0].data
+    if child < 700 and node.data == math.exp(child):
+        return "exp"
+    if child > 0 and node.data == math.log(child):
+        return "log"
+    if node.data == max(0, child) and local[0] in (0.0, 1.0):
+        return "relu"
+    return "pow"
+
+
+def autograd(code):
+    """The graph of `out` after backward(), and a central finite-difference check per leaf."""
+    if not isinstance(code, str) or len(code) > 2000:
+        raise TinyGPTError("The expression must be text, under 2000 characters.")
+    namespace, created, out = _run_expression(code)
+    order = out.topological_order()
+    if len(order) > MAX_GRAPH_NODES:
+        raise TinyGPTError(
+            f"This graph has {len(order)} nodes; the drawing shows up to {MAX_GRAPH_NODES}. "
+            "Use a smaller expression."
+        )
+    out.backward()
+    names = {}
+    for name, value in namespace.items():
+        if isinstance(value, Value) and id(value) not in names:
+            names[id(value)] = name
+    index = {id(node): i for i, node in enumerate(order)}
+    nodes = [
+        {
+            "id": i,
+            "name": names.get(id(node), ""),
+            "op": _op(node),
+            "data": node.data,
+            "grad": float(node.grad),
+            "children": [index[id(c)] for c in node._children],
+        }
+        for i, node in enumerate(order)
+    ]
+    checks = []
+    for position, leaf in enumerate(created):
+        if id(leaf) not in index:
+            continue  # a Value the reader made but `out` does not use
+        plus = _run_expression(code, position, FD_STEP)[2].data
+        minus = _run_expression(code, position, -FD_STEP)[2].data
+        numeric = (plus - minus) / (2 * FD_STEP)
+        error = abs(numeric - leaf.grad)
+        checks.append(
+            {
+                "name": names.get(id(leaf), f"leaf {position + 1}"),
+                "grad": float(leaf.grad),
+                "numeric": numeric,
+                "ok": error <= 1e-4 * max(1.0, abs(leaf.grad)),
+            }
+        )
+    return {"nodes": nodes, "checks": checks, "out": out.data}
+
+
+# --- a model to look at (lessons 3 and 5) ---------------------------------------------------
+
+
+def set_run(state_json=None):
+    """The playground's saved run (Trainer state as JSON), or None for none."""
+    if state_json is None:
+        _cache.pop("run", None)
+        return {"source": None}
+    try:
+        trainer = Trainer.from_state(json.loads(state_json))
+    except json.JSONDecodeError:
+        raise TinyGPTError("The saved playground run is damaged.") from None
+    _cache["run"] = trainer
+    return {"source": _describe(trainer)}
+
+
+def _describe(trainer):
+    c = trainer.config
+    return (
+        f"the model you trained in the playground ({trainer.step_count} steps, "
+        f"n_embd={c.n_embd}, n_head={c.n_head}, n_layer={c.n_layer})"
+    )
+
+
+def _untrained(dataset):
+    key = ("untrained", dataset)
+    if key not in _cache:
+        _cache[key] = Trainer(_dataset(dataset))
+    return _cache[key]
+
+
+def _trained_here(dataset):
+    key = ("trained", dataset)
+    if key not in _cache:
+        trainer = Trainer(_dataset(dataset), steps=SAMPLING_TRAIN_STEPS)
+        while not trainer.done:
+            trainer.step()
+        _cache[key] = trainer
+    return _cache[key]
+
+
+def attention(dataset, name):
+    """Attention weights [layer][head][query][key] for BOS + name, and the model used."""
+    name = _text(name, "name")
+    if "run" in _cache:
+        trainer, source = _cache["run"], _describe(_cache["run"])
+    else:
+        trainer = _untrained(dataset)
+        source = "an untrained model (default settings, seed 42): train one in the playground"
+    block = trainer.config.block_size
+    shown = name[: block - 1]
+    layers = trainer.attention(shown)
+    return {"tokens": ["BOS"] + list(shown), "layers": layers, "source": source}
+
+
+# --- lesson 4: training -----------------------------------------------------------------------
+
+
+def _norm(rows):
+    return math.sqrt(sum(x * x for row in rows for x in row))
+
+
+def train_reset(dataset):
+    _cache["lesson4"] = Trainer(_dataset(dataset))
+    return {"step": 0, "doc": _cache["lesson4"].train_docs[0]}
+
+
+def train_step():
+    """One step of Trainer.step, with the gradient and update size of each matrix."""
+    trainer = _cache.get("lesson4")
+    if trainer is None:
+        raise TinyGPTError("Start the training figure first.")
+    k = trainer.step_count
+    doc = trainer.train_docs[k % len(trainer.train_docs)]
+    # The same gradients Trainer.step is about to compute (same params, same document).
+    _, grads = ENGINES[trainer.engine](
+        trainer.params, trainer.config, trainer.tokenizer.encode(doc)
+    )
+    before = trainer.params
+    lr = trainer.optimizer.learning_rate(k)
+    loss = trainer.step()
+    matrices = [
+        {
+            "name": name,
+            "grad": _norm(grads[name]),
+            "update": math.sqrt(
+                sum(
+                    (a - b) ** 2
+                    for ra, rb in zip(trainer.params[name], before[name])
+                    for a, b in zip(ra, rb)
+                )
+            ),
+        }
+        for name in before
+    ]
+    return {
+        "step": trainer.step_count,
+        "doc": doc,
+        "loss": loss,
+        "lr": lr,
+        "matrices": matrices,
+        "next_doc": trainer.train_docs[trainer.step_count % len(trainer.train_docs)],
+    }
+
+
+def race_reset(dataset, engines=("fast", "scalar")):
+    for engine in engines:
+        _cache[f"race-{engine}"] = Trainer(_dataset(dataset), engine=engine)
+    return {"engines": list(engines)}
+
+
+def race_step(engine):
+    trainer = _cache.get(f"race-{engine}")
+    if trainer is None:
+        raise TinyGPTError("Start the race first.")
+    started = time.perf_counter()
+    loss = trainer.step()
+    return {"ms": (time.perf_counter() - started) * 1000, "loss": loss, "step": trainer.step_count}
+
+
+# --- lesson 5: sampling ---------------------------------------------------------------------
+
+
+def _sampling_model(dataset):
+    if "run" in _cache:
+        return _cache["run"], _describe(_cache["run"])
+    steps = SAMPLING_TRAIN_STEPS
+    return _trained_here(dataset), f"a model trained here for {steps} steps on {dataset}"
+
+
+def next_probs(dataset, context, temperature):
+    context = _text(context, "context")
+    trainer, source = _sampling_model(dataset)
+    probs = trainer.next_token_probs(context, temperature)
+    return {"probs": [[ch, p] for ch, p in probs], "source": source}
+
+
+def draw(dataset, context, temperature, seed):
+    """One next letter drawn with random.choices, as Model.sample draws ("" is BOS: the end)."""
+    context = _text(context, "context")
+    trainer, _ = _sampling_model(dataset)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TinyGPTError("The seed must be a whole number.")
+    probs = trainer.next_token_probs(context, temperature)
+    rng = random.Random(seed)
+    choice = rng.choices([ch for ch, _ in probs], weights=[p for _, p in probs])[0]
+    # Model.sample stops when the block is full: BOS + context + this letter.
+    full = len(context) + 2 >= trainer.config.block_size
+    return {"ch": choice, "full": full}
+
+
+FIGURES = {
+    "use_dataset": use_dataset,
+    "tokens": tokens,
+    "autograd": autograd,
+    "set_run": set_run,
+    "attention": attention,
+    "train_reset": train_reset,
+    "train_step": train_step,
+    "race_reset": race_reset,
+    "race_step": race_step,
+    "next_probs": next_probs,
+    "draw": draw,
+}
