@@ -11,6 +11,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from . import checkpoint
@@ -27,7 +28,7 @@ class UsageError(TinyGPTError):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not argparse's usage block
-        raise UsageError(f"{message} (see: python -m tinygpt {self.prog.split()[-1]} --help)")
+        raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
 def read_text(path, what="data file"):
@@ -51,13 +52,24 @@ def read_text(path, what="data file"):
         raise TinyGPTError(f"The {what} {path} is not UTF-8 text (is it a binary file?).") from None
 
 
-def write_atomically(path, text):
-    """Write the whole file or nothing: a temporary file renamed into place."""
+@contextmanager
+def atomic_file(path, what):
+    """A text file that appears at `path` whole when the block ends, or not at all.
+
+    It is written under a temporary name in the same folder and renamed into place,
+    so an error (or Ctrl-C) half-way leaves nothing behind.
+    """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as e:
+        raise TinyGPTError(f"Cannot write the {what} {path}: {e.strerror or e}.") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            yield f
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes it private; a model file is not
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -65,7 +77,11 @@ def write_atomically(path, text):
 
 
 def check_writable_dir(path, what):
-    if path is not None and not Path(path).resolve().parent.is_dir():
+    if path is None:
+        return
+    if Path(path).is_dir():
+        raise TinyGPTError(f"Cannot write the {what} {path}: it is a folder.")
+    if not Path(path).resolve().parent.is_dir():
         raise TinyGPTError(f"Cannot write the {what} {path}: its folder does not exist.")
 
 
@@ -79,6 +95,8 @@ def load_model(path):
 def cmd_train(args):
     check_writable_dir(args.out, "model file")
     check_writable_dir(args.log, "log file")
+    if args.out and args.log and Path(args.out).resolve() == Path(args.log).resolve():
+        raise TinyGPTError("--out and --log must be different files.")
     trainer = Trainer(
         read_text(args.data),
         steps=args.steps,
@@ -91,28 +109,27 @@ def cmd_train(args):
         lr=args.lr,
         val_fraction=args.val_fraction,
     )
-    log = open(args.log, "w", encoding="utf-8") if args.log else None
-    try:
+    with ExitStack() as files:  # both files appear only if the whole run succeeds
+        out = files.enter_context(atomic_file(args.out, "model file")) if args.out else None
+        log = files.enter_context(atomic_file(args.log, "log file")) if args.log else None
         while not trainer.done:
             loss = trainer.step()
             print(f"step {trainer.step_count} / {trainer.steps} | loss {loss:.4f}", flush=True)
             if log:
                 log.write(json.dumps({"step": trainer.step_count, "loss": loss}) + "\n")
-    finally:
-        if log:
-            log.close()
-    val = trainer.evaluate()
-    if val is not None:
-        print(f"validation loss {val:.4f} on {len(trainer.val_docs)} names")
+        val = trainer.evaluate()
+        if val is not None:
+            print(f"validation loss {val:.4f} on {len(trainer.val_docs)} names")
+        if out:
+            meta = {
+                "dataset": Path(args.data).name,
+                "seed": args.seed,
+                "engine": args.engine,
+                "val_loss": val,
+                "source": "cli",
+            }
+            out.write(json.dumps(trainer.model_file(meta)))
     if args.out:
-        meta = {
-            "dataset": Path(args.data).name,
-            "seed": args.seed,
-            "engine": args.engine,
-            "val_loss": val,
-            "source": "cli",
-        }
-        write_atomically(args.out, json.dumps(trainer.model_file(meta)))
         print(f"saved {args.out}")
 
 
@@ -215,6 +232,9 @@ def main(argv=None):
     except BrokenPipeError:  # e.g. `python -m tinygpt sample ... | head`
         sys.stderr.close()
         return 0
+    except OSError as e:  # a disk that fills up, a file that vanishes: still one line
+        print(f"error: {e.strerror or e} ({e.filename or 'a file'}).", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -28,6 +28,15 @@ def model_file(model, meta=None):
     }
 
 
+def _finite(x):
+    """is_finite_number, and False for an int too large for a float (JSON allows 1e999 as
+    digits)."""
+    try:
+        return is_finite_number(x)
+    except OverflowError:
+        return False
+
+
 def check_params(state_dict, config, vocab_size):
     """Parameters as fresh lists of floats, after checking names, shapes and values."""
     if not isinstance(state_dict, dict):
@@ -52,7 +61,7 @@ def check_params(state_dict, config, vocab_size):
         out = []
         for row in mat:
             for x in row:
-                if not is_finite_number(x):
+                if not _finite(x):
                     raise TinyGPTError(
                         f"The weights {name} contain a value that is not a finite number."
                     )
@@ -94,13 +103,21 @@ def load_model_file(data):
     tokenizer = Tokenizer(chars)
     params = check_params(data.get("state_dict"), config, tokenizer.vocab_size)
     meta = data.get("meta", {})
-    if not isinstance(meta, dict) or len(json.dumps(meta)) > MAX_META_CHARS:
+    try:  # NaN or Infinity (which Python's json reads) would break JSON answers later
+        meta_ok = isinstance(meta, dict) and len(json.dumps(meta, allow_nan=False)) <= (
+            MAX_META_CHARS
+        )
+    except ValueError:
+        meta_ok = False
+    if not meta_ok:
         raise TinyGPTError("The model file's meta must be a small JSON object.")
     return Model(config, tokenizer, params, meta)
 
 
 def loads(text):
     """Parse and validate the text of a model file."""
+    if not isinstance(text, str):
+        raise TinyGPTError("A model file must be text (JSON).")
     if len(text) > MAX_FILE_CHARS:
         raise TinyGPTError("The model file is too large.")
     try:
