@@ -1,0 +1,170 @@
+"""tinygpt.lessons: running cells and the numbers behind the lessons' figures."""
+
+import io
+import json
+import math
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+
+from tinygpt import lessons
+from tinygpt.trainer import Trainer
+
+NAMES = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail"
+
+
+def call(request, **args):
+    return json.loads(lessons.call(request, json.dumps(args)))
+
+
+def ok(request, **args):
+    answer = call(request, **args)
+    assert "ok" in answer, answer
+    return answer["ok"]
+
+
+@pytest.fixture(autouse=True)
+def names_dataset():
+    ok("use_dataset", id="names", text=NAMES)
+    yield
+    lessons._cache.clear()
+
+
+def run(code, namespace=None):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        result = lessons.run_cell(code, {} if namespace is None else namespace)
+    return result, out.getvalue(), err.getvalue()
+
+
+# --- cells ------------------------------------------------------------------------------
+
+
+def test_cells_share_a_namespace_and_print():
+    namespace = {}
+    assert run("x = 6 * 7", namespace)[0]
+    assert run("print(x + 1)", namespace)[1] == "43\n"
+
+
+def test_error_traceback_starts_at_the_cell_and_quotes_its_line():
+    result, out, err = run("print('before')\ny = [1, 2][5]")
+    assert result is False and out == "before\n"
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert 'File "<cell>", line 2' in err and "y = [1, 2][5]" in err
+    assert "run_cell" not in err and err.strip().endswith("IndexError: list index out of range")
+
+
+def test_syntax_error_is_reported_without_internal_frames():
+    result, _, err = run("def f(:\n    pass")
+    assert result is False and "SyntaxError" in err and "lessons.py" not in err
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def test_unknown_request_and_bad_input_are_messages():
+    assert "error" in call("no_such_thing")
+    assert "error" in call("tokens", dataset="missing", text="a")
+    assert "under" in call("tokens", dataset="names", text="x" * 500)["error"]
+
+
+def test_tokens_ids_unknown_characters_and_vocabulary():
+    answer = ok("tokens", dataset="names", text="mia!Z")
+    chars = sorted(set(NAMES.replace("\n", "")))
+    assert [p["id"] for p in answer["pieces"]] == [
+        chars.index("m"),
+        chars.index("i"),
+        chars.index("a"),
+        None,
+        None,
+    ]
+    assert answer["unknown"] == ["!", "Z"]
+    bos = len(chars)
+    assert answer["encoded"] == [bos, chars.index("m"), chars.index("i"), chars.index("a"), bos]
+    assert [v["ch"] for v in answer["vocab"]] == chars
+    assert {v["ch"]: v["count"] for v in answer["vocab"]}["a"] == NAMES.count("a")
+
+
+def test_autograd_graph_and_finite_differences_match_calculus():
+    answer = ok("autograd", code="a = Value(3.0)\nb = Value(-2.0)\nout = a * b + a ** 2")
+    leaves = {n["name"]: n for n in answer["nodes"] if n["op"] == "leaf"}
+    assert answer["out"] == 3 * -2 + 9
+    assert leaves["a"]["grad"] == pytest.approx(-2 + 2 * 3)  # d/da (ab + a^2) = b + 2a
+    assert leaves["b"]["grad"] == pytest.approx(3)
+    checks = {c["name"]: c for c in answer["checks"]}
+    assert checks["a"]["numeric"] == pytest.approx(4, abs=1e-6) and checks["a"]["ok"]
+    assert checks["b"]["ok"]
+    ops = sorted(n["op"] for n in answer["nodes"])
+    assert ops == sorted(["leaf", "leaf", "×", "pow", "+"])
+    assert all(child < node["id"] for node in answer["nodes"] for child in node["children"])
+
+
+def test_autograd_explains_mistakes():
+    assert "out" in call("autograd", code="a = Value(1.0)")["error"]
+    assert "NameError" in call("autograd", code="out = q * 2")["error"]
+    big = "a = Value(1.0)\nout = a\nfor _ in range(40):\n    out = out * a + 1"
+    assert "nodes" in call("autograd", code=big)["error"]
+
+
+def test_attention_is_causal_sums_to_one_and_depends_on_the_name():
+    first = ok("attention", dataset="names", name="ava")
+    assert first["tokens"] == ["BOS", "a", "v", "a"] and "untrained" in first["source"]
+    heads = first["layers"][0]
+    assert len(heads) == 4
+    for head in heads:
+        for q, row in enumerate(head):
+            assert math.fsum(row[: q + 1]) == pytest.approx(1)
+            assert all(w == 0 for w in row[q + 1 :])
+    other = ok("attention", dataset="names", name="emma")
+    assert other["layers"][0][0][1] != heads[0][1]
+
+
+def test_attention_uses_the_playground_run_when_given():
+    trainer = Trainer(NAMES, steps=20)
+    for _ in range(5):
+        trainer.step()
+    assert "5 steps" in ok("set_run", state_json=json.dumps(trainer.state()))["source"]
+    answer = ok("attention", dataset="names", name="mia")
+    assert "playground" in answer["source"]
+    assert answer["layers"] == trainer.attention("mia")
+    assert "damaged" in call("set_run", state_json="{not json")["error"]
+    ok("set_run", state_json=None)
+    assert "untrained" in ok("attention", dataset="names", name="mia")["source"]
+
+
+def test_train_step_reports_the_real_step_and_sizes():
+    ok("train_reset", dataset="names")
+    reference = Trainer(NAMES)
+    before = reference.params
+    expected_loss = reference.step()
+    step = ok("train_step")
+    assert step["step"] == 1 and step["loss"] == expected_loss
+    update = {m["name"]: m["update"] for m in step["matrices"]}
+    wte_change = math.sqrt(
+        sum(
+            (a - b) ** 2
+            for ra, rb in zip(reference.params["wte"], before["wte"])
+            for a, b in zip(ra, rb)
+        )
+    )
+    assert update["wte"] == pytest.approx(wte_change)
+    assert all(m["grad"] > 0 for m in step["matrices"])
+    assert ok("train_step")["step"] == 2
+
+
+def test_race_engines_give_the_same_losses():
+    ok("race_reset", dataset="names")
+    fast, scalar = ok("race_step", engine="fast"), ok("race_step", engine="scalar")
+    assert fast["loss"] == pytest.approx(scalar["loss"], rel=1e-12)
+    assert fast["ms"] > 0 and scalar["ms"] > 0
+    assert "error" in call("race_step", engine="nope")
+
+
+def test_next_probs_temperature_and_draw():
+    cold = ok("next_probs", dataset="names", context="em", temperature=0.3)["probs"]
+    warm = ok("next_probs", dataset="names", context="em", temperature=2.0)["probs"]
+    assert math.fsum(p for _, p in cold) == pytest.approx(1)
+    assert cold[0][1] > warm[0][1]  # a low temperature sharpens the distribution
+    drawn = ok("draw", dataset="names", context="em", temperature=0.3, seed=4)
+    assert drawn["ch"] in {ch for ch, _ in cold}
+    assert "temperature" in call("next_probs", dataset="names", context="", temperature=0)["error"]
