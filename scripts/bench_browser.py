@@ -110,27 +110,31 @@ def run_playground(browser, site, steps):
 
 
 def print_table(results, playground, args):
-    med = lambda values: statistics.median(values)  # noqa: E731
-    ms = {name: med([r["engines"][name]["median_ms"] for r in results]) for name, _ in ENGINES}
-    steps = {name: results[0]["engines"][name]["steps"] for name, _ in ENGINES}
+    med = statistics.median
+    runs = {name: [r["engines"][name] for r in results] for name, _ in ENGINES}
+    median_ms = {name: med([e["median_ms"] for e in runs[name]]) for name in runs}
+    mean_ms = {name: med([e["mean_ms"] for e in runs[name]]) for name in runs}
+    rate = {name: 1000 / mean_ms[name] for name in runs}  # steps over time
     first = results[0]
     print(f"TinyGPT benchmark, default model on first names, {first['user_agent']}")
-    print(f"Python {first['python']} (Pyodide); median ms/step of {args.repeat} page load(s)\n")
-    print(f"{'engine':<34}{'steps':>7}{'ms/step':>10}{'steps/s':>10}")
+    print(f"Python {first['python']} (Pyodide); medians over {args.repeat} page load(s)\n")
+    print(f"{'engine':<26}{'steps':>7}{'median ms':>11}{'mean ms':>9}{'steps/s':>9}")
     for name, label in ENGINES:
-        print(f"{label:<34}{steps[name]:>7}{ms[name]:>10.2f}{1000 / ms[name]:>10.1f}")
-    print(f"{'fast / JS port':<34}{'':>7}{ms['js'] / ms['fast']:>9.2f}x")
-    print(f"{'fast / scalar':<34}{'':>7}{ms['scalar'] / ms['fast']:>9.2f}x")
+        steps = runs[name][0]["steps"]
+        print(f"{label:<26}{steps:>7}{median_ms[name]:>11.2f}{mean_ms[name]:>9.2f}{rate[name]:>9.1f}")
+    print(f"{'fast / JS port':<26}{rate['fast'] / rate['js']:>35.2f}x")
+    print(f"{'fast / scalar':<26}{rate['fast'] / rate['scalar']:>35.2f}x")
     worst = max(max(r["check"]["js_vs_scalar"], r["check"]["fast_vs_scalar"]) for r in results)
     print(f"largest loss difference from the scalar engine: {worst:.1e}")
+    print("(steps/s = 1000 / mean ms: the JS port's garbage collections land in a few steps)")
     if playground:
         seconds = med([s for s, _ in playground])
-        rate = args.playground_steps / seconds
+        live = args.playground_steps / seconds
         shown = [med(r) for _, r in playground if r]
         print(
             f"\nplayground, UI live, fast engine: {args.playground_steps} steps in {seconds:.1f} s"
-            f" = {rate:.1f} steps/s (page shows {med(shown) if shown else float('nan'):.0f});"
-            f" {rate * ms['js'] / 1000:.2f}x the JS port's steps/s"
+            f" = {live:.1f} steps/s (the page shows {med(shown) if shown else float('nan'):.0f});"
+            f" {live / rate['js']:.2f}x the JS port's steps/s"
         )
     if args.profile:
         print("\n" + first.get("profile", "(no profile)"))
@@ -145,9 +149,9 @@ def main():
         results, playground = [], []
         for i in range(args.repeat):
             results.append(run_bench_page(browser, site, args))
-            print(f"run {i + 1}: " + json.dumps(
-                {k: round(v["median_ms"], 2) for k, v in results[-1]["engines"].items()}
-            ), file=sys.stderr)
+            engines = results[-1]["engines"]
+            means = {k: round(v["mean_ms"], 2) for k, v in engines.items()}
+            print(f"run {i + 1}, mean ms/step: {json.dumps(means)}", file=sys.stderr)
             if args.playground_steps:
                 playground.append(run_playground(browser, site, args.playground_steps))
         browser.close()
