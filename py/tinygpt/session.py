@@ -11,7 +11,7 @@ import time
 
 from . import checkpoint, compact
 from .data import parse_documents
-from .errors import TinyGPTError
+from .errors import TinyGPTError, is_finite_number
 from .generate import check_temperature
 from .model import Config
 from .trainer import DEFAULTS, ENGINES, Trainer, check_settings
@@ -101,12 +101,19 @@ class Session:
         trainer = Trainer.from_state(state)
         points = state.get("val_points", [])
         if not isinstance(points, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(isinstance(x, (int, float)) for x in p)
-            for p in points
+            isinstance(p, list) and len(p) == 2 and all(_finite(x) for x in p) for p in points
         ):
             raise TinyGPTError("The saved run's validation history is damaged.")
         self.trainer = self.model = trainer
         self.val_points, self._val_queue = [tuple(p) for p in points], []
+        step = trainer.step_count
+        if (  # saved while measuring: measure again, so the point is not lost
+            trainer.val_docs
+            and step
+            and (step % VAL_EVERY == 0 or trainer.done)
+            and all(p[0] != step for p in self.val_points)
+        ):
+            self._val_start()
         return self.info()
 
     def load_model(self, text):
@@ -262,6 +269,13 @@ class Session:
 
     def attention(self, text):
         return self._need_model().attention(text)
+
+
+def _finite(x):
+    try:
+        return is_finite_number(x)
+    except OverflowError:  # an int beyond float range
+        return False
 
 
 def _with_params(model, params):

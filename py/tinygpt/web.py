@@ -17,8 +17,13 @@ _functions = api(Session())
 
 def call(name, args_json="{}"):
     try:
-        function = _functions[name]
-        result = function(**json.loads(args_json))
+        function = _functions.get(name) if isinstance(name, str) else None
+        if function is None:
+            raise LookupError(f"There is no function {name!r} (known: {', '.join(_functions)}).")
+        args = json.loads(args_json)
+        if not isinstance(args, dict):
+            raise TypeError(f"The arguments of {name} must be a JSON object, not {args_json!r}.")
+        result = function(**args)
         return json.dumps({"ok": result}, allow_nan=False)
     except TinyGPTError as e:
         return json.dumps({"error": str(e), "kind": "user"})
