@@ -66,6 +66,9 @@ async function start() {
   pyodide.runPython(`
 import sys
 sys.path.insert(0, "${HOME}")
+# Line by line, so a print reaches the page before a long computation that follows it.
+sys.stdout.reconfigure(line_buffering=True)
+sys.stderr.reconfigure(line_buffering=True)
 from tinygpt import lessons as _lessons
 _scopes = {}
 def _run(code, scope):
@@ -92,7 +95,7 @@ async function handle(message) {
   }
   current = message.id;
   written = 0;
-  lastFlush = Date.now();
+  lastFlush = 0; // the first output of a run goes out at once
   if (message.type === "run") {
     let ok = false;
     try {
