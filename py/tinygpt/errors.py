@@ -8,5 +8,13 @@ class TinyGPTError(ValueError):
 
 
 def is_finite_number(x):
-    """True for a finite int or float (not a bool): what saved numbers must be."""
-    return not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x)
+    """True for an int or float (not a bool) that is a finite float: what saved numbers must be.
+
+    An int beyond the float range (JSON allows 400 digits) is refused, not an OverflowError.
+    """
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False

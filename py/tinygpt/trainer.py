@@ -36,6 +36,8 @@ DEFAULTS = {
 def _number(name, value, low, high, integer=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TinyGPTError(f"{name} must be a number, not {value!r}.")
+    if not is_finite_number(value):  # inf, nan, or an int no float can hold
+        raise TinyGPTError(f"{name} must be a finite number between {low:g} and {high:g}.")
     if integer and value != int(value):
         raise TinyGPTError(f"{name} must be a whole number, not {value}.")
     if not (math.isfinite(value) and low <= value <= high):
@@ -49,7 +51,7 @@ def check_settings(settings):
     if unknown:
         raise TinyGPTError(f"Unknown setting: {', '.join(sorted(unknown))}.")
     s = {**DEFAULTS, **settings}
-    if s["engine"] not in ENGINES:
+    if not isinstance(s["engine"], str) or s["engine"] not in ENGINES:
         raise TinyGPTError("The engine must be 'fast' or 'scalar'.")
     s["steps"] = _number("steps", s["steps"], 1, MAX_STEPS, integer=True)
     s["seed"] = _number("seed", s["seed"], 0, 2**32 - 1, integer=True)
