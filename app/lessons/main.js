@@ -40,6 +40,10 @@ const figures = {
 };
 const started = new Set();
 startRouter((id) => {
+  // Editors created in a hidden view measured nothing; measure again now it shows.
+  for (const box of document.querySelectorAll(`[data-view="${id}"] [data-testid=code-cell]`)) {
+    box.editor?.requestMeasure();
+  }
   if (figures[id] && !started.has(id)) {
     started.add(id);
     figures[id](figuresPython);
