@@ -6,8 +6,9 @@ import { debounce, fmt, latest, say } from "./figure-util.js";
 const SVG = "http://www.w3.org/2000/svg";
 const W = 112; // node box
 const H = 54;
-const GAP_X = 44;
-const GAP_Y = 14;
+const GAP_X = 48;
+const GAP_Y = 22; // room for the lanes that edges skipping a column run along
+const PAD = 14;
 
 function svg(tag, attrs = {}, text = null) {
   const node = document.createElementNS(SVG, tag);
@@ -18,33 +19,73 @@ function svg(tag, attrs = {}, text = null) {
 
 const short = (x) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : String(+x.toFixed(4)));
 
-// Columns by depth (leaves left, `out` right), so every edge points right.
+// Columns by depth (leaves left, `out` right), so every edge points right. Within a
+// column, nodes sit in the order of the nodes they use (fewer crossing edges).
 function layout(nodes) {
   const depth = [];
   for (const n of nodes) depth[n.id] = n.children.length ? 1 + Math.max(...n.children.map((c) => depth[c])) : 0;
   const columns = [];
   for (const n of nodes) (columns[depth[n.id]] ??= []).push(n.id);
+  const row = [];
+  columns.forEach((col, x) => {
+    if (x > 0) {
+      const mean = (id) => nodes[id].children.reduce((sum, c) => sum + row[c], 0) / nodes[id].children.length;
+      col.sort((a, b) => mean(a) - mean(b));
+    }
+    col.forEach((id, y) => { row[id] = y; });
+  });
   const pos = [];
-  columns.forEach((col, x) => col.forEach((id, y) => { pos[id] = { x: 8 + x * (W + GAP_X), y: 8 + y * (H + GAP_Y) }; }));
-  const width = 16 + columns.length * (W + GAP_X) - GAP_X;
-  const height = 16 + Math.max(...columns.map((c) => c.length)) * (H + GAP_Y) - GAP_Y;
+  for (const n of nodes) pos[n.id] = { x: PAD + depth[n.id] * (W + GAP_X), y: PAD + row[n.id] * (H + GAP_Y), col: depth[n.id], row: row[n.id] };
+  const width = 2 * PAD + columns.length * (W + GAP_X) - GAP_X;
+  const height = 2 * PAD + Math.max(...columns.map((c) => c.length)) * (H + GAP_Y) - GAP_Y;
   return { pos, width, height };
+}
+
+// An edge from a child's right side to its parent's left side. One that skips columns
+// runs along the gap above the higher of its two rows, so it never hides behind a node.
+function edgePath(from, to, laneShift) {
+  const x1 = from.x + W;
+  const y1 = from.y + H / 2;
+  const x2 = to.x;
+  const y2 = to.y + H / 2;
+  const bend = GAP_X / 2;
+  if (to.col - from.col === 1) return `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`;
+  const lane = Math.min(from.y, to.y) - GAP_Y / 2 - laneShift;
+  return `M${x1},${y1} C${x1 + bend},${y1} ${x1 + bend},${lane} ${x1 + GAP_X},${lane} `
+    + `L${x2 - GAP_X},${lane} C${x2 - bend},${lane} ${x2 - bend},${y2} ${x2},${y2}`;
+}
+
+function arrowMarker() {
+  const marker = svg("marker", { id: "autograd-arrow", viewBox: "0 0 8 8", refX: 8, refY: 4, markerWidth: 7, markerHeight: 7, orient: "auto" });
+  marker.append(svg("path", { d: "M0,0 L8,4 L0,8 z", class: "arrow" }));
+  const defs = svg("defs");
+  defs.append(marker);
+  return defs;
 }
 
 function draw(nodes) {
   const { pos, width, height } = layout(nodes);
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img" });
-  root.setAttribute("aria-label", `Computation graph with ${nodes.length} nodes`);
+  root.setAttribute("aria-label", `Computation graph with ${nodes.length} nodes; the table beside it lists each input's gradient`);
+  root.append(arrowMarker());
+  const lanes = new Map(); // lane (row gap) -> edges already in it, to keep them apart
   for (const n of nodes) {
     for (const c of n.children) {
-      root.append(svg("line", { x1: pos[c].x + W, y1: pos[c].y + H / 2, x2: pos[n.id].x, y2: pos[n.id].y + H / 2, class: "edge" }));
+      let shift = 0;
+      if (pos[n.id].col - pos[c].col > 1) {
+        const key = Math.min(pos[c].row, pos[n.id].row);
+        const used = lanes.get(key) ?? 0;
+        lanes.set(key, used + 1);
+        shift = ((used % 3) - 1) * 5;
+      }
+      root.append(svg("path", { d: edgePath(pos[c], pos[n.id], shift), class: "edge", "marker-end": "url(#autograd-arrow)" }));
     }
   }
   for (const n of nodes) {
     const { x, y } = pos[n.id];
     const g = svg("g", { class: `node ${n.op === "leaf" ? "leaf" : ""}`, "data-name": n.name });
     g.append(svg("rect", { x, y, width: W, height: H, rx: 6 }));
-    const title = n.name ? (n.op === "leaf" ? n.name : `${n.name} = ${n.op}`) : n.op;
+    const title = n.op === "leaf" ? n.name || "constant" : n.name ? `${n.name} = ${n.op}` : n.op;
     g.append(svg("text", { x: x + 6, y: y + 15, class: "label" }, title));
     g.append(svg("text", { x: x + 6, y: y + 31 }, `data ${short(n.data)}`));
     g.append(svg("text", { x: x + 6, y: y + 47, class: "grad" }, `grad ${short(n.grad)}`));

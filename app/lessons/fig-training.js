@@ -32,8 +32,10 @@ export function setupTraining(py) {
     await ensureDataset(py, DATASET);
     const answer = await py.call("train_reset", { dataset: DATASET });
     generation = py.generation;
-    summary.textContent = `Step 0. The first name to train on: "${answer.doc}".`;
-    table.tBodies[0].replaceChildren();
+    summary.textContent = `Step 0. The first name to train on: "${answer.doc}". Press "Train one step".`;
+    // The rows are there from the start, so the first step fills them in place.
+    table.tBodies[0].replaceChildren(...answer.matrices.map((name) => el("tr", {},
+      el("th", { scope: "row", textContent: name }), el("td", { textContent: "–" }), el("td", { textContent: "–" }))));
   }
 
   async function step() {

@@ -165,6 +165,9 @@ def _op(node):
         return "log"
     if node.data == max(0, child) and local[0] in (0.0, 1.0):
         return "relu"
+    # x ** n keeps no n; its local gradient n * x ** (n - 1) gives it back.
+    if child != 0 and node.data != 0:
+        return f"** {local[0] * child / node.data:.4g}"
     return "pow"
 
 
@@ -184,6 +187,9 @@ def autograd(code):
     for name, value in namespace.items():
         if isinstance(value, Value) and id(value) not in names:
             names[id(value)] = name
+    # The reader's unnamed leaves get a name; other unnamed leaves are constants (a * 2).
+    for position, leaf in enumerate(created):
+        names.setdefault(id(leaf), f"leaf {position + 1}")
     index = {id(node): i for i, node in enumerate(order)}
     nodes = [
         {
@@ -206,7 +212,7 @@ def autograd(code):
         error = abs(numeric - leaf.grad)
         checks.append(
             {
-                "name": names.get(id(leaf), f"leaf {position + 1}"),
+                "name": names[id(leaf)],
                 "grad": float(leaf.grad),
                 "numeric": numeric,
                 "ok": error <= 1e-4 * max(1.0, abs(leaf.grad)),
@@ -278,8 +284,8 @@ def _norm(rows):
 
 
 def train_reset(dataset):
-    _cache["lesson4"] = Trainer(_dataset(dataset))
-    return {"step": 0, "doc": _cache["lesson4"].train_docs[0]}
+    trainer = _cache["lesson4"] = Trainer(_dataset(dataset))
+    return {"step": 0, "doc": trainer.train_docs[0], "matrices": list(trainer.params)}
 
 
 def train_step():

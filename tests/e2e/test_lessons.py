@@ -21,6 +21,7 @@ from tinygpt.trainer import Trainer  # noqa: E402 - the package the cells import
 
 LESSONS = ["tokens", "autograd", "attention", "training", "sampling", "build"]
 DONE_STATES = "['done', 'error', 'stopped']"
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +72,20 @@ def python_output(code):
     with redirect_stdout(out):
         exec(code, {"__name__": "__main__"})
     return out.getvalue()
+
+
+def screenshot(page, lesson, path):
+    """A full-page screenshot as a reader scrolling through would see it.
+
+    CodeMirror measures an editor's line heights only once it has been in the window;
+    a full-page capture shows editors below the fold unmeasured (a squeezed gutter),
+    which no reader ever sees. So pass each editor through the window first.
+    """
+    for editor in view(page, lesson).locator(".cm-editor").all():
+        editor.scroll_into_view_if_needed()
+        page.evaluate(TWO_FRAMES)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=True)
 
 
 def wait_ready(page, figure, timeout=60_000):
@@ -165,7 +180,7 @@ def test_every_lesson_runs_its_first_cell_and_links_to_the_next(lessons, site, s
         figure = view(page, lesson).locator("figure")
         if figure.count():
             wait_ready(page, figure.first.get_attribute("id"))
-        page.screenshot(path=str(screenshots / f"lesson-{number}.png"), full_page=True)
+        screenshot(page, lesson, screenshots / f"lesson-{number}.png")
         link = view(page, lesson).locator("[data-testid=lesson-link]")
         if number < len(LESSONS):
             link.click()
@@ -457,7 +472,7 @@ def test_phone_layout(browser, site, screenshots):
         page.wait_for_selector("#fig-attention[data-ready=true]", timeout=60_000)
         overflow = page.evaluate("() => document.documentElement.scrollWidth")
         assert overflow <= 375, f"the page is {overflow} px wide at 375 px"
-        page.screenshot(path=str(screenshots / "lesson-3-phone.png"), full_page=True)
+        screenshot(page, "attention", screenshots / "lesson-3-phone.png")
         assert page.watch.errors == [] and page.watch.foreign == []
     finally:
         context.close()

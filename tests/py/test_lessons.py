@@ -95,8 +95,18 @@ def test_autograd_graph_and_finite_differences_match_calculus():
     assert checks["a"]["numeric"] == pytest.approx(4, abs=1e-6) and checks["a"]["ok"]
     assert checks["b"]["ok"]
     ops = sorted(n["op"] for n in answer["nodes"])
-    assert ops == sorted(["leaf", "leaf", "×", "pow", "+"])
+    assert ops == sorted(["leaf", "leaf", "×", "** 2", "+"])
     assert all(child < node["id"] for node in answer["nodes"] for child in node["children"])
+
+
+def test_autograd_names_unnamed_leaves_and_constants():
+    answer = ok("autograd", code="out = Value(2.0) / Value(4.0) * 3")
+    assert answer["out"] == 1.5
+    names = sorted(n["name"] for n in answer["nodes"] if n["op"] == "leaf")
+    assert names == ["", "leaf 1", "leaf 2"]  # the 3 is a constant, not one of the reader's
+    assert "** -1" in [n["op"] for n in answer["nodes"]]  # division is a * b ** -1
+    assert [c["name"] for c in answer["checks"]] == ["leaf 1", "leaf 2"]
+    assert answer["checks"][1]["grad"] == pytest.approx(-2 / 16 * 3)  # d/db (a/b*3) = -3a/b^2
 
 
 def test_autograd_explains_mistakes():
@@ -133,8 +143,10 @@ def test_attention_uses_the_playground_run_when_given():
 
 
 def test_train_step_reports_the_real_step_and_sizes():
-    ok("train_reset", dataset="names")
+    start = ok("train_reset", dataset="names")
     reference = Trainer(NAMES)
+    assert start["doc"] == reference.train_docs[0]
+    assert start["matrices"] == list(reference.params)  # the rows the figure shows at step 0
     before = reference.params
     expected_loss = reference.step()
     step = ok("train_step")
