@@ -465,6 +465,21 @@ def test_attention_uses_the_run_saved_by_the_playground(lessons, site):
     assert shown[:3] == [f"{w * 100:.0f}" for w in weights[2][:3]]
 
 
+def test_a_build_your_own_link_opens_the_playground_with_its_settings(browser, site):
+    context, page = new_page(browser, site)
+    try:
+        page.goto(site + "lessons.html#build")
+        page.get_by_role("link", name="Wider").click()
+        page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
+        assert page.url.split("/")[-1].startswith("index.html?")
+        assert page.input_value("#set-n_embd") == "32"
+        assert page.input_value("#set-steps") == "3000"
+        assert page.get_attribute("#set-n_embd", "aria-invalid") != "true"
+        assert page.watch.errors == [] and page.watch.foreign == []
+    finally:
+        context.close()
+
+
 def test_phone_layout(browser, site, screenshots):
     context, page = new_page(browser, site, viewport={"width": 375, "height": 800})
     try:

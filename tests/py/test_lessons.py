@@ -3,11 +3,15 @@
 import io
 import json
 import math
+import re
 from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
 from tinygpt import lessons
+from tinygpt.session import validate
 from tinygpt.trainer import Trainer
 
 NAMES = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail"
@@ -180,3 +184,26 @@ def test_next_probs_temperature_and_draw():
     drawn = ok("draw", dataset="names", context="em", temperature=0.3, seed=4)
     assert drawn["ch"] in {ch for ch, _ in cold}
     assert "temperature" in call("next_probs", dataset="names", context="", temperature=0)["error"]
+
+
+# --- lesson 6: the links into the playground ---------------------------------------------
+
+
+def test_build_your_own_links_carry_valid_settings_and_real_datasets():
+    """Each "settings to try" link must open a run the playground accepts as it is."""
+    root = Path(__file__).resolve().parents[2]
+    html = (root / "lessons.html").read_text()
+    links = re.findall(r'href="\./index\.html\?([^"]+)"', html)
+    assert len(links) >= 5
+    datasets = {d["id"] for d in json.loads((root / "public/data/datasets.json").read_text())}
+    for link in links:
+        query = dict(parse_qsl(link.replace("&amp;", "&"), strict_parsing=True))
+        assert query.pop("dataset") in datasets, link
+        settings = {k: v if k == "engine" else url_number(v) for k, v in query.items()}
+        assert validate(settings) == {}, (link, validate(settings))
+
+
+def url_number(text):
+    """A number from the URL as the page reads it (settings.js: Number, then JSON)."""
+    value = float(text)
+    return int(value) if value.is_integer() else value
