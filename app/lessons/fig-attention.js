@@ -62,7 +62,9 @@ export function setupAttention(py) {
     }
     if (!isCurrent()) return;
     say(source, `Model: ${answer.source}. Numbers are percentages; grey cells are masked.`);
-    say(message, input.value ? `${answer.tokens.length} positions, BOS included.` : "An empty name: only BOS, which can attend only to itself.");
+    let text = input.value ? `${answer.tokens.length} positions, BOS included.` : "An empty name: only BOS, which can attend only to itself.";
+    if (answer.cut > 0) text += ` The model sees ${answer.block_size} positions at most, so the last ${answer.cut} character(s) are left out.`;
+    say(message, text);
     const n = answer.layers.length;
     maps.replaceChildren(...answer.layers.flatMap((layer, l) => layer.map((head, h) => heatmap(head, answer.tokens, l, h, n))));
     fig.dataset.ready = "true";

@@ -273,7 +273,13 @@ def attention(dataset, name):
     block = trainer.config.block_size
     shown = name[: block - 1]
     layers = trainer.attention(shown)
-    return {"tokens": ["BOS"] + list(shown), "layers": layers, "source": source}
+    return {
+        "tokens": ["BOS"] + list(shown),
+        "layers": layers,
+        "source": source,
+        "cut": len(name) - len(shown),  # characters past the model's block, not shown
+        "block_size": block,
+    }
 
 
 # --- lesson 4: training -----------------------------------------------------------------------

@@ -335,6 +335,11 @@ def test_attention_heatmap_changes_with_the_name(lessons, site):
     # BOS can only attend to itself: 100 %; later positions to themselves and before.
     assert page.text_content(".heatmap tr:nth-of-type(2) td") == "100"
     assert page.locator(".heatmap tr:nth-of-type(2) td.masked").count() == 4 * 6  # 4 heads
+    page.fill("#attention-name", "abcdefghijklmnopqrst")  # 20 letters: the block holds 15
+    page.wait_for_function("() => document.querySelector('.heatmap').rows.length === 17")
+    assert "the last 5 character(s) are left out" in page.text_content(
+        "[data-testid=attention-message]"
+    )
 
 
 def test_training_figure_steps_and_races_the_engines(lessons, site):

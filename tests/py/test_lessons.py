@@ -131,6 +131,14 @@ def test_attention_is_causal_sums_to_one_and_depends_on_the_name():
             assert all(w == 0 for w in row[q + 1 :])
     other = ok("attention", dataset="names", name="emma")
     assert other["layers"][0][0][1] != heads[0][1]
+    assert first["cut"] == 0
+
+
+def test_attention_of_a_name_longer_than_the_block_says_what_it_left_out():
+    answer = ok("attention", dataset="names", name="a" * 20)
+    assert answer["block_size"] == 16
+    assert len(answer["tokens"]) == 16 and answer["cut"] == 20 - 15
+    assert "vocabulary" in call("attention", dataset="names", name="Zoë")["error"]
 
 
 def test_attention_uses_the_playground_run_when_given():
