@@ -1,32 +1,60 @@
-// The frame loop: every animation frame, Python trains for a fixed time budget, then
-// the page draws and yields, so the main thread never blocks for long. A step of the
-// fast engine takes a few milliseconds in Pyodide, so a frame fits one or two steps;
-// the scalar engine's step is longer than the budget, and the loop still yields
-// between its steps so the page stays alive.
+// The training loop. Python trains in short tasks of about BUDGET_MS each, and the page
+// draws what they did a few dozen times a second.
+//
+// Why not one batch of steps per animation frame: a frame is 16.7 ms, a fast step about
+// 6 ms in Pyodide, so a frame fits two steps next to the drawing, and the loop would top
+// out near 120 steps per second however fast the engine got. Here the tasks run back to
+// back (a MessageChannel message, which, unlike setTimeout, has no minimum delay) and the
+// browser answers input between any two of them, so no task is long and nearly all of
+// the time goes to training. Drawing every frame cost about 3 ms of layout and paint per
+// frame, so the page draws in an animation frame every DRAW_MS instead. If no frame came
+// for WAIT_MS (a single scalar-engine step is longer than a frame), the next task waits
+// for one, so the page always keeps moving; and since animation frames stop in a hidden
+// tab, so does training.
 import { call } from "./bridge.js";
 
-export const BUDGET_MS = 9;
+export const BUDGET_MS = 30;
+const DRAW_MS = 50;
+const WAIT_MS = 100;
 
 export class TrainingLoop {
   constructor({ onFrame, onDone, onError }) {
     Object.assign(this, { onFrame, onDone, onError });
     this.running = false;
-    this.handle = 0;
+    this.run = 0; // tells the tasks of an earlier start (still queued) to do nothing
+    this.pending = null; // what the tasks did since the last frame
+    this.frameHandle = 0; // the animation frame asked for, if any
+    this.waitingForFrame = false;
+    this.lastFrame = 0;
+    this.channel = new MessageChannel();
+    this.channel.port1.onmessage = (event) => this.task(event.data);
   }
 
   start() {
     if (this.running) return;
     this.running = true;
-    this.handle = requestAnimationFrame(() => this.frame());
+    this.run += 1;
+    this.lastFrame = performance.now();
+    this.waitingForFrame = false;
+    this.channel.port2.postMessage(this.run);
   }
 
-  stop() {
+  // Stops training; what ran since the last frame is shown first unless `discard`
+  // (the run is being replaced, so its last steps no longer matter).
+  stop({ discard = false } = {}) {
     this.running = false;
-    cancelAnimationFrame(this.handle);
+    this.run += 1;
+    cancelAnimationFrame(this.frameHandle);
+    this.frameHandle = 0;
+    const pending = this.pending;
+    this.pending = null;
+    if (!pending || discard) return;
+    this.onFrame(pending);
+    if (pending.done) this.onDone(pending);
   }
 
-  frame() {
-    if (!this.running) return;
+  task(run) {
+    if (!this.running || run !== this.run) return;
     let result;
     try {
       result = call("train_for", { budget_ms: BUDGET_MS });
@@ -35,14 +63,47 @@ export class TrainingLoop {
       this.onError(error);
       return;
     }
-    this.onFrame(result);
-    if (result.done) {
-      this.stop();
-      this.onDone(result);
-    } else {
-      this.handle = requestAnimationFrame(() => this.frame());
+    this.pending = merge(this.pending, result);
+    const sinceFrame = performance.now() - this.lastFrame;
+    if (result.done || sinceFrame >= DRAW_MS) this.askForFrame();
+    if (result.done) return; // the frame shows it and ends the loop
+    if (sinceFrame < WAIT_MS) this.channel.port2.postMessage(run);
+    else this.waitingForFrame = true;
+  }
+
+  askForFrame() {
+    if (!this.frameHandle) this.frameHandle = requestAnimationFrame(() => this.frame());
+  }
+
+  frame() {
+    this.frameHandle = 0;
+    if (!this.running) return;
+    this.lastFrame = performance.now();
+    const pending = this.pending;
+    this.pending = null;
+    if (pending) this.onFrame(pending);
+    if (pending?.done) {
+      this.running = false;
+      this.run += 1;
+      this.onDone(pending);
+      return;
+    }
+    if (this.waitingForFrame) {
+      this.waitingForFrame = false;
+      this.channel.port2.postMessage(this.run);
     }
   }
+}
+
+// Several answers of train_for as one: the newest step, every loss and validation point.
+function merge(into, result) {
+  if (!into) return { ...result, losses: [...result.losses], val_points: [...result.val_points] };
+  into.step = result.step;
+  into.done = result.done;
+  into.losses.push(...result.losses);
+  into.val_points.push(...result.val_points);
+  into.ms += result.ms;
+  return into;
 }
 
 // Steps per second over the last couple of seconds, for the rate and the time left.

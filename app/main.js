@@ -98,8 +98,8 @@ async function onDatasetChange() {
 async function onTrainToggle() {
   clearError();
   if (app.state === "training") {
-    loop.stop();
-    setState("paused", "Paused. Resume, generate names, or start a new run.");
+    loop.stop(); // shows the steps Python ran since the last frame (maybe the last one)
+    if (!app.info.done) setState("paused", "Paused. Resume, generate names, or start a new run.");
     return;
   }
   if (app.info?.trainable && !app.info.done) {
@@ -169,7 +169,7 @@ function onTrainingError(error) {
 
 function showRun(info) {
   // Redraws everything from a run Python restored (a reload, a saved model).
-  loop.stop(); // the run being trained, if any, is no longer Python's
+  loop.stop({ discard: true }); // the run being trained, if any, is no longer Python's
   app.info = info;
   chart.reset();
   if (info.trainable) {
@@ -198,7 +198,7 @@ function onReset() {
   }
   delete $("reset").dataset.confirming;
   $("reset").textContent = "New run";
-  loop.stop();
+  loop.stop({ discard: true });
   call("discard");
   app.info = null;
   chart.reset();

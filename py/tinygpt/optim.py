@@ -1,11 +1,13 @@
 """Lesson 4 - training: Adam with a linearly decaying learning rate.
 
-The update is microgpt.py's, number for number (same operations in the same order),
-so the scalar engine reproduces microgpt.py exactly. It runs over one flat list of
-all parameters: one plain loop is the cheapest way to do it in Pyodide, where
-every Python-level operation counts.
+`update` is microgpt.py's, number for number (same operations in the same order),
+so the scalar engine reproduces microgpt.py exactly. `update_fast`, the fast engine's,
+is the same formula rearranged to cost fewer operations; it differs by rounding only.
+Both run over one flat list of all parameters: one plain loop is the cheapest way to
+do it in Pyodide, where every Python-level operation counts.
 """
 
+import math
 from itertools import chain
 
 from .errors import TinyGPTError, is_finite_number
@@ -49,6 +51,23 @@ class Adam:
             mi = m[i] = b1 * m[i] + c1 * gi
             vi = v[i] = b2 * v[i] + c2 * gi**2
             p[i] -= lr_t * (mi / bc1) / ((vi / bc2) ** 0.5 + eps)
+        return unflatten(p, params)
+
+    def update_fast(self, params, grads, step):
+        """`update` with the bias corrections folded into two factors, g * g for g ** 2
+        and math.sqrt for ** 0.5: a fifth fewer operations, the same numbers to about
+        1e-16 (relative) per step."""
+        p, g = flatten(params, params), flatten(grads, params)
+        m, v = self.m, self.v
+        b1, b2, eps, sqrt = self.beta1, self.beta2, self.eps, math.sqrt
+        c1, c2 = 1 - b1, 1 - b2
+        rate = self.learning_rate(step) / (1 - b1 ** (step + 1))
+        unbias = 1 / (1 - b2 ** (step + 1))
+        for i in range(len(p)):
+            gi = g[i]
+            mi = m[i] = b1 * m[i] + c1 * gi
+            vi = v[i] = b2 * v[i] + c2 * gi * gi
+            p[i] -= rate * mi / (sqrt(vi * unbias) + eps)
         return unflatten(p, params)
 
     def state(self):

@@ -206,10 +206,12 @@ class Session:
         self.trainer.engine = engine
 
     def train_for(self, budget_ms, max_steps=1_000_000):
-        """Train until `budget_ms` has passed (at least one step); returns what changed.
+        """Train for about `budget_ms` (at least one step); returns what changed.
 
         At least one step always runs, so the scalar engine, whose step can exceed the
-        budget, still moves, and the page redraws between its steps.
+        budget, still moves, and the page redraws between its steps. After that, a step
+        starts only if a step as long as the last one still fits the budget: the page's
+        tasks then stay near the budget instead of overshooting it by a step.
         """
         t = self.trainer
         if t is None:
@@ -218,7 +220,9 @@ class Session:
         deadline = start + budget_ms / 1000
         first = t.step_count
         new_val = []
+        last = 0.0  # how long the last piece of work took
         while not t.done and t.step_count - first < max_steps:
+            began = time.perf_counter()
             if self._val_queue:
                 point = self._val_next()
                 if point:
@@ -227,7 +231,9 @@ class Session:
                 t.step()
                 if t.val_docs and (t.step_count % VAL_EVERY == 0 or t.done):
                     self._val_start()
-            if time.perf_counter() >= deadline:
+            now = time.perf_counter()
+            last = now - began
+            if now + last >= deadline:
                 break
         while t.done and self._val_queue and time.perf_counter() < deadline:
             point = self._val_next()

@@ -243,6 +243,25 @@ def test_train_for_respects_max_steps_and_matches_a_plain_trainer():
     assert answer["losses"] == [] and answer["step"] == 12
 
 
+def test_train_for_starts_a_step_only_if_it_fits_the_budget(monkeypatch):
+    # A fake clock where every step takes 4 ms: a 10 ms budget fits two steps, not a
+    # third that would end at 12 ms (the page's tasks stay near the budget).
+    s = Session()
+    s.new_run(TEXT, dict(SMALL, steps=50))
+    clock = [0.0]
+    step = s.trainer.step
+
+    def slow_step():
+        step()
+        clock[0] += 0.004
+
+    monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(s.trainer, "step", slow_step)
+    assert len(s.train_for(10)["losses"]) == 2
+    assert len(s.train_for(12.5)["losses"]) == 3
+    assert len(s.train_for(1)["losses"]) == 1  # always at least one
+
+
 def test_train_for_always_makes_progress_even_with_no_budget():
     s = Session()
     s.new_run(TEXT, dict(SMALL, steps=5))

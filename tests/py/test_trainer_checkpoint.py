@@ -294,6 +294,29 @@ def test_learning_rate_decays_to_zero():
     assert [opt.learning_rate(k) for k in range(4)] == [0.01 * (1 - k / 4) for k in range(4)]
 
 
+def test_fast_adam_update_equals_the_exact_one_up_to_rounding():
+    # The fast engine's rearranged update against microgpt.py's, over many steps of
+    # random gradients (large and tiny ones, so eps and the bias corrections matter).
+    from tinygpt.optim import Adam
+
+    rng = random.Random(3)
+    shape = {"a": [[rng.gauss(0, 1) for _ in range(5)] for _ in range(3)], "b": [[0.5, -2.0]]}
+    exact, fast = Adam(17, lr=0.05, steps=60), Adam(17, lr=0.05, steps=60)
+    p_exact = p_fast = shape
+    for k in range(60):
+        grads = {n: [[rng.gauss(0, 10 ** rng.randint(-9, 1)) for _ in row] for row in m]
+                 for n, m in shape.items()}
+        p_exact = exact.update(p_exact, grads, k)
+        p_fast = fast.update_fast(p_fast, grads, k)
+        for name in shape:
+            for ra, rb in zip(p_exact[name], p_fast[name]):
+                for a, b in zip(ra, rb):
+                    assert abs(a - b) <= 1e-12 * max(1.0, abs(a)), (k, a, b)
+    assert p_exact != shape  # it did move the weights
+    for a, b in zip(exact.m + exact.v, fast.m + fast.v):
+        assert abs(a - b) <= 1e-12 * abs(a)
+
+
 @pytest.mark.parametrize("lr", [1e6, 1e3, float("inf"), float("nan")])
 def test_absurd_learning_rate_is_rejected(lr):
     with pytest.raises(TinyGPTError):
