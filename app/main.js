@@ -9,6 +9,7 @@ import { LetterStepper, readGenerateForm, showSamples } from "./generate.js";
 import { RateMeter, TrainingLoop } from "./loop.js";
 import { fillForm, lockForm, readForm, runUrl, settingsFromUrl, syncUrl, validateForm } from "./settings.js";
 import { installModels } from "./models.js";
+import { registerServiceWorker } from "./offline.js";
 import { applyLinkFromUrl, installSharing } from "./share.js";
 import { installStorage, restoreSavedRun } from "./storage.js";
 
@@ -314,13 +315,6 @@ async function start() {
   app.emit("ready", app);
 }
 app.listeners.ready = [];
-
-function registerServiceWorker() {
-  // Caches the whole site (Pyodide included) so later visits load offline.
-  if ("serviceWorker" in navigator && location.protocol.startsWith("http")) {
-    navigator.serviceWorker.register("./sw.js").catch(() => {});
-  }
-}
 
 // Sharing and keeping work. On start-up the run saved in this browser comes back first,
 // then a model link in the URL (if any) is opened on top of it.

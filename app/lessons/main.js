@@ -1,5 +1,6 @@
 // The lessons page: routing and progress, code cells in one Python worker, and the
 // interactive figures in a second one (so stopping a runaway cell leaves them working).
+import { registerServiceWorker } from "../offline.js";
 import { setupCells } from "./cells.js";
 import { setupAttention } from "./fig-attention.js";
 import { setupAutograd } from "./fig-autograd.js";
@@ -10,6 +11,7 @@ import { markCompleted } from "./progress.js";
 import { PythonWorker } from "./python.js";
 import { startRouter } from "./router.js";
 
+registerServiceWorker();
 const cellsPython = new PythonWorker("cells");
 const figuresPython = new PythonWorker("figures");
 

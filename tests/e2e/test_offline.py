@@ -77,6 +77,27 @@ def test_loads_trains_and_generates_offline(page, site):
     assert page.text_content("[data-testid=error]").strip() == ""
 
 
+def test_lessons_alone_make_the_site_work_offline(page, site):
+    # A first visit to the lessons page (never the playground) installs the cache too,
+    # and its code cells, whose Pyodide runs in a worker, then run with the network off.
+    page.goto(site + "lessons.html#tokens")
+    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
+    wait_for_cache(page)
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
+    box = page.locator("[data-view=tokens] [data-testid=code-cell]").first
+    box.locator("[data-testid=run]").click()
+    page.wait_for_function(
+        "el => ['done', 'error', 'stopped'].includes(el.dataset.state)",
+        arg=box.element_handle(), timeout=60_000,
+    )
+    assert box.get_attribute("data-state") == "done"
+    assert box.locator("[data-testid=cell-output]").text_content().strip()
+    page.goto(site + "?steps=10")  # and the playground, never visited online, loads too
+    page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
+
+
 @pytest.fixture
 def own_site(tmp_path):
     """A copy of dist/ served on its own, so the test can deploy a new build over it."""
