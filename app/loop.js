@@ -13,7 +13,7 @@
 // tab, so does training.
 import { call } from "./bridge.js";
 
-export const BUDGET_MS = 30;
+export const BUDGET_MS = 20;
 const DRAW_MS = 50;
 const WAIT_MS = 100;
 

@@ -220,7 +220,6 @@ class Session:
         deadline = start + budget_ms / 1000
         first = t.step_count
         new_val = []
-        last = 0.0  # how long the last piece of work took
         while not t.done and t.step_count - first < max_steps:
             began = time.perf_counter()
             if self._val_queue:
@@ -232,8 +231,7 @@ class Session:
                 if t.val_docs and (t.step_count % VAL_EVERY == 0 or t.done):
                     self._val_start()
             now = time.perf_counter()
-            last = now - began
-            if now + last >= deadline:
+            if now + (now - began) >= deadline:  # would one more like it overrun?
                 break
         while t.done and self._val_queue and time.perf_counter() < deadline:
             point = self._val_next()
