@@ -1,7 +1,8 @@
 """The playground's run, as the page sees it: plain data in, plain data out.
 
 The page holds one `Session`. JavaScript calls its methods through `web.py` with
-JSON-able arguments, once per animation frame while training. Nothing here touches
+JSON-able arguments (while training, `train_for` in tasks of about 20 ms, see
+app/loop.js). Nothing here touches
 the browser, so the same code runs (and is tested) in CPython.
 """
 
@@ -17,7 +18,7 @@ from .model import Config
 from .trainer import DEFAULTS, ENGINES, Trainer, check_settings
 
 # The validation loss is measured on at most this many held-out documents, every
-# VAL_EVERY steps; one document per loop iteration so a frame never runs long.
+# VAL_EVERY steps; one document per loop iteration so a task never runs long.
 VAL_DOCS = 100
 VAL_EVERY = 100
 # A shared model may carry fewer bits per weight if the loss on these documents moves
