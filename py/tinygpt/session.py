@@ -2,8 +2,8 @@
 
 The page holds one `Session`. JavaScript calls its methods through `web.py` with
 JSON-able arguments (while training, `train_for` in tasks of about 20 ms, see
-app/loop.js). Nothing here touches
-the browser, so the same code runs (and is tested) in CPython.
+app/loop.js). Nothing here touches the browser, so the same code runs (and is tested)
+in CPython.
 """
 
 import base64
