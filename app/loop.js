@@ -46,11 +46,8 @@ export class TrainingLoop {
     this.run += 1;
     cancelAnimationFrame(this.frameHandle);
     this.frameHandle = 0;
-    const pending = this.pending;
-    this.pending = null;
-    if (!pending || discard) return;
-    this.onFrame(pending);
-    if (pending.done) this.onDone(pending);
+    if (discard) this.pending = null;
+    else this.showPending();
   }
 
   task(run) {
@@ -79,30 +76,34 @@ export class TrainingLoop {
     this.frameHandle = 0;
     if (!this.running) return;
     this.lastFrame = performance.now();
+    this.showPending();
+    if (this.running && this.waitingForFrame) {
+      this.waitingForFrame = false;
+      this.channel.port2.postMessage(this.run);
+    }
+  }
+
+  // Hands what the tasks did to the page; the run's last step also ends the loop.
+  showPending() {
     const pending = this.pending;
     this.pending = null;
-    if (pending) this.onFrame(pending);
-    if (pending?.done) {
+    if (!pending) return;
+    this.onFrame(pending);
+    if (pending.done) {
       this.running = false;
       this.run += 1;
       this.onDone(pending);
-      return;
-    }
-    if (this.waitingForFrame) {
-      this.waitingForFrame = false;
-      this.channel.port2.postMessage(this.run);
     }
   }
 }
 
 // Several answers of train_for as one: the newest step, every loss and validation point.
 function merge(into, result) {
-  if (!into) return { ...result, losses: [...result.losses], val_points: [...result.val_points] };
+  if (!into) return { step: result.step, done: result.done, losses: [...result.losses], val_points: [...result.val_points] };
   into.step = result.step;
   into.done = result.done;
   into.losses.push(...result.losses);
   into.val_points.push(...result.val_points);
-  into.ms += result.ms;
   return into;
 }
 

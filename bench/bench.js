@@ -7,6 +7,7 @@
 // JS steps, a block of fast steps, a scalar step or two), so that a busy machine slows
 // them alike. Results go to the table and to `window.benchResult` (for
 // scripts/bench_browser.py and the tests).
+import { fetchText, installTinygpt } from "../app/python-package.js";
 import { createRun } from "./microgpt.js";
 
 // A run is 1000 steps (the default schedule); the Python trainer stops there.
@@ -44,14 +45,7 @@ function readCounts() {
 async function startPython() {
   const { loadPyodide } = await import("../vendor/pyodide/pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: new URL("../vendor/pyodide/", location.href).href });
-  // Mount exactly the modules the playground mounts (pyscript.toml lists them).
-  const toml = await fetchText("../pyscript.toml");
-  const modules = [...toml.matchAll(/"\.\/py\/tinygpt\/([\w]+\.py)"/g)].map((m) => m[1]);
-  if (!modules.length) throw new Error("pyscript.toml lists no tinygpt modules");
-  pyodide.FS.mkdirTree("/home/pyodide/tinygpt");
-  for (const module of modules) {
-    pyodide.FS.writeFile(`/home/pyodide/tinygpt/${module}`, await fetchText(`../py/tinygpt/${module}`));
-  }
+  await installTinygpt(pyodide, new URL("../", location.href)); // the playground's modules
   pyodide.runPython(`
 import json
 from tinygpt.trainer import Trainer
@@ -77,15 +71,9 @@ def profile_steps(trainer, n):
   return pyodide;
 }
 
-async function fetchText(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.text();
-}
-
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-// Runs `count` steps of `step`, timing each one; returns [milliseconds per step, losses].
+// Runs `count` steps of `step`, adding each one's milliseconds and loss to the lists.
 async function timeSteps(step, count, times, losses) {
   for (let i = 0; i < count; i++) {
     const start = performance.now();

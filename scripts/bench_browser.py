@@ -85,17 +85,31 @@ def run_bench_page(browser, site, args):
 
 
 def run_playground(browser, site, steps):
-    """Train `steps` steps in the playground with the UI live; returns (seconds, shown rates)."""
+    """Train `steps` steps in the playground with the UI live.
+
+    Returns (seconds, the page's steps/s readouts, the share of those seconds spent
+    inside Python's train_for).
+    """
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     try:
         page = context.new_page()
         page.goto(f"{site}?steps={steps}")
         page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
         # The page times itself, from the click to the moment the status says done
-        # (polling from here would add up to a poll interval).
+        # (polling from here would add up to a poll interval), and the bridge counts the
+        # time spent in train_for: the rest is drawing, the browser and the loop.
         page.evaluate("""() => {
             const status = document.querySelector('[data-testid=status]');
-            window.benchTimes = {};
+            window.benchTimes = { python: 0 };
+            const call = window.tinygptCall;
+            window.tinygptCall = (name, args) => {
+                const start = performance.now();
+                try {
+                    return call(name, args);
+                } finally {
+                    if (name === 'train_for') window.benchTimes.python += performance.now() - start;
+                }
+            };
             const toggle = document.querySelector('[data-testid=train-toggle]');
             toggle.addEventListener('click', () => {
                 window.benchTimes.clicked = performance.now();
@@ -114,12 +128,13 @@ def run_playground(browser, site, steps):
         page.wait_for_selector("[data-testid=status][data-state=done]", timeout=120_000)
         times = page.evaluate("window.benchTimes")
         seconds = (times["done"] - times["clicked"]) / 1000
+        in_python = times["python"] / 1000 / seconds
         done = int(page.text_content("[data-testid=step-count]"))
         if done != steps:
             sys.exit(f"the playground stopped at step {done} of {steps}")
     finally:
         context.close()
-    return seconds, shown
+    return seconds, shown, in_python
 
 
 def print_table(results, playground, args):
@@ -141,13 +156,15 @@ def print_table(results, playground, args):
     print(f"largest loss difference from the scalar engine: {worst:.1e}")
     print("(steps/s = 1000 / mean ms: the JS port's garbage collections land in a few steps)")
     if playground:
-        seconds = med([s for s, _ in playground])
+        seconds = med([s for s, _, _ in playground])
         live = args.playground_steps / seconds
-        shown = [med(r) for _, r in playground if r]
+        shown = [med(r) for _, r, _ in playground if r]
+        in_python = med([p for _, _, p in playground])
         print(
             f"\nplayground, UI live, fast engine: {args.playground_steps} steps in {seconds:.1f} s"
             f" = {live:.1f} steps/s (the page shows {med(shown) if shown else float('nan'):.0f});"
-            f" {live / rate['js']:.2f}x the JS port's steps/s"
+            f" {live / rate['js']:.2f}x the JS port's steps/s;"
+            f" {in_python:.0%} of the time inside Python's train_for"
         )
     if args.profile:
         print("\n" + first.get("profile", "(no profile)"))

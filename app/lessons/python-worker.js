@@ -9,6 +9,7 @@
 //               {id, type: "done", ok}            a cell finished (ok: no exception)
 //               {id, type: "result", json}        a figure's answer
 import { loadPyodide } from "../../vendor/pyodide/pyodide.mjs";
+import { installTinygpt } from "../python-package.js";
 
 const site = new URL("../../", import.meta.url);
 const HOME = "/home/pyodide";
@@ -46,23 +47,11 @@ function writer(stream) {
   };
 }
 
-// The module list comes from pyscript.toml, which the build checks lists every module.
-async function installPackage(pyodide) {
-  const toml = await (await fetch(new URL("pyscript.toml", site))).text();
-  const files = [...toml.matchAll(/"\.\/py\/tinygpt\/(\w+\.py)"/g)].map((m) => m[1]);
-  pyodide.FS.mkdirTree(`${HOME}/tinygpt`);
-  await Promise.all(files.map(async (file) => {
-    const response = await fetch(new URL(`py/tinygpt/${file}`, site));
-    if (!response.ok) throw new Error(`py/tinygpt/${file}: HTTP ${response.status}`);
-    pyodide.FS.writeFile(`${HOME}/tinygpt/${file}`, await response.text());
-  }));
-}
-
 async function start() {
   const pyodide = await loadPyodide({ indexURL: new URL("vendor/pyodide/", site).href });
   pyodide.setStdout(writer("stdout"));
   pyodide.setStderr(writer("stderr"));
-  await installPackage(pyodide);
+  await installTinygpt(pyodide, site, HOME);
   pyodide.runPython(`
 import sys
 sys.path.insert(0, "${HOME}")

@@ -28,15 +28,6 @@ def model_file(model, meta=None):
     }
 
 
-def _finite(x):
-    """is_finite_number, and False for an int too large for a float (JSON allows 1e999 as
-    digits)."""
-    try:
-        return is_finite_number(x)
-    except OverflowError:
-        return False
-
-
 def check_params(state_dict, config, vocab_size):
     """Parameters as fresh lists of floats, after checking names, shapes and values."""
     if not isinstance(state_dict, dict):
@@ -61,7 +52,7 @@ def check_params(state_dict, config, vocab_size):
         out = []
         for row in mat:
             for x in row:
-                if not _finite(x):
+                if not is_finite_number(x):
                     raise TinyGPTError(
                         f"The weights {name} contain a value that is not a finite number."
                     )

@@ -13,10 +13,11 @@ import random
 import sys
 import time
 import traceback
+from collections import Counter
 
 from .data import Tokenizer, parse_documents
 from .errors import TinyGPTError
-from .trainer import ENGINES, Trainer
+from .trainer import Trainer
 from .value import Value
 
 CELL_FILE = "<cell>"
@@ -99,10 +100,7 @@ def tokens(dataset, text):
     known = set(tok.chars)
     pieces = [{"ch": ch, "id": tok.ids(ch)[0] if ch in known else None} for ch in text]
     unknown = sorted({ch for ch in text if ch not in known})
-    counts = {}
-    for doc in docs:
-        for ch in doc:
-            counts[ch] = counts.get(ch, 0) + 1
+    counts = Counter(ch for doc in docs for ch in doc)
     vocab = [{"id": i, "ch": ch, "count": counts[ch]} for i, ch in enumerate(tok.chars)]
     return {
         "pieces": pieces,
@@ -301,26 +299,19 @@ def train_step():
         raise TinyGPTError("Start the training figure first.")
     k = trainer.step_count
     doc = trainer.train_docs[k % len(trainer.train_docs)]
-    # The same gradients Trainer.step is about to compute (same params, same document).
-    _, grads = ENGINES[trainer.engine](
-        trainer.params, trainer.config, trainer.tokenizer.encode(doc)
-    )
-    before = trainer.params
     lr = trainer.optimizer.learning_rate(k)
-    loss = trainer.step()
+    before = trainer.params
+    loss, grads = trainer.gradients()  # Trainer.step, in its two halves
+    trainer.apply(loss, grads)
     matrices = [
         {
             "name": name,
             "grad": _norm(grads[name]),
-            "update": math.sqrt(
-                sum(
-                    (a - b) ** 2
-                    for ra, rb in zip(trainer.params[name], before[name])
-                    for a, b in zip(ra, rb)
-                )
+            "update": _norm(
+                [[a - b for a, b in zip(ra, rb)] for ra, rb in zip(trainer.params[name], rows)]
             ),
         }
-        for name in before
+        for name, rows in before.items()
     ]
     return {
         "step": trainer.step_count,

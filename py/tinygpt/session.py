@@ -102,7 +102,7 @@ class Session:
         trainer = Trainer.from_state(state)
         points = state.get("val_points", [])
         if not isinstance(points, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(_finite(x) for x in p) for p in points
+            isinstance(p, list) and len(p) == 2 and all(map(is_finite_number, p)) for p in points
         ):
             raise TinyGPTError("The saved run's validation history is damaged.")
         self.trainer = self.model = trainer
@@ -274,13 +274,6 @@ class Session:
 
     def attention(self, text):
         return self._need_model().attention(text)
-
-
-def _finite(x):
-    try:
-        return is_finite_number(x)
-    except OverflowError:  # an int beyond float range
-        return False
 
 
 def _with_params(model, params):

@@ -40,7 +40,7 @@ def _number(name, value, low, high, integer=False):
         raise TinyGPTError(f"{name} must be a finite number between {low:g} and {high:g}.")
     if integer and value != int(value):
         raise TinyGPTError(f"{name} must be a whole number, not {value}.")
-    if not (math.isfinite(value) and low <= value <= high):
+    if not low <= value <= high:
         raise TinyGPTError(f"{name} must be between {low:g} and {high:g}; it is {value}.")
     return int(value) if integer else float(value)
 
@@ -102,6 +102,12 @@ class Trainer(Model):
 
     def step(self):
         """Train on the next document; returns its loss (before the update)."""
+        loss, grads = self.gradients()
+        self.apply(loss, grads)
+        return loss
+
+    def gradients(self):
+        """Loss and gradients on the next document (the first half of a step)."""
         if self.done:
             raise TinyGPTError(f"This run has finished its {self.steps} steps.")
         k = self.step_count
@@ -115,13 +121,16 @@ class Trainer(Model):
                 f"Training diverged at step {k + 1}: the loss is no longer a finite number. "
                 "Lower the learning rate (try 0.01) and start again."
             )
+        return loss, grads
+
+    def apply(self, loss, grads):
+        """The second half of a step: Adam moves the parameters, the step is counted."""
         # The scalar engine takes microgpt.py's update exactly; the fast one, its cheaper
         # rearrangement (equal up to rounding).
         update = self.optimizer.update_fast if self.engine == "fast" else self.optimizer.update
-        self.params = update(self.params, grads, k)
-        self.step_count = k + 1
+        self.params = update(self.params, grads, self.step_count)
+        self.step_count += 1
         self.losses.append(loss)
-        return loss
 
     def evaluate(self, max_docs=None):
         """Mean per-document loss on the validation documents, or None without a split."""
