@@ -62,11 +62,36 @@ class Model:
     def probabilities(self, logits, temperature):
         return fast.softmax_rows([logits], temperature)[0]
 
+    # --- where a name ends (one rule for the CLI, the playground and the lessons) -------
+    @property
+    def max_name_length(self):
+        """The most letters a generated name can have: block_size.
+
+        Positions 0 .. block_size-1 hold BOS and the first block_size-1 letters; the last
+        of them predicts letter number block_size, which is never fed back in.
+        """
+        return self.config.block_size
+
+    def ends_name(self, token, length):
+        """Whether a name ends after drawing `token`, the name having `length` letters with
+        it: at the end mark (BOS), or when the name is as long as the block allows."""
+        return token == self.tokenizer.bos or length >= self.max_name_length
+
     def sample(self, n=20, temperature=0.5, prefix="", seed=None, rng=None):
         """`n` generated documents. A seed makes them reproducible."""
+        names = None
+        for names in self.sample_steps(n, temperature, prefix, seed, rng):
+            pass
+        return names
+
+    def sample_steps(self, n=20, temperature=0.5, prefix="", seed=None, rng=None):
+        """`sample`, one letter at a time: yields None after each letter (so a caller can
+        pause between them, as the page does to keep every task short), and finally the
+        list of names."""
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_SAMPLES:
             raise TinyGPTError(f"The number of names must be between 1 and {MAX_SAMPLES}.")
         temperature = check_temperature(temperature)
+        self._start(prefix)  # a bad prefix is refused before the first name
         if rng is None:
             rng = random.Random(seed)
         tokens = range(self.tokenizer.vocab_size)
@@ -77,14 +102,15 @@ class Model:
             while True:
                 probs = self.probabilities(logits, temperature)
                 token = rng.choices(tokens, weights=probs)[0]
-                if token == self.tokenizer.bos:
-                    break
-                ids.append(token)
-                if cache.length >= self.config.block_size:
+                if token != self.tokenizer.bos:
+                    ids.append(token)
+                if self.ends_name(token, len(ids)):
                     break
                 logits = fast.forward(self.params, self.config, [token], cache)[-1]
+                yield None
             out.append(self.tokenizer.decode(ids))
-        return out
+            yield None
+        yield out
 
     def next_token_probs(self, context="", temperature=0.5):
         """[(character, probability)] for the token after BOS + context, most likely first.
