@@ -10,7 +10,7 @@ import base64
 import binascii
 import time
 
-from . import checkpoint, compact
+from . import checkpoint, compact, insides
 from .data import parse_documents
 from .errors import TinyGPTError, is_finite_number
 from .generate import check_temperature
@@ -25,6 +25,9 @@ VAL_EVERY = 100
 # by less than SHARE_MAX_LOSS_CHANGE.
 SHARE_EVAL_DOCS = 100
 SHARE_MAX_LOSS_CHANGE = 0.01
+# With the "Inside the model" panel open, train_for also gathers the panel's data
+# (insides.gather) at most every INSIDES_EVERY seconds, inside its time budget.
+INSIDES_EVERY = 0.25
 SETTINGS = ("steps", "lr", "seed", "engine", "n_embd", "n_head", "n_layer", "block_size",
             "val_fraction")
 
@@ -57,6 +60,10 @@ class Session:
         self._val_queue = []
         self._val_sum = 0.0
         self._val_step = 0
+        self._insides = None  # the panel's probes while it is open (set_insides)
+        self._insides_at = -INSIDES_EVERY  # perf_counter() of the last gather
+        self._insides_axes = None  # the axes last drawn, to keep their signs
+        self._insides_default = (None, "")  # (model, its default probe name)
 
     # --- starting, saving and restoring a run -------------------------------------------
     def new_run(self, text, settings):
@@ -219,6 +226,7 @@ class Session:
             raise TinyGPTError("Start a run first.")
         start = time.perf_counter()
         deadline = start + budget_ms / 1000
+        panel = self._insides_due(start)  # first, so its time counts against the budget
         first = t.step_count
         new_val = []
         while not t.done and t.step_count - first < max_steps:
@@ -238,13 +246,16 @@ class Session:
             point = self._val_next()
             if point:
                 new_val.append(point)
-        return {
+        answer = {
             "step": t.step_count,
             "done": t.done,
             "losses": t.losses[first:],
             "val_points": [list(p) for p in new_val],
             "ms": (time.perf_counter() - start) * 1000,
         }
+        if panel is not None:
+            answer["insides"] = panel
+        return answer
 
     def _val_start(self):
         self._val_queue = list(self.trainer.val_docs[:VAL_DOCS])
@@ -275,6 +286,58 @@ class Session:
     def attention(self, text):
         return self._need_model().attention(text)
 
+    # --- the "Inside the model" panel (insides.py) --------------------------------------
+    def insides(self, probe_name=None, probe_prefix="", temperature=0.5, previous_axes=None,
+                letter=None, positions=True):
+        """The panel's data for the model now (see insides.gather), plus `step` (None for
+        a loaded model) and the probe name used (None: the default, see
+        insides.default_probe_name). Bad probes raise TinyGPTError."""
+        model = self._need_model()
+        if probe_name is None:
+            if self._insides_default[0] is not model:  # generating one costs a little
+                docs = self.trainer.train_docs if self.trainer is not None else None
+                self._insides_default = (model, insides.default_probe_name(model, docs))
+            probe_name = self._insides_default[1]
+        if previous_axes is None:
+            previous_axes = self._insides_axes
+        answer = insides.gather(model, probe_name, probe_prefix, temperature, letter,
+                                previous_axes, positions)
+        self._insides_axes = {
+            "embeddings": answer["embeddings"]["axes"],
+            "positions": answer["positions"]["axes"] if answer["positions"] else None,
+        }
+        answer["step"] = self.trainer.step_count if self.trainer is not None else None
+        return answer
+
+    def set_insides(self, options=None):
+        """Turn the panel's data in train_for's answers on (`options`: insides()'s
+        arguments, as a dict) or off (None). Returns the data for the model now, or None
+        without a model; bad options raise TinyGPTError and leave the last good ones."""
+        if options is None:
+            self._insides = None
+            return None
+        if not isinstance(options, dict):
+            raise TinyGPTError("The panel's options must be an object.")
+        known = ("probe_name", "probe_prefix", "temperature", "previous_axes", "letter",
+                 "positions")
+        options = {k: v for k, v in options.items() if k in known}
+        answer = self.insides(**options) if self.model is not None else None
+        options.pop("previous_axes", None)  # from now on, the session's own last axes
+        self._insides = options
+        self._insides_at = time.perf_counter()
+        return answer
+
+    def _insides_due(self, now):
+        """The panel's data if it is open and INSIDES_EVERY has passed, else None; a probe
+        the model cannot read (it changed since the probe was set) gives {"error"}."""
+        if self._insides is None or now - self._insides_at < INSIDES_EVERY:
+            return None
+        self._insides_at = now
+        try:
+            return self.insides(**self._insides)
+        except TinyGPTError as e:
+            return {"error": str(e)}
+
 
 def _with_params(model, params):
     """A copy of `model` that computes with other weights (for measuring rounding)."""
@@ -303,4 +366,6 @@ def api(session):
         "generate": session.generate,
         "next_probs": session.next_probs,
         "attention": session.attention,
+        "insides": session.insides,
+        "set_insides": session.set_insides,
     }
