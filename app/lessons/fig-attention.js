@@ -1,32 +1,15 @@
 // Lesson 3 figure: a heatmap of each head's attention weights for a typed name, from
 // Model.attention of the playground's saved run, or of an untrained default model.
-import { el } from "../dom.js";
+import { heatmap, headName } from "../heatmap.js";
 import { loadCurrentRun } from "../storage.js";
 import { ensureDataset } from "./datasets.js";
 import { debounce, latest, say } from "./figure-util.js";
 
 const DATASET = "first_names";
 
-function heatmap(weights, tokens, layer, head, layers) {
-  const table = el("table", { className: "heatmap", dataset: { head: String(head) } });
-  const name = layers > 1 ? `layer ${layer + 1}, head ${head + 1}` : `head ${head + 1}`;
-  table.append(el("caption", { textContent: name }));
-  table.append(el("tr", {}, el("td"), ...tokens.map((t) => el("th", { scope: "col", textContent: t }))));
-  weights.forEach((row, q) => {
-    const tr = el("tr", {}, el("th", { scope: "row", textContent: tokens[q] }));
-    row.forEach((w, k) => {
-      const cell = el("td", { title: `${tokens[q]} → ${tokens[k]}: ${w.toFixed(3)}` });
-      if (k <= q) {
-        cell.style.background = `rgba(36, 86, 200, ${w.toFixed(3)})`;
-        cell.textContent = (w * 100).toFixed(0);
-        if (w > 0.55) cell.className = "strong";
-      } else {
-        cell.className = "masked"; // the causal mask: a position never sees later ones
-      }
-      tr.append(cell);
-    });
-    table.append(tr);
-  });
+function headMap(weights, tokens, layer, head, layers) {
+  const table = heatmap(weights, tokens, { caption: headName(layer, head, layers) });
+  table.dataset.head = String(head);
   return table;
 }
 
@@ -66,7 +49,7 @@ export function setupAttention(py) {
     if (answer.cut > 0) text += ` The model sees ${answer.block_size} positions at most, so the last ${answer.cut} character(s) are left out.`;
     say(message, text);
     const n = answer.layers.length;
-    maps.replaceChildren(...answer.layers.flatMap((layer, l) => layer.map((head, h) => heatmap(head, answer.tokens, l, h, n))));
+    maps.replaceChildren(...answer.layers.flatMap((layer, l) => layer.map((head, h) => headMap(head, answer.tokens, l, h, n))));
     fig.dataset.ready = "true";
   });
 
