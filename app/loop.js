@@ -97,9 +97,11 @@ export class TrainingLoop {
   }
 }
 
-// Several answers of train_for as one: the newest step, every loss and validation point.
+// Several answers of train_for as one: the newest step, every loss and validation point
+// (and the newest `insides`, when the panel asked for it).
 function merge(into, result) {
-  if (!into) return { step: result.step, done: result.done, losses: [...result.losses], val_points: [...result.val_points] };
+  if (!into) return { ...result, losses: [...result.losses], val_points: [...result.val_points] };
+  if (result.insides) into.insides = result.insides; // the newest look inside the model
   into.step = result.step;
   into.done = result.done;
   into.losses.push(...result.losses);

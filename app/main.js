@@ -6,6 +6,7 @@ import { LossChart } from "./chart.js";
 import { loadPresets, presetText, readUpload, showPreview } from "./datasets.js";
 import { $, clearError, formatLoss, showError } from "./dom.js";
 import { LetterStepper, readGenerateForm, showSamples } from "./generate.js";
+import { installInsides } from "./insides.js";
 import { RateMeter, TrainingLoop } from "./loop.js";
 import { fillForm, lockForm, readForm, runUrl, settingsFromUrl, syncUrl, validateForm } from "./settings.js";
 import { installModels } from "./models.js";
@@ -321,6 +322,7 @@ app.listeners.ready = [];
 installStorage(app);
 installSharing(app);
 installModels(app);
+installInsides(app);
 app.on("ready", async () => {
   await restoreSavedRun();
   await applyLinkFromUrl({ only: "model" });
