@@ -9,7 +9,9 @@ the UI live (Train pressed, 1000 steps, the chart and counters updating).
 
     .venv/bin/python scripts/bench_browser.py [--steps 200] [--scalar-steps 20] [--repeat 3]
 
-Every number is the median over --repeat fresh page loads.
+Every number is the median over --repeat fresh page loads. With --insides it measures
+only what the "Inside the model" panel costs: the playground's steps per second with the
+panel closed and open, in alternating page loads, and their ratio.
 """
 
 import argparse
@@ -43,6 +45,10 @@ def parse_args():
         "--playground-steps", type=int, default=1000, help="steps of the playground run (0: skip)"
     )
     parser.add_argument("--profile", action="store_true", help="print a cProfile of fast steps")
+    parser.add_argument(
+        "--insides", action="store_true",
+        help="only the playground with the 'Inside the model' panel closed, then open",
+    )
     args = parser.parse_args()
     if not 1 <= args.steps <= 1000:
         parser.error("--steps must be between 1 and 1000 (one default run)")
@@ -170,10 +176,64 @@ def print_table(results, playground, args):
         print("\n" + first.get("profile", "(no profile)"))
 
 
+# --- what the "Inside the model" panel costs (--insides) -------------------------------
+def run_playground_panel(browser, site, steps, panel_open):
+    """Steps per second of one `steps`-step playground run, the panel closed or open."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{site}?steps={steps}")
+        page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
+        toggle = page.locator("[data-testid=insides-toggle]")
+        if (toggle.get_attribute("aria-expanded") == "true") != panel_open:
+            toggle.click()
+        page.evaluate("""() => {
+            const status = document.querySelector('[data-testid=status]');
+            window.benchTimes = {};
+            document.querySelector('[data-testid=train-toggle]').addEventListener('click', () => {
+                window.benchTimes.clicked = performance.now();
+            }, { capture: true });
+            new MutationObserver(() => {
+                if (status.dataset.state === 'done') window.benchTimes.done ??= performance.now();
+            }).observe(status, { attributes: true });
+        }""")
+        page.click("[data-testid=train-toggle]")
+        page.wait_for_selector("[data-testid=status][data-state=done]", timeout=600_000)
+        times = page.evaluate("window.benchTimes")
+        drawn = page.get_attribute("[data-testid=insides]", "data-step")
+        if panel_open and drawn != str(steps):
+            sys.exit(f"the open panel shows step {drawn}, not {steps}")
+    finally:
+        context.close()
+    return steps / ((times["done"] - times["clicked"]) / 1000)
+
+
+def bench_insides(browser, site, args):
+    steps = args.playground_steps or 1000
+    rates = {False: [], True: []}
+    for i in range(args.repeat):  # alternating, so drift in the machine's load hits both
+        for panel_open in (False, True):
+            rates[panel_open].append(run_playground_panel(browser, site, steps, panel_open))
+        print(f"run {i + 1}: closed {rates[False][-1]:.1f}, open {rates[True][-1]:.1f} steps/s",
+              file=sys.stderr)
+    closed, opened = statistics.median(rates[False]), statistics.median(rates[True])
+    print(f"playground, {steps} steps, fast engine, medians over {args.repeat} page load(s) each:")
+    print(f"  panel closed {closed:.1f} steps/s")
+    print(f"  panel open   {opened:.1f} steps/s")
+    print(f"  open / closed = {opened / closed:.1%}"
+          f" (pairs: {', '.join(f'{o / c:.0%}' for c, o in zip(rates[False], rates[True]))})")
+
+
 def main():
     args = parse_args()
     if not (DIST / "bench" / "index.html").exists():
         subprocess.run(["node", "scripts/build.mjs"], cwd=ROOT, check=True)
+    if args.insides:
+        with serve(DIST) as site, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            bench_insides(browser, site, args)
+            browser.close()
+        return
     with serve(DIST) as site, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         results, playground = [], []

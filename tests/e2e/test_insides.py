@@ -1,0 +1,198 @@
+"""The "Inside the model" panel in real Chromium: live embeddings, attention heatmaps and
+next-letter bars while the model trains, the probes, no long task, the phone layout, and
+a model opened from a file."""
+
+from conftest import new_page
+from pageutil import open_playground, py_call, wait_steps
+
+from tinygpt.checkpoint import dumps
+from tinygpt.trainer import Trainer
+
+PANEL = "[data-testid=insides]"
+
+
+def points(page, testid="embedding-point"):
+    """{label: (x, y)} of the embedding points, in the projection's own coordinates."""
+    return page.eval_on_selector_all(
+        f"{PANEL} [data-testid={testid}]",
+        "els => Object.fromEntries(els.map(e => [e.textContent, [+e.dataset.x, +e.dataset.y]]))",
+    )
+
+
+def cells(page):
+    return page.eval_on_selector_all(
+        f"{PANEL} [data-testid=attention-cell]", "els => els.map(e => e.style.background)"
+    )
+
+
+def bars(page):
+    return page.locator(f"{PANEL} [data-testid=next-letter-bar]").all_text_contents()
+
+
+def columns(page):
+    """Key columns of the first heatmap: BOS plus the probe name's letters."""
+    return page.eval_on_selector(f"{PANEL} table.heatmap", "t => t.rows[0].cells.length - 1")
+
+
+def panel_step(page):
+    return page.get_attribute(PANEL, "data-step")
+
+
+def wait_panel_step_change(page, before, timeout=30_000):
+    page.wait_for_function(
+        "([sel, before]) => { const s = document.querySelector(sel).dataset.step;"
+        " return s && s !== before; }",
+        arg=[PANEL, before],
+        timeout=timeout,
+    )
+
+
+def test_the_panel_follows_training_live_with_no_long_task(page, site, screenshots):
+    open_playground(page, site, "?steps=1000")
+    toggle = page.locator("[data-testid=insides-toggle]")
+    assert toggle.get_attribute("aria-expanded") == "true"  # open by default on a wide screen
+    page.evaluate("window.__longTasks.length = 0")
+    page.click("[data-testid=train-toggle]")
+    wait_steps(page, 100)
+    page.wait_for_selector(f"{PANEL} [data-testid=embedding-point]")
+    vocabulary = py_call(page, "info")["chars"]
+    first = points(page)
+    assert len(first) == len(vocabulary) + 1  # every letter, and BOS as the end mark
+    assert "↵" in first and set(vocabulary) - {" "} <= set(first)
+    first_cells, first_bars, step = cells(page), bars(page), panel_step(page)
+    assert first_cells and 1 <= len(first_bars) <= 10
+    assert all("%" in bar for bar in first_bars)
+    wait_panel_step_change(page, step)
+    wait_steps(page, int(step) + 150)
+    wait_panel_step_change(page, panel_step(page))
+    later = points(page)
+    moved = max(abs(later[c][0] - first[c][0]) + abs(later[c][1] - first[c][1]) for c in first)
+    assert moved > 1e-4, "the embedding points did not move while training"
+    assert cells(page) != first_cells, "the heatmaps did not change while training"
+    assert bars(page) != first_bars, "the bars did not change while training"
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=120_000)
+    tasks = page.evaluate("window.__longTasks")
+    assert tasks == [], f"long tasks while training with the panel open: {tasks}"
+    # Done: the panel shows the final state.
+    page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '1000'")
+    assert "step 1,000" in page.text_content("#insides-status")
+    page.locator(PANEL).screenshot(path=str(screenshots / "insides-desktop.png"))
+    page.screenshot(path=str(screenshots / "insides-desktop-page.png"), full_page=True)
+
+
+def test_the_probes_change_the_views(page, site):
+    open_playground(page, site, "?steps=300")
+    page.click("[data-testid=train-toggle]")
+    wait_steps(page, 60)
+    page.wait_for_selector(f"{PANEL} table.heatmap")
+    default_name = page.input_value("[data-testid=probe-name]")
+    assert default_name  # the first training name
+    assert columns(page) == min(len(default_name), 15) + 1
+    page.fill("[data-testid=probe-name]", "ab")
+    page.wait_for_function(f"document.querySelector('{PANEL} table.heatmap').rows[0].cells.length === 4")
+    page.fill("[data-testid=probe-name]", "abigail")
+    page.wait_for_function(f"document.querySelector('{PANEL} table.heatmap').rows[0].cells.length === 9")
+    heads = page.locator(f"{PANEL} table.heatmap").count()
+    assert heads == 4
+    assert page.locator(f"{PANEL} [data-testid=attention-cell]").count() == 4 * 8 * 8
+    # The text alternative: the most attended position of each query, per head.
+    assert page.locator("#insides-attention-text li").count() == 4
+    assert page.text_content("#insides-attention-text li").startswith("head 1: ↵ → ↵, a → ")
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '300'")
+    # A prefix changes the bars; a letter the model does not know is explained, and the
+    # panel keeps its last good state.
+    before = bars(page)
+    page.fill("[data-testid=probe-prefix]", "ma")
+    page.wait_for_function("b => document.querySelectorAll('[data-testid=next-letter-bar]')[0]"
+                           ".textContent !== b", arg=before[0] if before else "")
+    after_ma = bars(page)
+    assert after_ma != before
+    assert "“ma”" in page.text_content("#insides-next-caption")
+    page.fill("[data-testid=probe-prefix]", "m9")
+    page.wait_for_function("document.querySelector('#err-probe-prefix').textContent !== ''")
+    assert "'9'" in page.text_content("#err-probe-prefix")
+    assert page.get_attribute("[data-testid=probe-prefix]", "aria-invalid") == "true"
+    assert bars(page) == after_ma
+    # The temperature of section 4 flattens or sharpens the bars.
+    page.fill("[data-testid=probe-prefix]", "ma")
+    page.fill("[data-testid=temperature]", "3")
+    page.wait_for_function("document.querySelector('#insides-next-caption').textContent.includes('3')")
+    assert bars(page) != after_ma
+    # The neighbours of a chosen letter, as text.
+    page.select_option("[data-testid=neighbour-letter]", label="e")
+    page.wait_for_function("document.querySelector('.scatter .point.chosen')?.textContent === 'e'")
+    assert len(page.text_content("[data-testid=neighbours]").split(", ")) == 5
+    assert page.text_content("#insides-dims") == "16"
+    # Positions: one point per position of the block.
+    page.check("input[name=insides-map][value=positions]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=position-point]').length === 16")
+    assert page.is_visible("#insides-positions") and page.is_hidden("#insides-letters")
+
+
+def test_closing_the_panel_stops_the_work_and_keyboard_reaches_it(page, site):
+    open_playground(page, site, "?steps=200")
+    toggle = page.locator("[data-testid=insides-toggle]")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert page.is_hidden("#insides-body")
+    page.click("[data-testid=train-toggle]")
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    assert page.get_attribute(PANEL, "data-step") in (None, "")  # nothing was drawn
+    page.keyboard.press("Tab")  # (focus leaves somewhere; reopen from the keyboard)
+    toggle.focus()
+    page.keyboard.press("Space")
+    assert toggle.get_attribute("aria-expanded") == "true"
+    page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '200'")
+    # Every control of the panel has a label.
+    unlabelled = page.evaluate(
+        """sel => [...document.querySelectorAll(sel + ' input, ' + sel + ' select')]
+            .filter(e => !e.labels || e.labels.length === 0).map(e => e.id || e.name)""",
+        PANEL,
+    )
+    assert unlabelled == []
+
+
+def test_the_panel_on_a_phone(browser, site, screenshots):
+    context, page = new_page(browser, site, viewport={"width": 375, "height": 800})
+    try:
+        open_playground(page, site, "?steps=150")
+        toggle = page.locator("[data-testid=insides-toggle]")
+        assert toggle.get_attribute("aria-expanded") == "false"  # closed by default: no room
+        toggle.click()
+        page.click("[data-testid=train-toggle]")
+        page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+        page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '150'")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"the page scrolls sideways: {width} px"
+        box = page.locator(PANEL).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+        for part in ("#insides-letters", "#insides-heatmaps", "#insides-bars"):
+            part_box = page.locator(part).bounding_box()
+            assert part_box["x"] + part_box["width"] <= 375, part
+        page.locator(PANEL).screenshot(path=str(screenshots / "insides-phone.png"))
+    finally:
+        context.close()
+    assert page.watch.errors == []
+
+
+def test_a_model_file_shows_its_insides(page, site, tmp_path):
+    trainer = Trainer("anna\nbob\ncarl\nhanna\n", n_embd=8, n_head=2, n_layer=2, block_size=8,
+                      steps=20, seed=3)
+    for _ in range(20):
+        trainer.step()
+    model = tmp_path / "model.json"
+    model.write_text(dumps(trainer))
+    open_playground(page, site)
+    page.set_input_files("[data-testid=open-model-file]", str(model))
+    page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === 'loaded'")
+    assert sorted(points(page)) == sorted(["↵", "a", "b", "c", "h", "l", "n", "o", "r"])
+    assert page.locator(f"{PANEL} table.heatmap").count() == 2 * 2  # layers x heads
+    assert "layer 2, head 2" in page.text_content(f"{PANEL} #insides-heatmaps")
+    name = page.input_value("[data-testid=probe-name]")
+    assert name == trainer.sample(1, temperature=0.5, seed=0)[0]
+    shown = bars(page)
+    expected = trainer.next_token_probs("", 0.5)[: len(shown)]
+    assert [b[0] for b in shown] == [c or "↵" for c, _ in expected]
+    assert "opened" in page.text_content("#insides-status")
