@@ -21,19 +21,26 @@ export function heatmap(weights, tokens, { caption, numbers = true, cellTestId =
     for (let k = 0; k < row.length; k++) tr.append(el("td", cellTestId ? { dataset: { testid: cellTestId } } : {}));
     table.append(tr);
   });
-  paintHeatmap(table, weights, tokens, numbers);
+  paintHeatmap(table, weights, tokens, { numbers });
   return table;
 }
 
-// Writes new weights into a table made by `heatmap` for the same tokens.
-export function paintHeatmap(table, weights, tokens, numbers = true) {
+// Writes new weights into a table made by `heatmap` for the same tokens. Only cells whose
+// shade changes (of 41, finer than the eye tells apart) are touched: each touched cell
+// costs the browser a style update and a repaint. And
+// `titles: false` leaves the exact numbers of the titles for later (while they change
+// several times a second, nobody reads them).
+export function paintHeatmap(table, weights, tokens, { numbers = true, titles = true } = {}) {
   weights.forEach((row, q) => {
     const cells = table.rows[q + 1].cells; // cell 0 is the row's header
     row.forEach((w, k) => {
       const cell = cells[k + 1];
-      cell.title = `${tokens[q]} → ${tokens[k]}: ${w.toFixed(3)}`;
+      if (titles) cell.title = `${tokens[q]} → ${tokens[k]}: ${w.toFixed(3)}`;
+      const shade = k <= q ? (Math.round(w * 40) / 40).toFixed(3) : "masked"; // 41 shades
+      if (cell.shade === shade) return;
+      cell.shade = shade;
       if (k <= q) {
-        cell.style.background = `rgba(36, 86, 200, ${w.toFixed(3)})`;
+        cell.style.background = `rgba(36, 86, 200, ${shade})`;
         if (numbers) cell.textContent = (w * 100).toFixed(0);
         cell.className = w > 0.55 ? "strong" : "";
       } else {

@@ -19,19 +19,34 @@ export const label = (ch) => (ch === "" ? END : ch === " " ? "␣" : ch);
 const percent = (p) => `${(p * 100).toFixed(1)}%`;
 
 // The next-letter bars: the top letters and their probabilities, as text and as bars.
-// One small function so that a shared bar renderer can take its place.
+// One small function so that a shared bar renderer can take its place. Repainted in
+// place (bars scaled, not resized) so an update costs the browser no layout.
 export function drawNextLetterBars(list, probs, count = BARS) {
-  list.replaceChildren(
-    ...probs.slice(0, count).map(([ch, p]) =>
-      el(
-        "li",
-        { className: "bar", dataset: { testid: "next-letter-bar" } },
-        el("span", { className: "bar-label", textContent: label(ch) }),
-        el("span", { className: "bar-track" }, el("span", { className: "bar-fill", style: `width:${percent(p)}` })),
-        el("span", { className: "bar-value", textContent: percent(p) }),
+  const top = probs.slice(0, count);
+  if (list.children.length !== top.length) {
+    list.replaceChildren(
+      ...top.map(() =>
+        el(
+          "li",
+          { className: "bar", dataset: { testid: "next-letter-bar" } },
+          el("span", { className: "bar-label" }),
+          el("span", { className: "bar-track" }, el("span", { className: "bar-fill" })),
+          el("span", { className: "bar-value" }),
+        ),
       ),
-    ),
-  );
+    );
+  }
+  top.forEach(([ch, p], i) => {
+    const [name, track, value] = list.children[i].children;
+    setText(name, label(ch));
+    setText(value, percent(p));
+    track.firstChild.style.transform = `scaleX(${p.toFixed(4)})`;
+  });
+}
+
+// Text that did not change is not written again (a write costs the browser a layout).
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 export function installInsides(app) {
@@ -46,6 +61,7 @@ class InsidesPanel {
     this.letters = new Scatter($("insides-letters"), { testId: "embedding-point" });
     this.positions = new Scatter($("insides-positions"), { testId: "position-point" });
     this.active = false; // whether Python gathers the panel's data while training
+    this.live = false; // whether the data on show comes from a model in training
     this.timer = 0;
     this.temperature = 0.5;
     this.resetProbes();
@@ -133,8 +149,8 @@ class InsidesPanel {
 
   showMap() {
     const positions = this.mapShown() === "positions";
-    $("insides-letters").hidden = positions;
-    $("insides-positions").hidden = !positions;
+    $("insides-letters").toggleAttribute("hidden", positions); // an <svg> has no .hidden
+    $("insides-positions").toggleAttribute("hidden", !positions);
     $("insides-neighbour-row").hidden = positions;
   }
 
@@ -170,6 +186,7 @@ class InsidesPanel {
     if (data) this.show(data);
   }
 
+  // What the training tasks brought since the last frame drawn, if the panel asked.
   onStep(result) {
     const data = result.insides;
     if (!data || !this.isOpen()) return;
@@ -196,26 +213,36 @@ class InsidesPanel {
 
   clearErrors() {
     for (const field of ["probe-name", "probe-prefix"]) {
-      $(`err-${field}`).textContent = "";
-      $(field).setAttribute("aria-invalid", "false");
+      setText($(`err-${field}`), "");
+      if ($(field).getAttribute("aria-invalid") !== "false") $(field).setAttribute("aria-invalid", "false");
     }
-    $("insides-message").textContent = "";
+    setText($("insides-message"), "");
   }
 
+  // No model (a new page, "New run"): nothing to show.
   clear() {
-    $("insides-status").textContent = "Train a model, or open one, to see inside it.";
+    setText($("insides-status"), "Train a model, or open one, to see inside it.");
     $("insides").dataset.step = "";
+    this.letters.reset();
+    this.positions.reset();
+    this.mapKey = "";
+    for (const id of ["insides-heatmaps", "insides-attention-text", "insides-bars"]) $(id).replaceChildren();
+    for (const id of ["insides-axes", "insides-neighbours", "insides-attention-note", "insides-next-caption"]) setText($(id), "");
   }
 
   show(data) {
     this.clearErrors();
     const state = this.app.state;
-    $("insides-status").textContent =
+    this.live = state === "training";
+    if ($("insides").dataset.live !== String(this.live)) $("insides").dataset.live = String(this.live);
+    setText(
+      $("insides-status"),
       data.step === null
         ? "A model you opened, as it was saved."
         : state === "training"
           ? `Live, step ${data.step.toLocaleString("en")}: the views follow the training a few times a second.`
-          : `At step ${data.step.toLocaleString("en")}${state === "done" ? ", the end of training" : ""}.`;
+          : `At step ${data.step.toLocaleString("en")}${state === "done" ? ", the end of training" : ""}.`,
+    );
     $("insides").dataset.step = data.step === null ? "loaded" : String(data.step);
     this.showEmbeddings(data);
     this.showAttention(data.attention);
@@ -238,7 +265,7 @@ class InsidesPanel {
       );
     }
     const chosen = vocab.indexOf(neighbours.letter);
-    $("insides-letter").value = String(chosen);
+    if ($("insides-letter").value !== String(chosen)) $("insides-letter").value = String(chosen);
     this.letter = neighbours.letter;
     const marks = { [chosen]: "chosen" };
     for (const [ch] of neighbours.nearest) marks[vocab.indexOf(ch)] = "near";
@@ -246,9 +273,9 @@ class InsidesPanel {
     if (positions) this.positions.update(positions.points, positions.points.map((_, i) => String(i)));
     const shown = this.mapShown() === "positions" && positions ? positions : embeddings;
     const [across, up] = shown.explained;
-    $("insides-axes").textContent = `Across: ${percent(across)} of the spread; up: ${percent(up)}.`;
-    $("insides-neighbours").textContent = neighbours.nearest.map(([ch, d]) => `${label(ch)} (${d.toFixed(2)})`).join(", ");
-    $("insides-dims").textContent = String(neighbours.dims);
+    setText($("insides-axes"), `Across: ${percent(across)} of the spread; up: ${percent(up)}.`);
+    setText($("insides-neighbours"), neighbours.nearest.map(([ch, d]) => `${label(ch)} (${d.toFixed(2)})`).join(", "));
+    setText($("insides-dims"), String(neighbours.dims));
   }
 
   showAttention(attention) {
@@ -266,25 +293,28 @@ class InsidesPanel {
         ),
       );
     } else {
-      shown.forEach(({ weights }, i) => paintHeatmap(maps.children[i], weights, tokens, false));
+      const options = { numbers: false, titles: !this.live };
+      shown.forEach(({ weights }, i) => paintHeatmap(maps.children[i], weights, tokens, options));
     }
-    if (!this.nameEdited && document.activeElement !== $("probe-name")) $("probe-name").value = attention.name;
+    if (!this.nameEdited && document.activeElement !== $("probe-name") && $("probe-name").value !== attention.name) {
+      $("probe-name").value = attention.name;
+    }
     const notes = [];
     if (attention.cut > 0) notes.push(`The model sees ${tokens.length} positions, so the last ${attention.cut} letter(s) are left out.`);
     if (heads.length > shown.length) notes.push(`Showing ${shown.length} of ${heads.length} heads.`);
-    $("insides-attention-note").textContent = notes.join(" ");
-    $("insides-attention-text").replaceChildren(
-      ...shown.map(({ l, h }) => {
-        const most = attention.most_attended[l][h];
-        const reads = tokens.map((t, q) => `${t} → ${tokens[most[q]]}`).join(", ");
-        return el("li", { textContent: `${headName(l, h, layers.length)}: ${reads}` });
-      }),
-    );
+    setText($("insides-attention-note"), notes.join(" "));
+    const lines = shown.map(({ l, h }) => {
+      const most = attention.most_attended[l][h];
+      return `${headName(l, h, layers.length)}: ${tokens.map((t, q) => `${t} → ${tokens[most[q]]}`).join(", ")}`;
+    });
+    const list = $("insides-attention-text");
+    if (list.children.length !== lines.length) list.replaceChildren(...lines.map(() => el("li")));
+    lines.forEach((line, i) => setText(list.children[i], line));
   }
 
   showNext(next) {
     drawNextLetterBars($("insides-bars"), next.probs);
     const after = next.prefix ? `After “${next.prefix}”` : "As the first letter";
-    $("insides-next-caption").textContent = `${after}, at temperature ${next.temperature}:`;
+    setText($("insides-next-caption"), `${after}, at temperature ${next.temperature}:`);
   }
 }

@@ -208,6 +208,44 @@ def run_playground_panel(browser, site, steps, panel_open):
     return steps / ((times["done"] - times["clicked"]) / 1000)
 
 
+def run_playground_toggling(browser, site, seconds=2.0, periods=12):
+    """Open / closed steps-per-second ratios from one long run that opens and closes the
+    panel every `seconds`: each open period is compared with the closed ones around it,
+    so a machine whose load drifts (other jobs on a shared machine) still gives a fair
+    ratio. Returns the ratios."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{site}?steps=100000")
+        page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
+        toggle = page.locator("[data-testid=insides-toggle]")
+        if toggle.get_attribute("aria-expanded") == "true":
+            toggle.click()
+        page.click("[data-testid=train-toggle]")
+        page.wait_for_function("window.tinygptApp.info.step >= 50")
+        marks = page.evaluate(
+            """([ms, periods]) => new Promise((resolve) => {
+                const app = window.tinygptApp;
+                const toggle = document.querySelector('[data-testid=insides-toggle]');
+                const marks = [[performance.now(), app.info.step, false]];
+                const timer = setInterval(() => {
+                    const open = toggle.getAttribute('aria-expanded') === 'true';
+                    marks.push([performance.now(), app.info.step, !open]);
+                    if (marks.length > periods) { clearInterval(timer); resolve(marks); }
+                    else toggle.click();
+                }, ms);
+            })""",
+            [seconds * 1000, periods],
+        )
+        page.click("[data-testid=train-toggle]")
+    finally:
+        context.close()
+    rates = [((s1 - s0) * 1000 / (t1 - t0), opened)
+             for (t0, s0, opened), (t1, s1, _) in zip(marks, marks[1:])]
+    return [rates[i][0] / ((rates[i - 1][0] + rates[i + 1][0]) / 2)
+            for i in range(1, len(rates) - 1) if rates[i][1]]
+
+
 def bench_insides(browser, site, args):
     steps = args.playground_steps or 1000
     rates = {False: [], True: []}
@@ -216,12 +254,16 @@ def bench_insides(browser, site, args):
             rates[panel_open].append(run_playground_panel(browser, site, steps, panel_open))
         print(f"run {i + 1}: closed {rates[False][-1]:.1f}, open {rates[True][-1]:.1f} steps/s",
               file=sys.stderr)
+    paired = run_playground_toggling(browser, site)
     closed, opened = statistics.median(rates[False]), statistics.median(rates[True])
     print(f"playground, {steps} steps, fast engine, medians over {args.repeat} page load(s) each:")
     print(f"  panel closed {closed:.1f} steps/s")
     print(f"  panel open   {opened:.1f} steps/s")
     print(f"  open / closed = {opened / closed:.1%}"
           f" (pairs: {', '.join(f'{o / c:.0%}' for c, o in zip(rates[False], rates[True]))})")
+    print(f"one run, the panel opened and closed every 2 s: open / closed = "
+          f"{statistics.median(paired):.1%} (median of {len(paired)} open periods, each against"
+          f" the closed ones around it: {', '.join(f'{r:.0%}' for r in paired)})")
 
 
 def main():

@@ -11,8 +11,7 @@ default model (about a millisecond; see tests/py/test_insides.py for the sizes m
 
 import math
 import random
-from itertools import repeat
-from operator import add, mul, sub
+from operator import add, sub
 
 from .errors import TinyGPTError, is_finite_number
 from .generate import check_temperature
@@ -120,7 +119,7 @@ def _top_two(apply, m, guess):
     start = guess if guess is not None and any(guess) else next(filler)
     for _ in range(MAX_RESTARTS):
         Q, pairs, converged = _lanczos(apply, start, m, filler)
-        vectors = [_normalised(_combine(Q, y)) for _, y in pairs]
+        vectors = [_normalised(Q.combine(y)) for _, y in pairs]
         if converged:
             break
         start = list(map(add, *vectors))  # restart from what it found so far
@@ -136,21 +135,22 @@ def _lanczos(apply, start, m, filler):
     (beta times the last coordinate of their vectors) are within TOLERANCE. A breakdown
     (an invariant subspace found) continues from a fresh filler vector with a zero in
     T's off-diagonal."""
-    Q, alphas, betas = [], [], []
+    alphas, betas = [], []
     q = _normalised(start)
     k = min(m, KRYLOV)
+    Q = _Basis(m, k)
     for j in range(k):
         Q.append(q)
         w = apply(q)
         alphas.append(_dot(q, w))
         if j == k - 1:
             break
-        w = _orthogonalised(w, Q)
+        w = Q.orthogonalised(w)
         beta = _norm(w)
         if beta <= 1e-12 * max(abs(a) for a in alphas):
             beta = 0.0
             while _norm(w) <= 1e-8:  # a filler vector is almost never in span(Q)
-                w = _orthogonalised(next(filler), Q)
+                w = Q.orthogonalised(next(filler))
         if m > KRYLOV and j >= 1 and j % 8 == 7:
             pairs = _top_two_tridiagonal(alphas, betas)
             residual = beta * max(abs(pairs[0][1][-1]), abs(pairs[1][1][-1]))
@@ -159,6 +159,38 @@ def _lanczos(apply, start, m, filler):
         betas.append(beta)
         q = _normalised(w)
     return Q, _top_two_tridiagonal(alphas, betas), k == m
+
+
+class _Basis:
+    """Orthonormal vectors q_0, q_1, ... of R^m (at most k of them), kept as rows and as
+    columns: coordinates (Q v) and combinations (Q^T c) are then one kernel call each."""
+
+    def __init__(self, m, k):
+        self.rows = []
+        self.columns = [[0.0] * k for _ in range(m)]  # zeros where no vector is yet
+        self.k = k
+
+    def append(self, q):
+        j = len(self.rows)
+        self.rows.append(q)
+        for column, x in zip(self.columns, q):
+            column[j] = x
+
+    def combine(self, c):
+        """sum_i c[i] q_i."""
+        return _rowdots(self.columns, list(c) + [0.0] * (self.k - len(c)))
+
+    def orthogonalised(self, v):
+        """v minus its components along the vectors (Gram-Schmidt), once more if that
+        removed most of it: "twice is enough" (Kahan and Parlett)."""
+        before = _norm(v)
+        for _ in range(2):
+            v = list(map(sub, v, self.combine(_rowdots(self.rows, v))))
+            after = _norm(v)
+            if after > 0.5 * before:
+                break
+            before = after
+        return v
 
 
 def _top_two_tridiagonal(alphas, betas):
@@ -272,17 +304,10 @@ def _orthonormal(vectors, p, filler):
 
 
 def _orthogonalised(v, basis):
-    """v minus its components along the orthonormal `basis` (Gram-Schmidt), once more if
-    that removed most of it: "twice is enough" (Kahan and Parlett)."""
-    if not basis:
-        return v
-    before = _norm(v)
+    """v minus its components along the orthonormal `basis`, twice (for a few vectors)."""
     for _ in range(2):
-        v = list(map(sub, v, _combine(basis, _rowdots(basis, v))))
-        after = _norm(v)
-        if after > 0.5 * before:
-            break
-        before = after
+        for u in basis:
+            v = list(map(sub, v, _scaled(u, _dot(u, v))))
     return v
 
 
@@ -313,14 +338,6 @@ def _normalised(v):
 
 def _scaled(v, c):
     return [a * c for a in v]
-
-
-def _combine(vectors, weights):
-    """sum_i weights[i] * vectors[i] (whole rows at a time: no kernel per length)."""
-    out = [0.0] * len(vectors[0])
-    for v, w in zip(vectors, weights):
-        out = list(map(add, out, map(mul, v, repeat(w))))
-    return out
 
 
 # --- the probes ------------------------------------------------------------------------

@@ -26,8 +26,11 @@ VAL_EVERY = 100
 SHARE_EVAL_DOCS = 100
 SHARE_MAX_LOSS_CHANGE = 0.01
 # With the "Inside the model" panel open, train_for also gathers the panel's data
-# (insides.gather) at most every INSIDES_EVERY seconds, inside its time budget.
+# (insides.gather) at most every INSIDES_EVERY seconds, inside its time budget, and for a
+# big model, whose data takes long to gather, less often: at most INSIDES_SHARE of the
+# time goes to it.
 INSIDES_EVERY = 0.25
+INSIDES_SHARE = 0.05
 SETTINGS = ("steps", "lr", "seed", "engine", "n_embd", "n_head", "n_layer", "block_size",
             "val_fraction")
 
@@ -62,6 +65,7 @@ class Session:
         self._val_step = 0
         self._insides = None  # the panel's probes while it is open (set_insides)
         self._insides_at = -INSIDES_EVERY  # perf_counter() of the last gather
+        self._insides_cost = 0.0  # how long it took, in seconds
         self._insides_axes = None  # the axes last drawn, to keep their signs
         self._insides_default = (None, "")  # (model, its default probe name)
 
@@ -328,15 +332,18 @@ class Session:
         return answer
 
     def _insides_due(self, now):
-        """The panel's data if it is open and INSIDES_EVERY has passed, else None; a probe
+        """The panel's data if it is open and due (see INSIDES_EVERY), else None; a probe
         the model cannot read (it changed since the probe was set) gives {"error"}."""
-        if self._insides is None or now - self._insides_at < INSIDES_EVERY:
+        wait = max(INSIDES_EVERY, self._insides_cost / INSIDES_SHARE)
+        if self._insides is None or now - self._insides_at < wait:
             return None
         self._insides_at = now
         try:
             return self.insides(**self._insides)
         except TinyGPTError as e:
             return {"error": str(e)}
+        finally:
+            self._insides_cost = time.perf_counter() - now
 
 
 def _with_params(model, params):

@@ -432,10 +432,31 @@ def test_the_panel_does_not_change_the_losses(monkeypatch):
     watched = new_session()
     watched.set_insides({"probe_name": "emma"})
     monkeypatch.setattr(session_module, "INSIDES_EVERY", 0.0)
+    monkeypatch.setattr(session_module, "INSIDES_SHARE", math.inf)
     answers = [watched.train_for(60_000, max_steps=5) for _ in range(4)]
     assert all("insides" in a for a in answers)
     losses = [loss for a in answers for loss in a["losses"]]
     assert losses == [plain.trainer.step() for _ in range(20)]
+
+
+def test_a_model_slow_to_look_inside_is_looked_at_less_often(monkeypatch):
+    session = new_session()
+    session.set_insides({"probe_name": "mia"})
+    clock = [1000.0]
+
+    def slow_insides(**options):  # gathering takes 0.1 s of the clock
+        clock[0] += 0.1
+        return {"step": session.trainer.step_count}
+
+    monkeypatch.setattr(session, "insides", slow_insides)
+    monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
+    session._insides_at = -1e9
+    assert "insides" in session.train_for(20, max_steps=1)
+    # At most INSIDES_SHARE of the time: the next one after 0.1 / 0.05 = 2 s, not 0.25 s.
+    clock[0] += 1.0
+    assert "insides" not in session.train_for(20, max_steps=1)
+    clock[0] += 1.0
+    assert "insides" in session.train_for(20, max_steps=1)
 
 
 def test_bad_options_keep_the_last_good_ones():
