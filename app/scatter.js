@@ -53,8 +53,6 @@ export class Scatter {
     this.scale = this.scale === null || target < this.scale ? target : this.scale * 0.8 + target * 0.2;
     points.forEach(([x, y], i) => {
       const point = this.points[i];
-      point.g.dataset.x = x.toFixed(5);
-      point.g.dataset.y = y.toFixed(5);
       const className = marks[i] ? `point ${marks[i]}` : "point";
       if (point.className !== className) point.g.setAttribute("class", (point.className = className));
       this.place(point, WIDTH / 2 + x * this.scale, HEIGHT / 2 - y * this.scale); // up is positive

@@ -10,8 +10,8 @@ the UI live (Train pressed, 1000 steps, the chart and counters updating).
     .venv/bin/python scripts/bench_browser.py [--steps 200] [--scalar-steps 20] [--repeat 3]
 
 Every number is the median over --repeat fresh page loads. With --insides it measures
-only what the "Inside the model" panel costs: the playground's steps per second with the
-panel closed and open, in alternating page loads, and their ratio.
+only what the "Inside the model" panel costs: the playground's steps per second (and the
+main thread's CPU time) with the panel closed and open, in alternating page loads.
 """
 
 import argparse
@@ -178,10 +178,14 @@ def print_table(results, playground, args):
 
 # --- what the "Inside the model" panel costs (--insides) -------------------------------
 def run_playground_panel(browser, site, steps, panel_open):
-    """Steps per second of one `steps`-step playground run, the panel closed or open."""
+    """One `steps`-step playground run, the panel closed or open: (steps per second, CPU
+    seconds of the page's main thread per 1000 steps). The CPU time hardly depends on
+    what else the machine runs, so its ratio is the fairer one on a shared machine."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     try:
         page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
         page.goto(f"{site}?steps={steps}")
         page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
         toggle = page.locator("[data-testid=insides-toggle]")
@@ -189,7 +193,22 @@ def run_playground_panel(browser, site, steps, panel_open):
             toggle.click()
         page.evaluate("""() => {
             const status = document.querySelector('[data-testid=status]');
-            window.benchTimes = {};
+            // What the panel's updates cost: Python's gathering (its own "ms") and drawing.
+            window.benchTimes = { updates: 0, gather: 0, draw: 0 };
+            const call = window.tinygptCall;
+            window.tinygptCall = (name, args) => {
+                const answer = call(name, args);
+                const insides = name === 'train_for' && JSON.parse(answer).ok.insides;
+                if (insides) window.benchTimes.gather += insides.ms ?? 0;
+                return answer;
+            };
+            const panel = window.tinygptInsides, show = panel.show.bind(panel);
+            panel.show = (data) => {
+                const start = performance.now();
+                show(data);
+                window.benchTimes.draw += performance.now() - start;
+                window.benchTimes.updates += 1;
+            };
             document.querySelector('[data-testid=train-toggle]').addEventListener('click', () => {
                 window.benchTimes.clicked = performance.now();
             }, { capture: true });
@@ -197,73 +216,49 @@ def run_playground_panel(browser, site, steps, panel_open):
                 if (status.dataset.state === 'done') window.benchTimes.done ??= performance.now();
             }).observe(status, { attributes: true });
         }""")
+
+        def cpu():
+            metrics = cdp.send("Performance.getMetrics")["metrics"]
+            return next(m["value"] for m in metrics if m["name"] == "ThreadTime")
+
+        before = cpu()
         page.click("[data-testid=train-toggle]")
         page.wait_for_selector("[data-testid=status][data-state=done]", timeout=600_000)
+        used = cpu() - before
         times = page.evaluate("window.benchTimes")
         drawn = page.get_attribute("[data-testid=insides]", "data-step")
         if panel_open and drawn != str(steps):
             sys.exit(f"the open panel shows step {drawn}, not {steps}")
     finally:
         context.close()
-    return steps / ((times["done"] - times["clicked"]) / 1000)
-
-
-def run_playground_toggling(browser, site, seconds=2.0, periods=12):
-    """Open / closed steps-per-second ratios from one long run that opens and closes the
-    panel every `seconds`: each open period is compared with the closed ones around it,
-    so a machine whose load drifts (other jobs on a shared machine) still gives a fair
-    ratio. Returns the ratios."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto(f"{site}?steps=100000")
-        page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
-        toggle = page.locator("[data-testid=insides-toggle]")
-        if toggle.get_attribute("aria-expanded") == "true":
-            toggle.click()
-        page.click("[data-testid=train-toggle]")
-        page.wait_for_function("window.tinygptApp.info.step >= 50")
-        marks = page.evaluate(
-            """([ms, periods]) => new Promise((resolve) => {
-                const app = window.tinygptApp;
-                const toggle = document.querySelector('[data-testid=insides-toggle]');
-                const marks = [[performance.now(), app.info.step, false]];
-                const timer = setInterval(() => {
-                    const open = toggle.getAttribute('aria-expanded') === 'true';
-                    marks.push([performance.now(), app.info.step, !open]);
-                    if (marks.length > periods) { clearInterval(timer); resolve(marks); }
-                    else toggle.click();
-                }, ms);
-            })""",
-            [seconds * 1000, periods],
-        )
-        page.click("[data-testid=train-toggle]")
-    finally:
-        context.close()
-    rates = [((s1 - s0) * 1000 / (t1 - t0), opened)
-             for (t0, s0, opened), (t1, s1, _) in zip(marks, marks[1:])]
-    return [rates[i][0] / ((rates[i - 1][0] + rates[i + 1][0]) / 2)
-            for i in range(1, len(rates) - 1) if rates[i][1]]
+    seconds = (times["done"] - times["clicked"]) / 1000
+    if panel_open:
+        n = max(1, times["updates"])
+        print(f"  open: {times['updates']} updates in {seconds:.1f} s, each"
+              f" {times['gather'] / n:.1f} ms of Python gathering and"
+              f" {times['draw'] / n:.1f} ms of drawing (script only)", file=sys.stderr)
+    return steps / seconds, used * 1000 / steps
 
 
 def bench_insides(browser, site, args):
     steps = args.playground_steps or 1000
-    rates = {False: [], True: []}
+    runs = {False: [], True: []}
     for i in range(args.repeat):  # alternating, so drift in the machine's load hits both
         for panel_open in (False, True):
-            rates[panel_open].append(run_playground_panel(browser, site, steps, panel_open))
-        print(f"run {i + 1}: closed {rates[False][-1]:.1f}, open {rates[True][-1]:.1f} steps/s",
-              file=sys.stderr)
-    paired = run_playground_toggling(browser, site)
-    closed, opened = statistics.median(rates[False]), statistics.median(rates[True])
+            runs[panel_open].append(run_playground_panel(browser, site, steps, panel_open))
+        (closed_rate, closed_cpu), (open_rate, open_cpu) = runs[False][-1], runs[True][-1]
+        print(f"run {i + 1}: closed {closed_rate:.1f} steps/s ({closed_cpu:.1f} CPU s per 1000),"
+              f" open {open_rate:.1f} ({open_cpu:.1f})", file=sys.stderr)
+    med = statistics.median
+    rate = {k: med([r for r, _ in v]) for k, v in runs.items()}
+    cpu = {k: med([c for _, c in v]) for k, v in runs.items()}
+    pairs = ", ".join(f"{o[0] / c[0]:.0%}" for c, o in zip(runs[False], runs[True]))
     print(f"playground, {steps} steps, fast engine, medians over {args.repeat} page load(s) each:")
-    print(f"  panel closed {closed:.1f} steps/s")
-    print(f"  panel open   {opened:.1f} steps/s")
-    print(f"  open / closed = {opened / closed:.1%}"
-          f" (pairs: {', '.join(f'{o / c:.0%}' for c, o in zip(rates[False], rates[True]))})")
-    print(f"one run, the panel opened and closed every 2 s: open / closed = "
-          f"{statistics.median(paired):.1%} (median of {len(paired)} open periods, each against"
-          f" the closed ones around it: {', '.join(f'{r:.0%}' for r in paired)})")
+    print(f"  panel closed {rate[False]:6.1f} steps/s, {cpu[False]:5.2f} s of main-thread CPU"
+          " per 1000 steps")
+    print(f"  panel open   {rate[True]:6.1f} steps/s, {cpu[True]:5.2f} s")
+    print(f"  open / closed: steps/s {rate[True] / rate[False]:.1%} (pairs: {pairs});"
+          f" closed CPU / open CPU {cpu[False] / cpu[True]:.1%}")
 
 
 def main():

@@ -294,8 +294,8 @@ class Session:
     def insides(self, probe_name=None, probe_prefix="", temperature=0.5, previous_axes=None,
                 letter=None, positions=True):
         """The panel's data for the model now (see insides.gather), plus `step` (None for
-        a loaded model) and the probe name used (None: the default, see
-        insides.default_probe_name). Bad probes raise TinyGPTError."""
+        a loaded model) and `ms` (the time it took). probe_name None is the default, see
+        insides.default_probe_name. Bad probes raise TinyGPTError."""
         model = self._need_model()
         if probe_name is None:
             if self._insides_default[0] is not model:  # generating one costs a little
@@ -304,8 +304,10 @@ class Session:
             probe_name = self._insides_default[1]
         if previous_axes is None:
             previous_axes = self._insides_axes
+        start = time.perf_counter()
         answer = insides.gather(model, probe_name, probe_prefix, temperature, letter,
                                 previous_axes, positions)
+        answer["ms"] = (time.perf_counter() - start) * 1000
         self._insides_axes = {
             "embeddings": answer["embeddings"]["axes"],
             "positions": answer["positions"]["axes"] if answer["positions"] else None,
