@@ -63,6 +63,7 @@ class InsidesPanel {
     this.active = false; // whether Python gathers the panel's data while training
     this.live = false; // whether the data on show comes from a model in training
     this.timer = 0;
+    this.asked = 0; // answers of an earlier ask are not drawn over newer ones
     this.temperature = 0.5;
     this.resetProbes();
     this.wire();
@@ -183,7 +184,10 @@ class InsidesPanel {
       this.fail(error);
       return;
     }
-    if (data) this.show(data);
+    // Drawn in a task of its own: the first drawing builds every table and point, and
+    // together with Python's first look (which compiles a few kernels) it would be long.
+    const asked = ++this.asked;
+    if (data) setTimeout(() => asked === this.asked && this.show(data));
   }
 
   // What the training tasks brought since the last frame drawn, if the panel asked.
