@@ -243,8 +243,8 @@ def run_playground_panel(browser, site, steps, panel_open):
 def bench_insides(browser, site, args):
     steps = args.playground_steps or 1000
     runs = {False: [], True: []}
-    for i in range(args.repeat):  # alternating, so drift in the machine's load hits both
-        for panel_open in (False, True):
+    for i in range(args.repeat):  # closed-open, open-closed, ...: drift in the load hits both
+        for panel_open in (False, True) if i % 2 == 0 else (True, False):
             runs[panel_open].append(run_playground_panel(browser, site, steps, panel_open))
         (closed_rate, closed_cpu), (open_rate, open_cpu) = runs[False][-1], runs[True][-1]
         print(f"run {i + 1}: closed {closed_rate:.1f} steps/s ({closed_cpu:.1f} CPU s per 1000),"
