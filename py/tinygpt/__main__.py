@@ -15,6 +15,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from . import checkpoint
+from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError
 from .trainer import DEFAULTS, Trainer
@@ -31,16 +32,20 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
+# Training text is at most MAX_TEXT_CHARS characters (up to 4 bytes each in UTF-8);
+# a model file may be as large as the biggest model the settings allow.
+MAX_BYTES = {"data file": 4 * MAX_TEXT_CHARS, "model file": checkpoint.MAX_FILE_CHARS}
+WHY_LIMIT = {"data file": f"{MAX_TEXT_CHARS:,} characters, what the page can train on",
+             "model file": f"{checkpoint.MAX_FILE_CHARS:,} bytes, the largest model file"}
+
+
 def read_text(path, what="data file"):
     p = Path(path)
     try:
         if p.is_dir():
             raise TinyGPTError(f"The {what} {path} is a directory, not a file.")
-        if p.stat().st_size > 4 * MAX_TEXT_CHARS:
-            raise TinyGPTError(
-                f"The {what} {path} is too large: the limit is {MAX_TEXT_CHARS:,} characters "
-                "(what the page can train on)."
-            )
+        if p.stat().st_size > MAX_BYTES[what]:
+            raise TinyGPTError(f"The {what} {path} is too large: the limit is {WHY_LIMIT[what]}.")
         raw = p.read_bytes()
     except FileNotFoundError:
         raise TinyGPTError(f"The {what} {path} does not exist.") from None
@@ -97,18 +102,8 @@ def cmd_train(args):
     check_writable_dir(args.log, "log file")
     if args.out and args.log and Path(args.out).resolve() == Path(args.log).resolve():
         raise TinyGPTError("--out and --log must be different files.")
-    trainer = Trainer(
-        read_text(args.data),
-        steps=args.steps,
-        seed=args.seed,
-        engine=args.engine,
-        n_embd=args.n_embd,
-        n_head=args.n_head,
-        n_layer=args.n_layer,
-        block_size=args.block_size,
-        lr=args.lr,
-        val_fraction=args.val_fraction,
-    )
+    settings = run_settings(args)
+    trainer = Trainer(read_text(args.data), **settings)
     with ExitStack() as files:  # both files appear only if the whole run succeeds
         out = files.enter_context(atomic_file(args.out, "model file")) if args.out else None
         log = files.enter_context(atomic_file(args.log, "log file")) if args.log else None
@@ -123,19 +118,28 @@ def cmd_train(args):
         if out:
             meta = {
                 "dataset": Path(args.data).name,
-                "seed": args.seed,
-                "engine": args.engine,
+                "seed": settings["seed"],
+                "engine": settings["engine"],
                 "val_loss": val,
                 "source": "cli",
+                "recipe": args.recipe,
             }
             out.write(json.dumps(trainer.model_file(meta)))
     if args.out:
         print(f"saved {args.out}")
 
 
+def run_settings(args):
+    """The recipe's settings (microgpt's by default), then every option given."""
+    given = {s.name: getattr(args, s.name) for s in table.RUN if s.cli}
+    return table.check_run_settings(
+        {**table.recipe_settings(args.recipe), **{k: v for k, v in given.items() if v is not None}}
+    )
+
+
 def cmd_sample(args):
     model = load_model(args.model)
-    for name in model.sample(args.n, args.temperature, args.prefix, args.seed):
+    for name in model.sample(args.n, args.temperature, args.prefix, args.sample_seed):
         print(name)
 
 
@@ -180,30 +184,18 @@ def build_parser():
 
     train = sub.add_parser("train", help="train a model on a file of names, one per line")
     train.add_argument("--data", required=True, help="text file, one document per line")
-    train.add_argument("--steps", type=int, default=DEFAULTS["steps"])
-    train.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    train.add_argument("--engine", choices=["fast", "scalar"], default=DEFAULTS["engine"])
-    train.add_argument("--n-embd", type=int, default=DEFAULTS["n_embd"])
-    train.add_argument("--n-head", type=int, default=DEFAULTS["n_head"])
-    train.add_argument("--n-layer", type=int, default=DEFAULTS["n_layer"])
-    train.add_argument("--block-size", type=int, default=DEFAULTS["block_size"])
-    train.add_argument("--lr", type=float, default=DEFAULTS["lr"])
     train.add_argument(
-        "--val-fraction",
-        type=float,
-        default=DEFAULTS["val_fraction"],
-        help="share of the names held out to measure validation loss (0 to 0.5)",
+        "--recipe", choices=list(table.RECIPES), default=table.DEFAULT_RECIPE,
+        help="a named set of settings; the options below change it (default: microgpt)",
     )
+    table.add_cli_options(train, "run", defaults=False)
     train.add_argument("--out", help="write the trained model here (JSON)")
     train.add_argument("--log", help="write one JSON line per step here")
     train.set_defaults(run=cmd_train)
 
     sample = sub.add_parser("sample", help="generate names with a trained model")
     sample.add_argument("--model", required=True)
-    sample.add_argument("--n", type=int, default=20)
-    sample.add_argument("--temperature", type=float, default=0.5)
-    sample.add_argument("--seed", type=int, default=None)
-    sample.add_argument("--prefix", default="")
+    table.add_cli_options(sample, "generate")
     sample.set_defaults(run=cmd_sample)
 
     evaluate = sub.add_parser("eval", help="mean loss of a model on a file of names")

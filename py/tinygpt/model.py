@@ -9,12 +9,11 @@ with a cache of keys and values), which makes it slow but easy to read and check
 from dataclasses import asdict, dataclass
 
 from .errors import TinyGPTError
+from .settings import check, check_model_shape
 from .value import Value
 
 INIT_STD = 0.08
 RMS_EPS = 1e-5
-# Sizes past these would not train in a browser tab in any reasonable time.
-LIMITS = {"n_embd": 256, "n_head": 64, "n_layer": 8, "block_size": 256}
 
 
 @dataclass(frozen=True)
@@ -24,18 +23,13 @@ class Config:
     n_layer: int = 1
     block_size: int = 16
 
-    def __post_init__(self):
-        for name, limit in LIMITS.items():
+    def __post_init__(self):  # the limits are the settings table's (settings.py)
+        for name in ("n_embd", "n_head", "n_layer", "block_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TinyGPTError(f"{name} must be a whole number, not {value!r}.")
-            if not 1 <= value <= limit:
-                raise TinyGPTError(f"{name} must be between 1 and {limit}; it is {value}.")
-        if self.n_embd % self.n_head:
-            raise TinyGPTError(
-                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): "
-                "each head gets an equal slice of the embedding."
-            )
+            check(name, value)
+        check_model_shape(self.n_embd, self.n_head)
 
     @property
     def head_dim(self):
