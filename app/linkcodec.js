@@ -30,7 +30,9 @@ export async function decompress(bytes, maxBytes) {
       total += value.length;
       if (total > maxBytes) {
         reader.cancel().catch(() => {});
-        throw new LinkError(`it unpacks to more than ${maxBytes.toLocaleString("en")} bytes, the limit for this kind of link`);
+        const error = new LinkError(`it unpacks to more than ${maxBytes.toLocaleString("en")} bytes, the limit for this kind of link`);
+        error.tooBig = true;
+        throw error;
       }
       chunks.push(value);
     }

@@ -178,6 +178,14 @@ def cmd_bench(args):
     print(f"  ratio  fast is {scalar / fast_same:.1f}x faster than scalar")
 
 
+def cmd_schema(args):
+    """The settings table, recipes and page limits as JSON: the build writes it into the
+    site (schema.json) so the page has its form and limits before Python starts."""
+    from .session import schema
+
+    print(json.dumps(schema(), indent=1 if args.pretty else None))
+
+
 def build_parser():
     parser = Parser(prog="python -m tinygpt", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -202,6 +210,10 @@ def build_parser():
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--data", required=True)
     evaluate.set_defaults(run=cmd_eval)
+
+    schema = sub.add_parser("schema", help="print the settings table, recipes and limits (JSON)")
+    schema.add_argument("--pretty", action="store_true", help="indent the JSON")
+    schema.set_defaults(run=cmd_schema)
 
     bench = sub.add_parser("bench", help="ms per step of the fast and scalar engines")
     bench.add_argument("--data", default=None, help="default: public/data/first_names.txt")

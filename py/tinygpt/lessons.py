@@ -6,7 +6,6 @@ interactive figures call `call(name, json_args)`, which answers JSON
 the tokenizer, `Value`, `Trainer`, `Model.attention` and `Model.next_token_probs`.
 """
 
-import json
 import linecache
 import math
 import random
@@ -15,6 +14,7 @@ import time
 import traceback
 from collections import Counter
 
+from . import jsonio
 from .data import Tokenizer, parse_documents
 from .errors import TinyGPTError
 from .trainer import Trainer
@@ -56,17 +56,9 @@ def run_cell(code, namespace):
 
 
 def call(name, args_json):
-    """JSON in, JSON out: {"ok": result} or {"error": a message for the reader}."""
-    function = FIGURES.get(name)
-    if function is None:
-        return json.dumps({"error": f"Unknown request {name!r}."})
-    try:
-        result = function(**json.loads(args_json))
-    except TinyGPTError as error:
-        return json.dumps({"error": str(error)})
-    except Exception as error:  # noqa: BLE001 - a figure shows a message, never breaks
-        return json.dumps({"error": f"{type(error).__name__}: {error}"})
-    return json.dumps({"ok": result})
+    """JSON in, JSON out, with the playground's protocol (jsonio.call): {"ok": result},
+    or {"error": a message for the reader, "kind": "user" | "bug"}."""
+    return jsonio.call(FIGURES, name, args_json)
 
 
 def _text(value, what):
@@ -227,10 +219,7 @@ def set_run(state_json=None):
     if state_json is None:
         _cache.pop("run", None)
         return {"source": None}
-    try:
-        trainer = Trainer.from_state(json.loads(state_json))
-    except json.JSONDecodeError:
-        raise TinyGPTError("The saved playground run is damaged.") from None
+    trainer = Trainer.from_state(jsonio.loads(state_json, "The saved playground run"))
     _cache["run"] = trainer
     return {"source": _describe(trainer)}
 

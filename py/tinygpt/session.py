@@ -14,7 +14,7 @@ import random
 import struct
 import time
 
-from . import checkpoint, compact
+from . import checkpoint, compact, jsonio
 from . import settings as table
 from .data import parse_documents
 from .errors import TinyGPTError, is_finite_number
@@ -184,18 +184,22 @@ class Session:
         return self.info()
 
     def open_model_file(self, header, rows, weights):
-        """A model file that the page parsed (JSON.parse is far faster than Python's json
-        in Pyodide), sent as its fields without the weights (`header`), the length of
-        every row of every matrix of its state_dict (`rows`: {name: [length or -1 for a
-        row that is not a list]}, or -1 for a matrix that is not a list), and all its
-        numbers in that order as base64 float64 (`weights`; anything not a number is NaN).
-        The file is rebuilt exactly and checked by the same code as any model file."""
-        if not isinstance(header, dict):
+        """A model file that the page parsed (JSON.parse in a worker is far faster than
+        Python's json in Pyodide, and keeps the page free), sent as: its fields without the
+        weights (`header`, JSON text), the length of every row of every matrix of its
+        state_dict (`rows`: {name: [length, or -1 for a row that is not a list], or -1 for
+        a matrix that is not a list}, or None when there is no state_dict object), and all
+        its numbers in that order (`weights`: base64 float64; anything not a number is
+        NaN). The file is rebuilt exactly as it was, and checked by the same code as any
+        model file (checkpoint.load_model_file)."""
+        data = jsonio.loads(header, "The model file", checkpoint.MAX_META_CHARS * 10)
+        if not isinstance(data, dict):
             raise TinyGPTError("This is not a TinyGPT model file.")
         raw = _b64(weights, "The model file's weights", checkpoint.PAGE_MAX_FILE_BYTES)
         floats = struct.unpack(f"<{len(raw) // 8}d", raw[: len(raw) // 8 * 8])
-        state_dict, at = {}, 0
+        state_dict, at = None, 0
         if isinstance(rows, dict):
+            state_dict = {}
             for name, lengths in rows.items():
                 if not isinstance(lengths, list):
                     state_dict[name] = None
@@ -208,9 +212,9 @@ class Session:
                     matrix.append(list(floats[at : at + n]))
                     at += n
                 state_dict[name] = matrix
-        if at != len(floats):
+        if at != len(floats) or len(raw) % 8:
             raise TinyGPTError("The model file's weights do not match its shapes.")
-        self._open(checkpoint.load_model_file({**header, "state_dict": state_dict}, True))
+        self._open(checkpoint.load_model_file({**data, "state_dict": state_dict}, True))
         return self.info()
 
     def load_shared_model(self, data):
@@ -330,7 +334,9 @@ class Session:
             now = time.perf_counter()
             if now + (now - began) >= deadline:  # would one more like it overrun?
                 break
-        answer.update(step=t.step_count, done=t.done, losses=t.losses[first:],
+        # done: the run has finished and its last validation loss is measured
+        answer.update(step=t.step_count, done=t.done and not self._val_queue,
+                      losses=t.losses[first:], loss=self.headline_loss(),
                       ms=(time.perf_counter() - start) * 1000)
         answer["val_points"] = [list(p) for p in answer["val_points"]]
         return answer
@@ -497,6 +503,7 @@ def api(session):
     return {
         "schema": schema,
         "validate": validate,
+        "validate_generate": table.validate_generate,
         "defaults": lambda: {k: table.RUN_DEFAULTS[k] for k in SETTINGS},
         "query_settings": query_settings,
         "settings_query": settings_query,

@@ -189,6 +189,25 @@ def validate(settings):
     return problems
 
 
+def validate_generate(values):
+    """{name: message} for the generation settings (n, temperature, prefix, sample_seed)."""
+    if not isinstance(values, dict):
+        return {"": "The settings must be a set of named values."}
+    problems = {}
+    for s in GENERATE:
+        value = values.get(s.name, s.default)
+        if value is None and s.name == "prefix":
+            value = ""
+        if value is None and not s.optional:
+            problems[s.name] = "Fill this in."
+            continue
+        try:
+            check(s.name, value)
+        except TinyGPTError as e:
+            problems[s.name] = str(e)
+    return problems
+
+
 def check_generate(n, temperature, prefix, seed):
     """The generation settings, checked: (n, temperature, prefix, seed)."""
     return check("n", n), check("temperature", temperature), check("prefix", prefix), check(
