@@ -14,6 +14,7 @@ const BARS = 12;
 const END = "↵ end"; // how the end mark (BOS) is shown
 
 export function showSamples(names) {
+  $("samples").dataset.state = "done";
   $("samples").replaceChildren(
     ...names.map((name) => el("li", { textContent: name || "(empty)", dataset: { testid: "sample" } })),
   );
@@ -45,6 +46,7 @@ export class Generator {
       return;
     }
     this.job = { id: answer.job, options };
+    $("samples").dataset.state = "running";
     this.busy(true, "Generating…");
     // While training, the training loop's tasks advance the job too; otherwise ours do.
     if (this.app.state !== "training") this.loop.start();
@@ -68,6 +70,7 @@ export class Generator {
     if (!this.job) return;
     this.job = null;
     this.loop.stop({ discard: true });
+    $("samples").dataset.state = "stopped";
     try {
       call("cancel_generate");
     } catch {

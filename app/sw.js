@@ -8,12 +8,11 @@
 // - It serves a file only if its bytes hash to the manifest's value. Code running on
 //   this origin (a lesson cell can `import js`) can write into the cache, but what it
 //   plants is never served: a tampered entry is dropped and fetched again.
-// - Everything it serves carries the Content-Security-Policy as a header too, which
-//   reaches the Web Workers that a page's <meta> tag does not.
+// - Every file but the pages (which carry their policy in a <meta> tag) comes with the
+//   Content-Security-Policy as a header, which reaches the Web Workers too.
 const VERSION = "__VERSION__";
 const MANIFEST = __MANIFEST__;
 const CSP = __CSP__;
-const PLAYGROUND_CSP = __PLAYGROUND_CSP__; // index.html: PyScript needs 'unsafe-eval' (scripts/csp.mjs)
 const SCOPE = self.registration.scope; // e.g. https://user.github.io/tinygpt/
 const PREFIX = `tinygpt ${SCOPE} `;
 const CACHE = PREFIX + VERSION;
@@ -39,7 +38,8 @@ async function sha256(buffer) {
 // A response with the site's headers: the original type, and the CSP.
 function withHeaders(body, from, path) {
   const headers = new Headers(from.headers);
-  headers.set("Content-Security-Policy", path === "index.html" ? PLAYGROUND_CSP : CSP);
+  if (!path.endsWith(".html")) headers.set("Content-Security-Policy", CSP);
+  else headers.delete("Content-Security-Policy");
   return new Response(body, { status: 200, statusText: "OK", headers });
 }
 

@@ -13,22 +13,17 @@ Every number is the median over --repeat fresh page loads.
 """
 
 import argparse
-import functools
-import http.server
 import json
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 # The browser set-up of the browser tests, so the benchmark runs Chromium the same way.
-from conftest import BASE_PATH, CHROMIUM_ARGS, DIST, Handler, chromium_path  # noqa: E402
+from conftest import CHROMIUM_ARGS, DIST, chromium_path, serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 ENGINES = [("js", "JS port (scalar Value)"), ("fast", "Python fast"), ("scalar", "Python scalar")]
@@ -53,19 +48,6 @@ def parse_args():
     if not 0 <= args.playground_steps <= 1000:
         parser.error("--playground-steps must be between 0 and 1000")
     return args
-
-
-@contextmanager
-def serve(directory):
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / BASE_PATH.strip("/")).symlink_to(directory)
-        handler = functools.partial(Handler, directory=tmp)
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}"
-        finally:
-            server.shutdown()
 
 
 def run_bench_page(browser, site, args):

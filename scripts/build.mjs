@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
-import { CSP, PLAYGROUND_CSP, policyFor } from "./csp.mjs";
+import { CSP, pagePolicy } from "./csp.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // TINYGPT_DIST lets parallel work build into its own folder; `dist/` otherwise.
@@ -87,7 +87,7 @@ function writeSchema() {
 // Every page gets the Content-Security-Policy as its first <meta>.
 function addCsp() {
   for (const page of HTML) {
-    const meta = `<meta http-equiv="Content-Security-Policy" content="${policyFor(page)}">`;
+    const meta = `<meta http-equiv="Content-Security-Policy" content="${pagePolicy(page)}">`;
     const file = path.join(dist, page);
     const html = fs.readFileSync(file, "utf8");
     if (!html.includes('<meta charset="utf-8">')) throw new Error(`${page}: no <meta charset> to put the CSP after`);
@@ -134,8 +134,7 @@ function build() {
   const sw = fs.readFileSync(path.join(root, "app", "sw.js"), "utf8")
     .replace("__VERSION__", version)
     .replace("__MANIFEST__", JSON.stringify(manifest))
-    .replace("__CSP__", JSON.stringify(CSP))
-    .replace("__PLAYGROUND_CSP__", JSON.stringify(PLAYGROUND_CSP));
+    .replace("__CSP__", JSON.stringify(CSP));
   fs.writeFileSync(path.join(dist, "sw.js"), sw);
 
   const bytes = files.reduce((n, f) => n + fs.statSync(path.join(dist, f)).size, 0);

@@ -1,8 +1,8 @@
 // The site's Content-Security-Policy, in one place: the build writes it into every page
 // (a <meta> tag, which is all GitHub Pages allows) and into the service worker, which
-// also sends it as a header with every file it serves (so the lessons' Web Workers, which
-// a <meta> tag does not reach, run under it too); `npm start` and the tests' server send
-// it as a header.
+// sends it as a header with every other file it serves (so the Web Workers, which a
+// page's <meta> tag does not reach, run under it too); `npm start` and the tests' server
+// send it the same way.
 //
 // Everything comes from the site's own origin: scripts ('wasm-unsafe-eval' lets Pyodide
 // compile its WebAssembly), workers, fetches (the datasets, Pyodide's files). Styles may
@@ -30,5 +30,5 @@ export const CSP = [
 
 export const PLAYGROUND_CSP = CSP.replace("script-src 'self' 'wasm-unsafe-eval'", "script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'");
 
-// The policy of a file of the site, by its path relative to the site's root.
-export const policyFor = (path) => (path === "" || path === "index.html" ? PLAYGROUND_CSP : CSP);
+// The policy of a page of the site, by its path relative to the site's root.
+export const pagePolicy = (page) => (page === "index.html" ? PLAYGROUND_CSP : CSP);

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { policyFor } from "./csp.mjs";
+import { CSP } from "./csp.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -52,7 +52,7 @@ const server = http.createServer((req, res) => {
   } catch {
     return send(res, 400, "bad request");
   }
-  if (url.pathname === "/" || url.pathname === base.slice(0, -1)) return send(res, 302, "", { Location: base });
+  if (base !== "/" && (url.pathname === "/" || url.pathname === base.slice(0, -1))) return send(res, 302, "", { Location: base });
   if (!url.pathname.startsWith(base)) return send(res, 404, "not found");
   let file;
   try {
@@ -65,11 +65,11 @@ const server = http.createServer((req, res) => {
     if (!error && stat.isDirectory()) file = path.join(file, "index.html");
     fs.readFile(file, (err, body) => {
       if (err) return send(res, 404, "not found");
-      res.writeHead(200, {
-        "Content-Type": TYPES[path.extname(file)] || "application/octet-stream",
-        "Content-Security-Policy": policyFor(path.relative(root, file).split(path.sep).join("/")),
-        "Cache-Control": "no-cache",
-      });
+      const headers = { "Content-Type": TYPES[path.extname(file)] || "application/octet-stream", "Cache-Control": "no-cache" };
+      // Pages carry their policy in a <meta> tag (the build's); everything else, such as
+      // a worker's script, gets it as a header.
+      if (path.extname(file) !== ".html") headers["Content-Security-Policy"] = CSP;
+      res.writeHead(200, headers);
       res.end(body);
     });
   });

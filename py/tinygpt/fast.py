@@ -72,8 +72,8 @@ class Cache:
 def forward(params, config, tokens, cache=None, record=None):
     """Logits for every position of `tokens`, which start at position cache.length.
 
-    With `record` (a dict), keeps what the backward pass needs. Attention weights of
-    each layer and head are kept in record["attention"][layer][head] as rows.
+    With `record` (a dict), keeps what the backward pass needs, and the attention weights
+    in record["attention"][layer][head][query] (one row of weights per position).
     """
     E, H, D = config.n_embd, config.n_head, config.head_dim
     cache = cache or Cache(config.n_layer)
@@ -123,7 +123,8 @@ def forward(params, config, tokens, cache=None, record=None):
         layers.append((r1, xn1, s1, Wqkv, qkv, weights, x_attn, r2, xn2, s2, h1, act))
     logits = matvecs(params["lm_head"], x)
     if record is not None:
-        record.update(emb=emb, s0=s0, layers=layers, x=x, tokens=tokens)
+        record.update(emb=emb, s0=s0, layers=layers, x=x, tokens=tokens,
+                      attention=[layer[5] for layer in layers])
     return logits
 
 

@@ -16,7 +16,7 @@ import time
 
 from . import checkpoint, compact, jsonio
 from . import settings as table
-from .data import parse_documents
+from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
 from .generate import Model
 from .trainer import ENGINES, Trainer
@@ -66,6 +66,7 @@ def limits():
         # A link's bytes: a model at the page's limit, 64 bits per weight, and its header.
         "max_link_bytes": checkpoint.PAGE_MAX_PARAMS * 8 + compact.MAX_HEADER_BYTES + 64,
         "max_meta_chars": checkpoint.MAX_META_CHARS,
+        "max_text_chars": MAX_TEXT_CHARS,  # training text
     }
 
 

@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 from conftest import DIST, ROOT, new_page
-from pageutil import error_text, open_playground, py_call, state
+from pageutil import error_text, generate_names, open_playground, py_call, state
 
 from tinygpt import compact
 from tinygpt.session import Session
@@ -38,8 +38,7 @@ def generate(page, seed, temperature, n=10):
     page.fill("#gen-n", str(n))
     page.fill("#gen-seed", str(seed))
     page.fill("[data-testid=temperature]", str(temperature))
-    page.click("[data-testid=generate]")
-    return page.locator("[data-testid=sample]").all_text_contents()
+    return generate_names(page)
 
 
 def make_link(page, kind):
@@ -395,7 +394,7 @@ def test_a_model_meta_with_html_renders_as_text(page, site, kind):
     page.evaluate("hash => { location.hash = hash }", fragment("model", model_bytes))
     wait_opened(page)
     assert HOSTILE in page.text_content("[data-testid=share-status]")
-    page.click("[data-testid=generate]")
+    generate_names(page)
     if kind == "names":  # and a names link made from it carries the text, as text
         link = make_link(page, "names")
         page.goto(link)
