@@ -12,6 +12,7 @@ from .data import MAX_VOCAB, Tokenizer, describe_character, hidden_character
 from .errors import TinyGPTError
 from .generate import Model
 from .model import Config, param_shapes
+from .settings import short
 
 FORMAT, VERSION = "tinygpt-model", 1
 MAX_FILE_CHARS = 200_000_000  # the largest model the settings allow, written as JSON
@@ -46,7 +47,8 @@ def check_params(state_dict, config, vocab_size):
     expected = {name for name, _, _ in shapes}
     if set(state_dict) != expected:
         missing, extra = expected - set(state_dict), set(state_dict) - expected
-        what = f"missing {sorted(missing)[0]}" if missing else f"unexpected {sorted(extra)[0]!r}"
+        first = sorted(missing or extra)[0]
+        what = f"missing {first}" if missing else f"unexpected {short(first)}"
         raise TinyGPTError(f"The model's weights do not match its config ({what}).")
     params = {}
     for name, rows, cols in shapes:

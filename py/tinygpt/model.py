@@ -9,7 +9,7 @@ with a cache of keys and values), which makes it slow but easy to read and check
 from dataclasses import asdict, dataclass
 
 from .errors import TinyGPTError
-from .settings import check, check_model_shape
+from .settings import check, check_model_shape, short
 from .value import Value
 
 INIT_STD = 0.08
@@ -27,7 +27,7 @@ class Config:
         for name in ("n_embd", "n_head", "n_layer", "block_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TinyGPTError(f"{name} must be a whole number, not {value!r}.")
+                raise TinyGPTError(f"{name} must be a whole number, not {short(value)}.")
             check(name, value)
         check_model_shape(self.n_embd, self.n_head)
 

@@ -117,19 +117,19 @@ def check(name, value):
     """`value` as setting `name` wants it, or a TinyGPTError naming the setting and its range."""
     s = BY_NAME.get(name)
     if s is None:
-        raise TinyGPTError(f"Unknown setting {name!r}.")
+        raise TinyGPTError(f"Unknown setting {short(name)}.")
     if value is None and s.optional:
         return None
     if s.kind is str:
         if not isinstance(value, str):
-            raise TinyGPTError(f"{s.subject} must be text, not {_short(value)}.")
+            raise TinyGPTError(f"{s.subject} must be text, not {short(value)}.")
         if s.choices and value not in s.choices:
             raise TinyGPTError(f"{s.subject} must be one of: {', '.join(s.choices)}.")
         if name == "prefix" and len(value) > MAX_PREFIX:
             raise TinyGPTError(f"{s.subject} can be at most {MAX_PREFIX} characters long.")
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TinyGPTError(f"{s.subject} must be a number, not {_short(value)}.")
+        raise TinyGPTError(f"{s.subject} must be a number, not {short(value)}.")
     if not is_finite_number(value):  # inf, nan, or an int no float can hold
         raise TinyGPTError(f"{s.subject} must be a finite number {_describe_range(s)}.")
     if s.kind is int and value != int(value):
@@ -141,7 +141,8 @@ def check(name, value):
     return int(value) if s.kind is int else float(value)
 
 
-def _short(value):
+def short(value):
+    """A value as a message may quote it: its repr, cut to 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -174,7 +175,7 @@ def validate(settings):
     problems = {}
     for name, value in settings.items():
         if name not in RUN_DEFAULTS:
-            problems[str(name)[:40]] = f"Unknown setting {_short(name)}."
+            problems[str(name)[:40]] = f"Unknown setting {short(name)}."
             continue
         try:
             check(name, value)
@@ -245,7 +246,7 @@ def recipe_settings(name):
     recipe = RECIPES.get(name) if isinstance(name, str) else None
     if recipe is None:
         raise TinyGPTError(
-            f"There is no recipe called {_short(name)}; the recipes are: {', '.join(RECIPES)}."
+            f"There is no recipe called {short(name)}; the recipes are: {', '.join(RECIPES)}."
         )
     return check_run_settings(recipe.settings)
 
@@ -271,7 +272,7 @@ def from_query(pairs):
             if value in RECIPES:
                 recipe = value
             else:
-                problems["recipe"] = f"The link asks for a recipe called {_short(value)}, " \
+                problems["recipe"] = f"The link asks for a recipe called {short(value)}, " \
                     f"which TinyGPT does not have; the recipes are: {', '.join(RECIPES)}."
         elif key == "dataset":
             dataset = value

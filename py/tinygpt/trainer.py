@@ -140,10 +140,10 @@ class Trainer(Model):
             raw = b""
         settings, step = state.get("settings"), state.get("step")
         try:
-            check_run_settings(settings)
+            settings = check_run_settings(settings)
             count = param_count(state.get("text"), settings)
-        except (TinyGPTError, TypeError):
-            raise TinyGPTError("The saved run's settings are damaged.") from None
+        except TinyGPTError as e:
+            raise TinyGPTError(f"The saved run cannot be read: {e}") from None
         if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step:
             raise TinyGPTError("The saved run has an invalid step count.")
         if len(raw) != 8 * (3 * count + step):
