@@ -80,8 +80,8 @@ class Model:
     def sample(self, n=20, temperature=0.5, prefix="", seed=None, rng=None):
         """`n` generated documents. A seed makes them reproducible."""
         names = None
-        for names in self.sample_steps(n, temperature, prefix, seed, rng):
-            pass
+        for step in self.sample_steps(n, temperature, prefix, seed, rng):
+            names = step  # the last thing yielded is the list of names
         return names
 
     def sample_steps(self, n=20, temperature=0.5, prefix="", seed=None, rng=None):

@@ -126,10 +126,10 @@ def _leaf_factory(created, bump=None, h=0.0):
     class LessonValue(Value):
         __slots__ = ()
 
-        def __init__(self, data, children=(), local_grads=()):
+        def __init__(self, data, children=(), local_grads=(), op=""):
             if len(created) == bump:
                 data = data + h
-            super().__init__(data, children, local_grads)
+            super().__init__(data, children, local_grads, op)
             created.append(self)
 
     LessonValue.__name__ = "Value"
@@ -147,26 +147,6 @@ def _run_expression(code, bump=None, h=0.0):
     if not isinstance(out, Value):
         raise TinyGPTError("Set `out` to the Value to differentiate, e.g. out = a * b + c.")
     return namespace, created, out
-
-
-def _op(node):
-    """What made a node, read from its children and local gradients."""
-    kids, local = node._children, node._local_grads
-    if not kids:
-        return "leaf"
-    if len(kids) == 2:
-        return "+" if tuple(local) == (1, 1) else "×"
-    child = kids[0].data
-    if child < 700 and node.data == math.exp(child):
-        return "exp"
-    if child > 0 and node.data == math.log(child):
-        return "log"
-    if node.data == max(0, child) and local[0] in (0.0, 1.0):
-        return "relu"
-    # x ** n keeps no n; its local gradient n * x ** (n - 1) gives it back.
-    if child != 0 and node.data != 0:
-        return f"** {local[0] * child / node.data:.4g}"
-    return "pow"
 
 
 def autograd(code):
@@ -193,7 +173,7 @@ def autograd(code):
         {
             "id": i,
             "name": names.get(id(node), ""),
-            "op": _op(node),
+            "op": node._op or "leaf",  # the operation that made it, as the node records it
             "data": node.data,
             "grad": float(node.grad),
             "children": [index[id(c)] for c in node._children],

@@ -99,7 +99,7 @@ def test_autograd_graph_and_finite_differences_match_calculus():
     assert checks["a"]["numeric"] == pytest.approx(4, abs=1e-6) and checks["a"]["ok"]
     assert checks["b"]["ok"]
     ops = sorted(n["op"] for n in answer["nodes"])
-    assert ops == sorted(["leaf", "leaf", "×", "** 2", "+"])
+    assert ops == sorted(["leaf", "leaf", "*", "**2", "+"])
     assert all(child < node["id"] for node in answer["nodes"] for child in node["children"])
 
 
@@ -108,9 +108,43 @@ def test_autograd_names_unnamed_leaves_and_constants():
     assert answer["out"] == 1.5
     names = sorted(n["name"] for n in answer["nodes"] if n["op"] == "leaf")
     assert names == ["", "leaf 1", "leaf 2"]  # the 3 is a constant, not one of the reader's
-    assert "** -1" in [n["op"] for n in answer["nodes"]]  # division is a * b ** -1
+    assert "**-1" in [n["op"] for n in answer["nodes"]]  # division is a * b ** -1
     assert [c["name"] for c in answer["checks"]] == ["leaf 1", "leaf 2"]
     assert answer["checks"][1]["grad"] == pytest.approx(-2 / 16 * 3)  # d/db (a/b*3) = -3a/b^2
+
+
+def ops_of(code):
+    return [n["op"] for n in ok("autograd", code=code)["nodes"]]
+
+
+@pytest.mark.parametrize(
+    ("code", "op"),
+    [
+        # Guessing from the numbers got these wrong: 1 * 1 has local gradients (1, 1)
+        # like a sum, and a ** 1 equals max(0, a) with local gradient 1 like relu.
+        ("out = Value(1.0) * Value(1.0)", "*"),
+        ("out = Value(1.0) + Value(1.0)", "+"),
+        ("a = Value(3.0)\nout = a ** 1", "**1"),
+        ("a = Value(3.0)\nout = a ** 2", "**2"),
+        ("a = Value(4.0)\nout = a ** -0.5", "**-0.5"),
+        ("a = Value(3.0)\nout = a.relu()", "relu"),
+        ("a = Value(0.0)\nout = a.exp()", "exp"),  # exp(0) = 1 = a + 1: not a guess either
+        ("a = Value(1.0)\nout = a.log()", "log"),
+    ],
+)
+def test_autograd_draws_the_operation_each_node_records(code, op):
+    ops = ops_of(code)
+    assert ops[-1] == op  # `out`, last in topological order
+    assert ops.count("leaf") == len(ops) - 1
+
+
+def test_autograd_subtraction_and_division_are_built_from_the_basic_operations():
+    assert sorted(ops_of("a = Value(2.0)\nb = Value(3.0)\nout = a - b")) == sorted(
+        ["leaf", "leaf", "leaf", "*", "+"]  # a + b * -1; the -1 is a constant leaf
+    )
+    assert sorted(ops_of("a = Value(2.0)\nb = Value(3.0)\nout = a / b")) == sorted(
+        ["leaf", "leaf", "**-1", "*"]
+    )
 
 
 def test_autograd_explains_mistakes():
