@@ -17,6 +17,7 @@ from collections import Counter
 
 from .data import Tokenizer, parse_documents
 from .errors import TinyGPTError
+from .generate import check_temperature
 from .trainer import Trainer
 from .value import Value
 
@@ -329,24 +330,37 @@ def _sampling_model(dataset):
 
 
 def next_probs(dataset, context, temperature):
+    """The next-letter probabilities after BOS + context, and the longest name the model
+    writes (Model.max_name_length), which sets how long the figure's "name so far" may be."""
     context = _text(context, "context")
     trainer, source = _sampling_model(dataset)
     probs = trainer.next_token_probs(context, temperature)
-    return {"probs": [[ch, p] for ch, p in probs], "source": source}
+    return {
+        "probs": [[ch, p] for ch, p in probs],
+        "source": source,
+        "max_name_length": trainer.max_name_length,
+    }
 
 
 def draw(dataset, context, temperature, seed):
-    """One next letter drawn with random.choices, as Model.sample draws ("" is BOS: the end)."""
+    """The next letter after `context`, drawn exactly as Model.sample draws it from
+    random.Random(seed) ("" is BOS, the end mark), and whether the name ends there by
+    Model.ends_name: at the end mark, or at the most letters the model writes."""
     context = _text(context, "context")
     trainer, _ = _sampling_model(dataset)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TinyGPTError("The seed must be a whole number.")
-    probs = trainer.next_token_probs(context, temperature)
-    rng = random.Random(seed)
-    choice = rng.choices([ch for ch, _ in probs], weights=[p for _, p in probs])[0]
-    # Model.sample stops when the block is full: BOS + context + this letter.
-    full = len(context) + 2 >= trainer.config.block_size
-    return {"ch": choice, "full": full}
+    temperature = check_temperature(temperature)
+    _, ids, logits = trainer._start(context)  # refuses a context the model cannot extend
+    probs = trainer.probabilities(logits, temperature)
+    token = random.Random(seed).choices(range(trainer.tokenizer.vocab_size), weights=probs)[0]
+    length = len(ids) + (token != trainer.tokenizer.bos)
+    return {
+        "ch": trainer.tokenizer.decode([token]),
+        "p": probs[token],
+        "ends": trainer.ends_name(token, length),
+        "max_name_length": trainer.max_name_length,
+    }
 
 
 FIGURES = {

@@ -225,7 +225,47 @@ def test_next_probs_temperature_and_draw():
     assert cold[0][1] > warm[0][1]  # a low temperature sharpens the distribution
     drawn = ok("draw", dataset="names", context="em", temperature=0.3, seed=4)
     assert drawn["ch"] in {ch for ch, _ in cold}
+    assert drawn["p"] == pytest.approx(dict(map(tuple, cold))[drawn["ch"]])
     assert "temperature" in call("next_probs", dataset="names", context="", temperature=0)["error"]
+
+
+def test_draw_is_the_letter_model_sample_draws():
+    trainer = lessons._trained_here("names")
+    for seed in range(20):
+        drawn = ok("draw", dataset="names", context="", temperature=0.8, seed=seed)
+        name = trainer.sample(n=1, temperature=0.8, seed=seed)[0]
+        assert drawn["ch"] == name[:1]  # "" when the model ended at once
+        assert drawn["ends"] == (name == "")
+
+
+def spell(context, temperature, seed):
+    """A name drawn letter by letter in the figure, as its "Draw" button does."""
+    while True:
+        drawn = ok("draw", dataset="names", context=context, temperature=temperature, seed=seed)
+        context += drawn["ch"]
+        seed += 1
+        if drawn["ends"]:
+            return context
+
+
+def test_the_figure_ends_names_where_model_sample_does():
+    """block_size 3: Model.sample writes names of up to 3 letters, and so must the figure
+    (it used to stop one letter early, at 2)."""
+    trainer = Trainer(NAMES, block_size=3, steps=30)
+    for _ in range(30):
+        trainer.step()
+    ok("set_run", state_json=json.dumps(trainer.state()))
+    assert max(map(len, trainer.sample(n=100, temperature=2.0, seed=1))) == 3
+    assert ok("next_probs", dataset="names", context="ab", temperature=1.0)["max_name_length"] == 3
+    names = [spell("", 2.0, seed) for seed in range(0, 400, 10)]
+    assert max(map(len, names)) == 3
+    drawn = ok("draw", dataset="names", context="a", temperature=1.0, seed=1)
+    assert drawn["ends"] == (drawn["ch"] == "")  # 2 letters: only the end mark ends it
+    for seed in range(10):
+        assert ok("draw", dataset="names", context="ab", temperature=1.0, seed=seed)["ends"]
+    assert "too long" in call("draw", dataset="names", context="abe", temperature=1.0, seed=0)[
+        "error"
+    ]
 
 
 # --- lesson 6: the links into the playground ---------------------------------------------
@@ -238,10 +278,17 @@ def test_build_your_own_links_carry_valid_settings_and_real_datasets():
     links = re.findall(r'href="\./index\.html\?([^"]+)"', html)
     assert len(links) >= 5
     datasets = {d["id"] for d in json.loads((root / "public/data/datasets.json").read_text())}
+    # Some settings have shorter names in the URL (app/settings.js, URL_NAMES).
+    js = (root / "app/settings.js").read_text()
+    table = re.search(r"const URL_NAMES = \{([^}]*)\}", js).group(1)
+    url_names = {url: field for field, url in re.findall(r'(\w+): "(\w+)"', table)}
+    assert url_names.get("val") == "val_fraction"
     for link in links:
         query = dict(parse_qsl(link.replace("&amp;", "&"), strict_parsing=True))
         assert query.pop("dataset") in datasets, link
-        settings = {k: v if k == "engine" else url_number(v) for k, v in query.items()}
+        settings = {
+            url_names.get(k, k): v if k == "engine" else url_number(v) for k, v in query.items()
+        }
         assert validate(settings) == {}, (link, validate(settings))
 
 
