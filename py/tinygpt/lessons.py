@@ -363,6 +363,63 @@ def draw(dataset, context, temperature, seed):
     }
 
 
+# --- lesson 6: memorising or learning ---------------------------------------------------------
+
+OVERFIT_SIZES = (10, 100, 1000)  # names to pick from the dataset
+OVERFIT_VAL_FRACTION = 0.2
+OVERFIT_STEPS = 500
+OVERFIT_EVERY = 50  # steps between two measurements (one request of the figure)
+OVERFIT_EVAL_DOCS = 50  # names measured on each side
+OVERFIT_SAMPLES = 20
+
+
+def overfit_start(dataset, names):
+    """A run on `names` names of a dataset (a fixed random pick), a fifth held out for
+    validation by the Trainer itself, and its first measurement (step 0)."""
+    if names not in OVERFIT_SIZES:
+        raise TinyGPTError(f"Choose {', '.join(map(str, OVERFIT_SIZES))} names.")
+    docs = parse_documents(_dataset(dataset))
+    pick = random.Random(0).sample(docs, min(names, len(docs)))
+    trainer = Trainer(
+        "\n".join(pick), steps=OVERFIT_STEPS, val_fraction=OVERFIT_VAL_FRACTION
+    )
+    _cache["overfit"] = trainer
+    return {
+        "train_docs": len(trainer.train_docs),
+        "val_docs": len(trainer.val_docs),
+        "steps": trainer.steps,
+        "point": _overfit_point(trainer),
+    }
+
+
+def _overfit_point(trainer):
+    """The mean loss per name on training and on held-out names, with the same weights."""
+    return {
+        "step": trainer.step_count,
+        "train": trainer.evaluate_docs(trainer.train_docs[:OVERFIT_EVAL_DOCS]),
+        "val": trainer.evaluate(OVERFIT_EVAL_DOCS),
+    }
+
+
+def overfit_train():
+    """OVERFIT_EVERY more steps of the run, then a measurement; at the end, samples."""
+    trainer = _cache.get("overfit")
+    if trainer is None:
+        raise TinyGPTError("Start the run first.")
+    for _ in range(OVERFIT_EVERY):
+        if trainer.done:
+            break
+        trainer.step()
+    answer = {"point": _overfit_point(trainer), "done": trainer.done}
+    if trainer.done:
+        train, held_out = set(trainer.train_docs), set(trainer.val_docs)
+        answer["samples"] = [
+            {"name": name, "trained_on": name in train, "held_out": name in held_out}
+            for name in trainer.sample(n=OVERFIT_SAMPLES, temperature=0.5, seed=1)
+        ]
+    return answer
+
+
 FIGURES = {
     "use_dataset": use_dataset,
     "tokens": tokens,
@@ -375,4 +432,6 @@ FIGURES = {
     "race_step": race_step,
     "next_probs": next_probs,
     "draw": draw,
+    "overfit_start": overfit_start,
+    "overfit_train": overfit_train,
 }

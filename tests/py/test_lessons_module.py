@@ -3,6 +3,7 @@
 import io
 import json
 import math
+import random
 import re
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -266,6 +267,31 @@ def test_the_figure_ends_names_where_model_sample_does():
     assert "too long" in call("draw", dataset="names", context="abe", temperature=1.0, seed=0)[
         "error"
     ]
+
+
+def test_overfit_figure_measures_training_and_held_out_names_of_a_real_run():
+    start = ok("overfit_start", dataset="names", names=10)
+    assert (start["train_docs"], start["val_docs"], start["steps"]) == (8, 2, 500)
+    points = [start["point"]]
+    while True:
+        answer = ok("overfit_train")
+        points.append(answer["point"])
+        if answer["done"]:
+            break
+    assert [p["step"] for p in points] == list(range(0, 501, 50))
+    # The same run, built by hand: a fixed pick of names, the Trainer's own split.
+    pick = random.Random(0).sample(NAMES.split("\n"), 10)
+    reference = Trainer("\n".join(pick), steps=500, val_fraction=0.2)
+    for _ in range(500):
+        reference.step()
+    assert points[-1]["val"] == reference.evaluate(50)
+    assert points[-1]["train"] == reference.evaluate_docs(reference.train_docs[:50])
+    # Eight names, 500 steps: memorised. Training loss far below the held-out loss.
+    assert points[-1]["train"] < 1 < 3 < points[-1]["val"]
+    samples = answer["samples"]
+    assert len(samples) == 20 and sum(s["trained_on"] for s in samples) >= 15
+    assert all(s["trained_on"] == (s["name"] in reference.train_docs) for s in samples)
+    assert "Choose" in call("overfit_start", dataset="names", names=7)["error"]
 
 
 # --- lesson 6: the links into the playground ---------------------------------------------
