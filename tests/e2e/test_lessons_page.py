@@ -374,7 +374,7 @@ def test_sampling_bars_follow_the_temperature_and_a_name_is_drawn(lessons, site)
     assert page.input_value("#sampling-context")
 
 
-def test_sampling_figure_writes_a_name_as_long_as_model_sample_does(lessons, site):
+def test_sampling_figure_writes_a_name_as_long_as_model_sample_does(lessons, site, screenshots):
     """15 letters typed, the next draw is the 16th and last (Model.ends_name)."""
     page = lessons
     go(page, site, "sampling")
@@ -394,6 +394,7 @@ def test_sampling_figure_writes_a_name_as_long_as_model_sample_does(lessons, sit
         assert len(page.input_value("#sampling-context")) == 16
         assert page.locator("[data-testid=next-letter-bar].chosen").count() <= 1
     assert page.is_disabled("#sampling-step")
+    screenshot(page, "sampling", screenshots / "lesson-5-drawn.png")
     page.click("#sampling-clear")
     page.wait_for_function("() => !document.querySelector('#sampling-step').disabled")
 
