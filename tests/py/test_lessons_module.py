@@ -13,6 +13,7 @@ import pytest
 
 from tinygpt import lessons
 from tinygpt.session import validate
+from tinygpt.settings import from_query
 from tinygpt.trainer import Trainer
 
 NAMES = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail"
@@ -304,21 +305,10 @@ def test_build_your_own_links_carry_valid_settings_and_real_datasets():
     links = re.findall(r'href="\./index\.html\?([^"]+)"', html)
     assert len(links) >= 5
     datasets = {d["id"] for d in json.loads((root / "public/data/datasets.json").read_text())}
-    # Some settings have shorter names in the URL (app/settings.js, URL_NAMES).
-    js = (root / "app/settings.js").read_text()
-    table = re.search(r"const URL_NAMES = \{([^}]*)\}", js).group(1)
-    url_names = {url: field for field, url in re.findall(r'(\w+): "(\w+)"', table)}
-    assert url_names.get("val") == "val_fraction"
     for link in links:
-        query = dict(parse_qsl(link.replace("&amp;", "&"), strict_parsing=True))
-        assert query.pop("dataset") in datasets, link
-        settings = {
-            url_names.get(k, k): v if k == "engine" else url_number(v) for k, v in query.items()
-        }
-        assert validate(settings) == {}, (link, validate(settings))
-
-
-def url_number(text):
-    """A number from the URL as the page reads it (settings.js: Number, then JSON)."""
-    value = float(text)
-    return int(value) if value.is_integer() else value
+        # The page reads a link's query with settings.from_query (its URL keys: the table's).
+        pairs = parse_qsl(link.replace("&amp;", "&"), strict_parsing=True)
+        found = from_query([list(p) for p in pairs])
+        assert found["dataset"] in datasets, link
+        assert found["problems"] == {}, (link, found["problems"])
+        assert validate(found["settings"]) == {}, link
