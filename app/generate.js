@@ -8,10 +8,8 @@
 import { call } from "./bridge.js";
 import { $, el } from "./dom.js";
 import { generationLoop } from "./loop.js";
+import { renderProbBars } from "./probbars.js";
 import { readGenerateForm, temperature } from "./settings.js";
-
-const BARS = 12;
-const END = "↵ end"; // how the end mark (BOS) is shown
 
 export function showSamples(names) {
   $("samples").dataset.state = "done";
@@ -137,30 +135,9 @@ export class LetterStepper {
   show(answer) {
     this.finished = answer.done;
     $("letters-so-far").textContent = answer.done ? `${answer.text} (end)` : answer.text;
-    if (answer.chosen) {
-      const shown = answer.chosen.ch === "" ? END : answer.chosen.ch;
-      $("prob-bars").setAttribute("aria-description", `Drew "${shown}", which had probability ${(answer.chosen.p * 100).toFixed(1)}%.`);
-    }
     // The bars show what comes next; at the end, what the last letter was drawn from.
-    if (!answer.done) drawBars(answer.probs, null);
-    else if (this.lastProbs && answer.chosen) drawBars(this.lastProbs, answer.chosen.ch);
+    if (!answer.done) renderProbBars($("prob-bars"), answer.probs);
+    else if (this.lastProbs && answer.chosen) renderProbBars($("prob-bars"), this.lastProbs, { chosen: answer.chosen.ch });
     this.lastProbs = answer.probs;
   }
-}
-
-function drawBars(probs, chosen) {
-  $("prob-bars").replaceChildren(
-    ...probs.slice(0, BARS).map(([ch, p]) => {
-      const label = ch === "" ? END : ch === " " ? "␣" : ch;
-      const item = el("li", { className: ch === chosen ? "bar chosen" : "bar", dataset: { testid: "next-letter-bar" } });
-      const fill = el("span", { className: "bar-fill" });
-      fill.style.width = `${(p * 100).toFixed(1)}%`;
-      item.append(
-        el("span", { className: "bar-label", textContent: label }),
-        el("span", { className: "bar-track" }, fill),
-        el("span", { className: "bar-value", textContent: `${(p * 100).toFixed(1)}%` }),
-      );
-      return item;
-    }),
-  );
 }
