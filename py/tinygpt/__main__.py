@@ -17,6 +17,7 @@ from pathlib import Path
 from . import checkpoint
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError
+from .export import add_export_command
 from .trainer import DEFAULTS, Trainer
 
 DEFAULT_BENCH_DATA = Path(__file__).resolve().parents[2] / "public" / "data" / "first_names.txt"
@@ -216,6 +217,7 @@ def build_parser():
     bench.add_argument("--fast-steps", type=int, default=300)
     bench.add_argument("--scalar-steps", type=int, default=20)
     bench.set_defaults(run=cmd_bench)
+    add_export_command(sub)
     return parser
 
 

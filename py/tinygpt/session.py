@@ -10,7 +10,7 @@ import base64
 import binascii
 import time
 
-from . import checkpoint, compact
+from . import checkpoint, compact, export
 from .data import parse_documents
 from .errors import TinyGPTError, is_finite_number
 from .generate import check_temperature
@@ -129,6 +129,13 @@ class Session:
         if self.trainer is not None:
             return self.trainer.model_file(meta)
         return checkpoint.model_file(model, {**model.meta, **(meta or {})})
+
+    def export_project(self, meta=None):
+        """The model as a standalone PyTorch project (export.py): {filename, data: base64 zip}.
+
+        A training run exports its text as data.txt and its settings as train.py's defaults.
+        """
+        return export.page_export(self.model_file(meta), self.trainer)
 
     # --- sharing a model in a link (compact.py) ------------------------------------------
     def share_model(self, exact=False, meta=None):
@@ -295,6 +302,7 @@ def api(session):
         "restore_run": session.restore_run,
         "load_model": session.load_model,
         "model_file": session.model_file,
+        "export_project": session.export_project,
         "share_model": session.share_model,
         "load_shared_model": session.load_shared_model,
         "evaluate_text": session.evaluate_text,
