@@ -215,7 +215,7 @@ def evaluate(model, token_lists, batch=256, device="cpu"):
     total = 0.0
     for i in range(0, len(token_lists), batch):
         idx, targets = batch_tensors(token_lists[i : i + batch], model.config.block_size, device)
-        total += model(idx, targets)[1].double().sum().item()
+        total += sum(model(idx, targets)[1].tolist())  # summed as Python floats
     return total / len(token_lists)
 
 

@@ -59,7 +59,7 @@ def generate(model, tokenizer, n=20, temperature=0.5, prefix="", seed=None, devi
             if temperature == 0:
                 token = int(torch.argmax(logits))
             else:
-                probs = torch.softmax(logits.double() / temperature, dim=-1)
+                probs = torch.softmax(logits / temperature, dim=-1)
                 token = int(torch.multinomial(probs, 1, generator=generator))
             if token == tokenizer.bos:
                 break

@@ -48,7 +48,9 @@ TINYGPT_DEFAULTS = {
 }
 SHAPE = ("n_embd", "n_head", "n_layer", "block_size")
 # What TinyGPT (the page, python -m tinygpt) loads; larger models train and sample here only.
-TINYGPT_LIMITS = {"n_embd": 256, "n_head": 64, "n_layer": 8, "block_size": 256, "vocab": 256}
+TINYGPT_LIMITS = {"n_embd": 256, "n_head": 64, "n_layer": 8, "block_size": 256, "chars": 256}
+CHECKPOINT_KEYS = {"step", "losses", "settings", "chars", "data_sha256", "prior_steps", "model",
+                   "optimizer"}
 
 
 class UsageError(Exception):
@@ -215,7 +217,7 @@ def train_step(model, optimizer, lr, docs, k, steps, batch, block_size, device,
     model.zero_grad(set_to_none=True)
     (local * weight).backward()
     optimizer.step(k, lr * (1 - k / steps))  # the learning rate falls linearly to 0
-    total = local.detach().double() * (1.0 if weight else 0.0)
+    total = local.detach() * (1.0 if weight else 0.0)
     if world > 1:
         dist.all_reduce(total)
     return total.item() / batch
@@ -244,9 +246,23 @@ def checkpoint_paths(out):
 
 
 def check_output(path, what):
-    folder = Path(path).resolve().parent
-    if Path(path).is_dir() or not folder.is_dir():
-        raise UsageError(f"Cannot write the {what} {path}: its folder does not exist or it is one.")
+    if Path(path).is_dir():
+        raise UsageError(f"Cannot write the {what} {path}: it is a folder.")
+    if not Path(path).resolve().parent.is_dir():
+        raise UsageError(f"Cannot write the {what} {path}: its folder does not exist.")
+
+
+def load_checkpoint(path):
+    """What a checkpoint (OUT.ckpt.pt) holds to continue its run exactly."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(state, dict) or not CHECKPOINT_KEYS <= set(state):
+            raise ValueError
+    except OSError:
+        raise
+    except Exception:  # torch.load's many ways to refuse a file that is not its own
+        raise UsageError(f"{path} is not a checkpoint of train.py (OUT.ckpt.pt).") from None
+    return state
 
 
 # --- the run --------------------------------------------------------------------------
@@ -256,6 +272,8 @@ def run(args):
     rank = int(os.environ.get("RANK", "0"))
     world = int(os.environ.get("WORLD_SIZE", "1"))
     device = pick_device(args.device, int(os.environ.get("LOCAL_RANK", "0")))
+    if args.print_every < 1 or args.ckpt_every < 0:
+        raise UsageError("--print-every must be at least 1 and --ckpt-every at least 0.")
     if args.threads is not None:
         if args.threads < 1:
             raise UsageError("--threads must be at least 1.")
@@ -280,7 +298,7 @@ def run(args):
         if args.init or any(getattr(args, k, None) is not None for k in TINYGPT_DEFAULTS):
             raise UsageError("--resume continues a run with its own settings: "
                              "leave out --init and the run's settings.")
-        resume = torch.load(args.resume, map_location="cpu", weights_only=True)
+        resume = load_checkpoint(args.resume)
         s = resume["settings"]
     else:
         s = resolve_settings(args)
@@ -331,7 +349,8 @@ def run(args):
               f"vocabulary {tokenizer.vocab_size}, {n_params:,} parameters, {device} "
               f"{args.dtype}, {world} process{'es' if world > 1 else ''}", flush=True)
         c = model.config
-        if any(getattr(c, k) > TINYGPT_LIMITS[k] for k in SHAPE) or c.vocab_size > 257:
+        if (any(getattr(c, k) > TINYGPT_LIMITS[k] for k in SHAPE)
+                or len(tokenizer.chars) > TINYGPT_LIMITS["chars"]):
             print(f"note: TinyGPT loads models up to {TINYGPT_LIMITS}; this one stays in PyTorch.")
 
     def meta(step, loss, val_loss=None):
@@ -396,7 +415,7 @@ def main(argv=None):
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except (ValueError, KeyError) as e:  # a damaged model file, data or checkpoint
+    except ValueError as e:  # a damaged model file or data, a run that diverges
         print(f"error: {e}", file=sys.stderr)
         return 1
     except OSError as e:
