@@ -99,7 +99,6 @@ def scripts(project):
         sys.path.remove(str(folder))
         for name in ("model", "train", "sample"):
             sys.modules.pop(name, None)
-        torch.set_num_threads(1)
 
 
 def test_exported_model_computes_tinygpt_eval(project, scripts, capsys):

@@ -147,7 +147,7 @@ class GPT(nn.Module):
 
     def tinygpt_state(self):
         """The weights as TinyGPT's state dict: {name: [[float, ...], ...]}."""
-        return {name: p.detach().double().cpu().tolist() for name, p in self.tinygpt_params()}
+        return {name: p.detach().cpu().double().tolist() for name, p in self.tinygpt_params()}
 
 
 # --- tokens ---------------------------------------------------------------------------
@@ -184,7 +184,11 @@ class Tokenizer:
 def read_documents(path):
     """The non-empty lines of a UTF-8 text file, each stripped (TinyGPT's documents)."""
     with open(path, "rb") as f:
-        text = f.read().decode("utf-8")
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text (is it a binary file?).") from None
     docs = [line.strip() for line in text.strip().split("\n") if line.strip()]
     if not docs:
         raise ValueError(f"{path} holds no documents: give one name per line.")
@@ -201,12 +205,9 @@ def batch_tensors(token_lists, block_size, device):
     """
     n = [min(block_size, len(t) - 1) for t in token_lists]
     T = max(n)
-    idx = torch.zeros(len(token_lists), T, dtype=torch.long)
-    targets = torch.full((len(token_lists), T), -1, dtype=torch.long)
-    for row, (tokens, length) in enumerate(zip(token_lists, n)):
-        idx[row, :length] = torch.tensor(tokens[:length])
-        targets[row, :length] = torch.tensor(tokens[1 : length + 1])
-    return idx.to(device), targets.to(device)
+    idx = [t[:m] + [0] * (T - m) for t, m in zip(token_lists, n)]
+    targets = [t[1 : m + 1] + [-1] * (T - m) for t, m in zip(token_lists, n)]
+    return torch.tensor(idx, device=device), torch.tensor(targets, device=device)
 
 
 @torch.no_grad()
