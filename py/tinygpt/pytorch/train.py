@@ -63,7 +63,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv=None):
-    p = Parser(description=__doc__.splitlines()[0])
+    p = Parser(description=__doc__.splitlines()[0],
+               epilog="Settings left out (--steps to --val-fraction) are the recorded run's: "
+               "--init's, else model.json's beside train.py; else TinyGPT's defaults.")
     p.add_argument("--data", help="text file, one document per line (default: data.txt here)")
     p.add_argument("--init", help="start from this TinyGPT model file's weights")
     p.add_argument("--resume", help="continue an interrupted run from its OUT.ckpt.pt")
