@@ -34,12 +34,15 @@ function copy(from, to, filter = () => true) {
 
 const noMaps = (file) => !file.endsWith(".map");
 
-// Every module of the package must be mounted by pyscript.toml, or `import` fails only
-// in the browser; check here so the mistake shows at build time.
+// The package's files: its modules, and in pytorch/ the project export.py hands out.
+const isPackageFile = (f) => /\.(py|md|txt)$/.test(f) && !f.includes("__pycache__");
+
+// Every file of the package must be mounted by pyscript.toml, or `import` (or export.py)
+// fails only in the browser; check here so the mistake shows at build time.
 function checkPyscriptFiles() {
   const toml = fs.readFileSync(path.join(root, "pyscript.toml"), "utf8");
-  const modules = fs.readdirSync(path.join(root, "py", "tinygpt")).filter((f) => f.endsWith(".py"));
-  const missing = modules.filter((m) => !toml.includes(`"./py/tinygpt/${m}"`));
+  const files = listFiles(path.join(root, "py", "tinygpt")).map((f) => f.split(path.sep).join("/"));
+  const missing = files.filter(isPackageFile).filter((m) => !toml.includes(`"./py/tinygpt/${m}"`));
   if (missing.length) {
     throw new Error(`pyscript.toml does not mount: ${missing.join(", ")}`);
   }
@@ -107,7 +110,7 @@ function build() {
   }
   copy(path.join(root, "app"), path.join(dist, "app"), (f) => !f.endsWith("sw.js"));
   copy(path.join(root, "public"), dist, (f) => !f.endsWith(".md"));
-  copy(path.join(root, "py", "tinygpt"), path.join(dist, "py", "tinygpt"), (f) => f.endsWith(".py"));
+  copy(path.join(root, "py", "tinygpt"), path.join(dist, "py", "tinygpt"), isPackageFile);
   // The benchmark page (bench/index.html): Python engines vs a plain JS port, same tab.
   copy(path.join(root, "bench"), path.join(dist, "bench"));
 

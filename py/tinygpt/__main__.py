@@ -1,4 +1,4 @@
-"""The command line: `python -m tinygpt train | sample | eval | bench`.
+"""The command line: `python -m tinygpt train | sample | eval | export | schema | bench`.
 
 Bad input ends with one line on stderr and a non-zero exit, never a traceback, and
 no output file is left behind.
@@ -14,7 +14,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from . import checkpoint
+from . import checkpoint, export
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError
@@ -178,6 +178,16 @@ def cmd_bench(args):
     print(f"  ratio  fast is {scalar / fast_same:.1f}x faster than scalar")
 
 
+def cmd_export(args):
+    """A standalone PyTorch project of a model (export.py), in a new or empty folder."""
+    text = read_text(args.data) if args.data else None
+    files = export.project_files(load_model(args.model), text)
+    export.write_project(files, args.out)
+    print(f"exported to {args.out}: {', '.join(files)}")
+    init = "--init model.json" + (" --data data.txt" if "data.txt" in files else " --data FILE")
+    print(f"next: cd {args.out} && pip install -r requirements.txt && python train.py {init}")
+
+
 def cmd_schema(args):
     """The settings table, recipes and page limits as JSON: the build writes it into the
     site (schema.json) so the page has its form and limits before Python starts."""
@@ -220,6 +230,11 @@ def build_parser():
     bench.add_argument("--fast-steps", type=int, default=300)
     bench.add_argument("--scalar-steps", type=int, default=20)
     bench.set_defaults(run=cmd_bench)
+    exporting = sub.add_parser("export", help="write a standalone PyTorch project of a model")
+    exporting.add_argument("--model", required=True, help="a TinyGPT model file")
+    exporting.add_argument("--data", help="the text it was trained on, copied as data.txt")
+    exporting.add_argument("--out", required=True, help="the project's folder (new or empty)")
+    exporting.set_defaults(run=cmd_export)
     return parser
 
 

@@ -14,7 +14,7 @@ import random
 import struct
 import time
 
-from . import checkpoint, compact, jsonio
+from . import checkpoint, compact, export, jsonio
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
@@ -246,6 +246,13 @@ class Session:
         if isinstance(extra, dict):
             meta.update(extra)
         return checkpoint.check_meta(meta, "The model's description")
+
+    def export_project(self, meta=None):
+        """The model as a standalone PyTorch project (export.py): {filename, data: base64 zip}.
+
+        A training run exports its text as data.txt and its settings as train.py's defaults.
+        """
+        return export.page_export(self.model_file(meta), self.trainer)
 
     # --- sharing a model in a link (compact.py) ------------------------------------------
     def share_model(self, exact=False, meta=None):
@@ -516,6 +523,7 @@ def api(session):
         "load_model": session.load_model,
         "open_model_file": session.open_model_file,
         "model_file": session.model_file,
+        "export_project": session.export_project,
         "share_model": session.share_model,
         "load_shared_model": session.load_shared_model,
         "evaluate_text": session.evaluate_text,
