@@ -22,6 +22,7 @@ export function installSharing(theApp) {
   $("system-share").addEventListener("click", onSystemShare);
   $("save-image").addEventListener("click", () => sharedCard && saveImage(sharedCard));
   $("download-model").addEventListener("click", onDownloadModel);
+  $("export-pytorch").addEventListener("click", onExport);
   $("open-model-file").addEventListener("change", (event) => onOpenFile(event).catch(report));
   $("share-link").addEventListener("focus", (event) => event.target.select());
   window.addEventListener("hashchange", () => {
@@ -44,7 +45,7 @@ export function installSharing(theApp) {
 
 function updateButtons() {
   const ready = app.state !== "loading";
-  for (const id of ["share-names", "share-model", "download-model"]) $(id).disabled = !ready || !app.info;
+  for (const id of ["share-names", "share-model", "download-model", "export-pytorch"]) $(id).disabled = !ready || !app.info;
   $("open-model-file").disabled = !ready;
 }
 
@@ -179,6 +180,18 @@ function onDownloadModel() {
     const name = `tinygpt-${fileSlug(app.info.dataset)}-${steps() ?? 0}-steps.json`;
     download(new Blob([JSON.stringify(file)], { type: "application/json" }), name);
     $("share-status").textContent = `Downloaded ${name}. Open it here again, or use it with python -m tinygpt sample --model ${name}.`;
+  } catch (error) {
+    report(error);
+  }
+}
+
+// "Export to PyTorch": Python builds the project's zip (export.py), the page saves it.
+function onExport() {
+  clearError();
+  try {
+    const answer = app.call("export_project", { meta: modelMeta() });
+    download(new Blob([fromBase64(answer.data)], { type: "application/zip" }), answer.filename);
+    $("share-status").textContent = `Downloaded ${answer.filename}: unzip it, then follow its README (python train.py trains this model in PyTorch, on CPUs or GPUs; its model files open here).`;
   } catch (error) {
     report(error);
   }

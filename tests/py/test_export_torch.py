@@ -20,11 +20,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import torch  # requirements-dev.txt installs it: these tests must run, never skip
 
-torch = pytest.importorskip("torch")
-
-from tinygpt import checkpoint  # noqa: E402
-from tinygpt.session import Session  # noqa: E402
+from tinygpt import checkpoint
+from tinygpt.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = """
