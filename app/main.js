@@ -330,16 +330,18 @@ async function start() {
   fillRecipe(fromUrl.recipe);
   fillForm(fromUrl.settings);
   showRecipe();
+  const problems = []; // what is wrong with the link, shown once the page is ready
   if (fromUrl.dataset !== null) {
     if (app.presets.some((p) => p.id === fromUrl.dataset)) $("dataset-select").value = fromUrl.dataset;
-    else app.showError(`The link asks for a dataset called "${fromUrl.dataset.slice(0, 40)}", which TinyGPT does not have; using ${app.presets[0]?.title || "your own text"} instead.`);
+    else problems.push(`The link asks for a dataset called "${fromUrl.dataset.slice(0, 40)}", which TinyGPT does not have; using ${app.presets[0]?.title || "your own text"} instead.`);
   }
   if (!app.presets.length) $("dataset-select").value = "custom";
   finishedLoading();
-  setState("ready", "Python is ready. Pick data and settings, then press Train.");
   await onDatasetChange();
-  if (fromUrl.problems.recipe) app.showError(fromUrl.problems.recipe);
-  else if (!validateForm()) app.showError("This link has settings TinyGPT cannot use: see the messages next to the fields.");
+  if (fromUrl.problems.recipe) problems.push(fromUrl.problems.recipe);
+  if (!validateForm()) problems.push("This link has settings TinyGPT cannot use: see the messages next to the fields.");
+  if (problems.length) app.showError(problems.join(" "));
+  setState("ready", "Python is ready. Pick data and settings, then press Train.");
   app.emit("ready", app);
 }
 
