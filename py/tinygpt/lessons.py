@@ -32,6 +32,19 @@ _cache = {}  # name -> object (models, trainers), rebuilt when their inputs chan
 
 
 # --- code cells -------------------------------------------------------------------------
+_scopes = {}  # lesson id -> the namespace its cells share (like a notebook's)
+
+
+def start_worker():
+    """Set up the lessons' Python worker (app/lessons/python-worker.js): output line by
+    line, so a print reaches the page before a long computation that follows it."""
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+
+
+def run_in_scope(code, scope):
+    """Run a cell of lesson `scope` in the namespace that lesson's cells share."""
+    return run_cell(code, _scopes.setdefault(scope, {"__name__": "__main__"}))
 
 
 def run_cell(code, namespace):
