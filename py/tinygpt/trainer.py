@@ -114,6 +114,7 @@ class Trainer(Model):
             "params": self.params,
             "optimizer": self.optimizer.state(),
             "rng": [version, list(internal), gauss_next],
+            "meta": dict(self.meta),
         }
 
     def packed_state(self):
@@ -165,7 +166,7 @@ class Trainer(Model):
     def from_state(cls, state):
         """A run from `state()` or `packed_state()`, checked field by field: it continues
         with exactly the losses of the run it was saved from."""
-        from .checkpoint import check_params
+        from .checkpoint import check_meta, check_params
 
         if not isinstance(state, dict) or state.get("format") != RUN_FORMAT:
             raise TinyGPTError("This is not a saved TinyGPT run.")
@@ -194,6 +195,7 @@ class Trainer(Model):
             raise TinyGPTError("The saved run's loss history holds something that is not a number.")
         trainer.losses = [float(x) for x in losses]
         trainer.rng.setstate(_check_rng(state.get("rng")))
+        trainer.meta = dict(check_meta(state.get("meta", {}), "The saved run's description"))
         return trainer
 
 
