@@ -220,8 +220,8 @@ function resetReadouts() {
   $("train-progress").value = 0;
 }
 
-// The run went to another tab (autosave.js): the page is empty again, nothing deleted.
-app.moveAway = () => {
+// Empties the page and Python's session (the run's record is autosave.js's business).
+function clearPage() {
   loop.stop({ discard: true });
   generator.cancel("");
   call("discard");
@@ -231,6 +231,11 @@ app.moveAway = () => {
   letters.reset();
   showSamples([]);
   resetReadouts();
+}
+
+// The run went to another tab (autosave.js): the page is empty again, nothing deleted.
+app.moveAway = () => {
+  clearPage();
   setState("ready", "This run is open in another tab now.");
 };
 
@@ -248,15 +253,7 @@ function onReset() {
   delete $("reset").dataset.confirming;
   $("reset").textContent = "New run";
   const wasRun = app.info?.trainable;
-  loop.stop({ discard: true });
-  generator.cancel("");
-  call("discard");
-  app.info = null;
-  chart.reset();
-  chart.draw(true);
-  letters.reset();
-  showSamples([]);
-  resetReadouts();
+  clearPage();
   clearError();
   if (wasRun) app.emit("run", null); // this tab's run is forgotten (its history stays)
   setState("ready", "Pick data and settings, then press Train.");
