@@ -11,7 +11,11 @@ self.onmessage = (event) => {
   try {
     data = JSON.parse(event.data);
   } catch {
-    postMessage({ error: "The model file is not valid JSON (it may be truncated or damaged)." });
+    // Python's json reads NaN and Infinity (JSON has neither): say what the CLI says.
+    const why = /(^|[[,:\s])-?(NaN|Infinity)(?=[\s,\]}]|$)/.test(event.data)
+      ? "The model file holds a value that is not a finite number (NaN or Infinity)."
+      : "The model file is not valid JSON (it may be truncated or damaged).";
+    postMessage({ error: why });
     return;
   }
   if (!data || typeof data !== "object" || Array.isArray(data)) {

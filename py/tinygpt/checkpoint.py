@@ -122,7 +122,7 @@ def load_model_file(data, for_page=False):
         raise TinyGPTError("This is not a TinyGPT model file (its format is not tinygpt-model).")
     if data.get("version") != VERSION:
         raise TinyGPTError(
-            f"This model file has version {str(data.get('version'))[:20]!r}; "
+            f"This model file has version {short(data.get('version'))}; "
             f"this TinyGPT reads version {VERSION}."
         )
     cfg = data.get("config")

@@ -14,7 +14,7 @@ from .data import Tokenizer, parse_documents, shuffled_documents, split_document
 from .errors import TinyGPTError, is_finite_number
 from .generate import Model
 from .optim import Adam, flatten, unflatten
-from .settings import RUN_DEFAULTS, check, check_run_settings
+from .settings import RUN_DEFAULTS, check, check_run_settings, short
 
 ENGINES = {"fast": fast.loss_and_grads, "scalar": model.loss_and_grads}
 RUN_FORMAT, RUN_VERSION = "tinygpt-run", 1
@@ -172,7 +172,7 @@ class Trainer(Model):
             raise TinyGPTError("This is not a saved TinyGPT run.")
         if state.get("version") not in (RUN_VERSION, PACKED_VERSION):
             raise TinyGPTError(
-                f"This saved run has version {str(state.get('version'))[:20]!r}; this TinyGPT "
+                f"This saved run has version {short(state.get('version'))}; this TinyGPT "
                 f"reads versions {RUN_VERSION} and {PACKED_VERSION}. It comes from another "
                 "version of TinyGPT."
             )

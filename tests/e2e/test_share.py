@@ -296,7 +296,7 @@ def hostile_links():
         (halve(fragment("model", good)), "cannot be unpacked"),
         (fragment("model", good[: len(good) // 2]), "truncated"),
         (fragment("model", b"hello world, not a model"), "not a TinyGPT model link"),
-        (fragment("model", b"\x00" * 17_000_000), "more than 16,000,000 bytes"),
+        (fragment("model", b"\x00" * 17_000_000), "too big for this page"),
         (fragment("model", good[:4] + b"\x09" + good[5:]), "version 9"),
         (fragment("model", patched(good, config={"n_embd": 8, "n_head": 1, "n_layer": 1,
                                                  "block_size": 4})), "truncated or damaged"),
@@ -372,7 +372,7 @@ def test_oversized_model_file_states_the_limit(page, site):
         input.dispatchEvent(new Event("change", {bubbles: true}));
     }""")
     page.wait_for_selector("[data-testid=error]", state="visible")
-    assert "at most 50 MB" in error_text(page)
+    assert "up to 9.6 MB" in error_text(page) and "150,000 parameters" in error_text(page)
     assert run_snapshot(page) == before
 
 
