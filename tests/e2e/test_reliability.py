@@ -5,6 +5,8 @@ freeze the page, and a lesson cell that reaches for the site's storage."""
 import base64
 import json
 import struct
+import sys
+import unicodedata
 import zlib
 
 import pytest
@@ -18,7 +20,9 @@ from pageutil import (
     steps_done,
     wait_steps,
 )
+from test_share import card, fragment, tiny_session
 
+from tinygpt.data import hidden_character
 from tinygpt.model import Config, param_shapes
 
 
@@ -337,3 +341,60 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
     # The overwritten run is kept aside with a message, not lost and not a crash.
     page.wait_for_selector("[data-testid=kept-aside-run]", timeout=30_000)
     assert "could not be restored" in error_text(page)
+
+
+# --- one rule for people's text, in Python and in JavaScript ------------------------------------
+def test_javascript_applies_pythons_rule_for_hidden_characters(page, site):
+    open_playground(page, site)
+    flagged = set(page.evaluate("""async () => {
+        const { hiddenCharacter } = await import('./app/text.js');
+        const found = [];
+        for (let cp = 0; cp <= 0x10ffff; cp++) {
+            if (hiddenCharacter(String.fromCodePoint(cp)) !== null) found.push(cp);
+        }
+        return found;
+    }"""))
+    # Characters this CPython's Unicode database (an older version than the browser's,
+    # maybe) does not know are left out: the two may disagree only on those.
+    known = [cp for cp in range(sys.maxunicode + 1)
+             if unicodedata.category(chr(cp)) != "Cn"]
+    differ = [hex(cp) for cp in known if (hidden_character(chr(cp)) is not None) != (cp in flagged)]
+    assert differ == []
+    assert 0x200C not in flagged and 0x200D not in flagged and 0x202E in flagged
+
+
+def test_a_name_card_takes_the_joiners_names_use_and_refuses_bidi_controls(page, site):
+    page.goto(site + fragment("names", card(names=["ali\u200creza", "👩\u200d💻"])))
+    page.wait_for_selector("[data-testid=card-name]")
+    assert page.locator("[data-testid=card-name]").all_text_contents() == [
+        "ali\u200creza", "👩\u200d💻"]
+    page.goto(site + "?steps=5")
+    page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
+    page.evaluate("hash => { location.hash = hash }",
+                  fragment("names", card(names=["abc\u202egpj.exe"])))
+    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+                           ".includes('U+202E')", timeout=20_000)
+
+
+def test_upload_problems_are_messages_not_bugs(page, site):
+    open_playground(page, site)
+    page.click("#custom-data summary")
+    for name, content, message in (("names.bin", b"ab\x00cd", "looks binary"),
+                                   ("latin1.txt", "jürgen\n".encode("latin-1"), "not UTF-8")):
+        page.set_input_files("#dataset-file", files=[{"name": name, "mimeType": "text/plain",
+                                                      "buffer": content}])
+        page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+                               f".includes({json.dumps(message)})", timeout=20_000)
+        assert "Something went wrong" not in error_text(page)
+        assert page.locator("[data-testid=error] details").count() == 0  # no stack trace
+
+
+def test_a_vocabulary_with_a_lone_surrogate_is_refused_when_opened(page, site):
+    model = tiny_session().model_file()
+    text = json.dumps({**model, "chars": [*model["chars"][:-1], "\ud800"]})  # escaped: \ud800
+    open_playground(page, site)
+    page.set_input_files("[data-testid=open-model-file]", files=[
+        {"name": "odd.json", "mimeType": "application/json", "buffer": text.encode()}])
+    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+                           ".includes('cannot be opened')", timeout=20_000)
+    assert "Something went wrong" not in error_text(page) and "U+D800" in error_text(page)
