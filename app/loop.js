@@ -122,6 +122,12 @@ export function generationLoop(handlers) {
   return new ShortTasks({ work: () => call("work_for", { budget_ms: BUDGET_MS }), merge: (_, result) => result, ...handlers });
 }
 
+// One-off warm-up while the page is idle (Session.prepare), so the first steps are short.
+export function warmUpLoop() {
+  const noop = () => {};
+  return new ShortTasks({ work: () => call("prepare", { budget_ms: BUDGET_MS / 2 }), merge: (_, result) => result, onFrame: noop, onDone: noop, onError: noop });
+}
+
 // Steps per second over the last couple of seconds, for the rate and the time left.
 export class RateMeter {
   constructor(windowMs = 2000) {

@@ -11,7 +11,7 @@ import { $, clearError, formatLoss } from "./dom.js";
 import { Generator, LetterStepper, showSamples } from "./generate.js";
 import { installHistory } from "./history.js";
 import { installLive } from "./live.js";
-import { RateMeter, trainingLoop } from "./loop.js";
+import { RateMeter, trainingLoop, warmUpLoop } from "./loop.js";
 import { installModels } from "./models.js";
 import { registerServiceWorker } from "./offline.js";
 import {
@@ -350,6 +350,7 @@ installLive(app);
 installSharing(app);
 installModels(app);
 app.on("ready", async () => {
+  warmUpLoop().start();
   await restoreSavedRun();
   await applyLinkFromUrl({ only: "model" });
 });

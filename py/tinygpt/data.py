@@ -52,15 +52,15 @@ def parse_documents(text):
         )
     if "\x00" in text:
         raise TinyGPTError("The data looks like a binary file, not text: use a file of lines.")
-    docs = [line.strip() for line in text.strip().split("\n") if line.strip()]
+    docs = [doc for doc in map(str.strip, text.split("\n")) if doc]
     if not docs:
         raise TinyGPTError("The data is empty: give at least one name, one per line.")
-    for number, doc in enumerate(docs, 1):
-        if len(doc) > MAX_DOC_CHARS:
-            raise TinyGPTError(
-                f"Line {number} is {len(doc):,} characters long; the limit is "
-                f"{MAX_DOC_CHARS:,}. Put one short item per line."
-            )
+    if max(map(len, docs)) > MAX_DOC_CHARS:
+        number, doc = next((i, d) for i, d in enumerate(docs, 1) if len(d) > MAX_DOC_CHARS)
+        raise TinyGPTError(
+            f"Line {number} is {len(doc):,} characters long; the limit is "
+            f"{MAX_DOC_CHARS:,}. Put one short item per line."
+        )
     chars = set("".join(docs))
     hidden = hidden_character("".join(sorted(chars)))  # each distinct character once
     if hidden is not None:

@@ -14,7 +14,7 @@ import random
 import struct
 import time
 
-from . import checkpoint, compact, export, jsonio
+from . import checkpoint, compact, export, jsonio, kernels
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
@@ -387,6 +387,14 @@ class Session:
         self.val_points.append(point)
         return point
 
+    # --- warming up ---------------------------------------------------------------------
+    def prepare(self, budget_ms):
+        """Do, in pieces of about `budget_ms`, the one-off work a first training step would
+        otherwise do in one long task: compile the fast engine's kernels for every vector
+        length up to kernels.MAX_UNROLL. Returns {"done"}; the page calls it while idle."""
+        deadline = time.perf_counter() + budget_ms / 1000
+        return {"done": kernels.prepare(range(1, kernels.MAX_UNROLL + 1), deadline)}
+
     # --- generating ---------------------------------------------------------------------
     def _need_model(self):
         if self.model is None:
@@ -528,6 +536,7 @@ def api(session):
         "load_shared_model": session.load_shared_model,
         "evaluate_text": session.evaluate_text,
         "set_engine": session.set_engine,
+        "prepare": session.prepare,
         "train_for": session.train_for,
         "generate": session.generate,
         "start_generate": session.start_generate,
