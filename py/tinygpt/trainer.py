@@ -1,8 +1,9 @@
 """Lesson 4, part 2 - a training run: data, model, optimizer and the step counter.
 
 `Trainer` owns everything a run needs, so the CLI and the page drive the same code:
-`step()` trains on the next document, `evaluate()` measures the held-out loss,
-`sample()` generates, and `state()` / `from_state()` save and continue a run exactly.
+`step()` trains on the next batch of documents (one by default), `evaluate()` measures
+the held-out loss, `sample()` generates, and `state()` / `from_state()` save and
+continue a run exactly.
 """
 
 import math
@@ -13,8 +14,10 @@ from .errors import TinyGPTError, is_finite_number
 from .generate import Model
 from .optim import Adam
 
-ENGINES = {"fast": fast.loss_and_grads, "scalar": model.loss_and_grads}
+# (params, config, [tokens, ...]) -> (mean loss of the documents, its gradients)
+ENGINES = {"fast": fast.batch_loss_and_grads, "scalar": model.batch_loss_and_grads}
 MAX_STEPS = 1_000_000
+MAX_BATCH = 64
 RUN_FORMAT, RUN_VERSION = "tinygpt-run", 1
 
 DEFAULTS = {
@@ -30,6 +33,7 @@ DEFAULTS = {
     "beta1": 0.85,
     "beta2": 0.99,
     "eps": 1e-8,
+    "batch": 1,  # documents per step
 }
 
 
@@ -62,6 +66,7 @@ def check_settings(settings):
     s["beta1"] = _number("beta1", s["beta1"], 0, 0.9999)
     s["beta2"] = _number("beta2", s["beta2"], 0, 0.99999)
     s["eps"] = _number("eps", s["eps"], 1e-12, 1)
+    s["batch"] = _number("batch (documents per step)", s["batch"], 1, MAX_BATCH, integer=True)
     for name in ("n_embd", "n_head", "n_layer", "block_size"):
         s[name] = _number(name, s[name], 1, model.LIMITS[name], integer=True)
     return s
@@ -100,20 +105,32 @@ class Trainer(Model):
             raise TinyGPTError("The engine must be 'fast' or 'scalar'.")
         self.settings["engine"] = name
 
+    @property
+    def batch(self):
+        return self.settings["batch"]
+
+    def step_docs(self, k=None):
+        """The training documents of step k (default: the next step): `batch` of them,
+        taken in the shuffled order, k * batch + j for j < batch, wrapping around."""
+        k = self.step_count if k is None else k
+        docs, b = self.train_docs, self.batch
+        return [docs[(k * b + j) % len(docs)] for j in range(b)]
+
     def step(self):
-        """Train on the next document; returns its loss (before the update)."""
+        """Train on the next batch of documents; returns its loss (before the update):
+        the mean over the batch of each document's mean loss."""
         loss, grads = self.gradients()
         self.apply(loss, grads)
         return loss
 
     def gradients(self):
-        """Loss and gradients on the next document (the first half of a step)."""
+        """Loss and gradients on the next batch (the first half of a step)."""
         if self.done:
             raise TinyGPTError(f"This run has finished its {self.steps} steps.")
         k = self.step_count
-        tokens = self.tokenizer.encode(self.train_docs[k % len(self.train_docs)])
+        docs = [self.tokenizer.encode(doc) for doc in self.step_docs(k)]
         try:
-            loss, grads = ENGINES[self.engine](self.params, self.config, tokens)
+            loss, grads = ENGINES[self.engine](self.params, self.config, docs)
         except (ValueError, OverflowError, ZeroDivisionError):
             loss = math.nan
         if not math.isfinite(loss):
@@ -141,7 +158,11 @@ class Trainer(Model):
     def model_file(self, meta=None):
         from .checkpoint import model_file
 
-        info = {"steps": self.step_count, "loss": self.losses[-1] if self.losses else None}
+        info = {
+            "steps": self.step_count,
+            "loss": self.losses[-1] if self.losses else None,
+            "batch": self.batch,
+        }
         info.update(meta or {})
         return model_file(self, info)
 
