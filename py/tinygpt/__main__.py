@@ -108,6 +108,7 @@ def cmd_train(args):
         block_size=args.block_size,
         lr=args.lr,
         val_fraction=args.val_fraction,
+        batch=args.batch,
     )
     with ExitStack() as files:  # both files appear only if the whole run succeeds
         out = files.enter_context(atomic_file(args.out, "model file")) if args.out else None
@@ -188,6 +189,9 @@ def build_parser():
     train.add_argument("--n-layer", type=int, default=DEFAULTS["n_layer"])
     train.add_argument("--block-size", type=int, default=DEFAULTS["block_size"])
     train.add_argument("--lr", type=float, default=DEFAULTS["lr"])
+    train.add_argument(
+        "--batch", type=int, default=DEFAULTS["batch"], help="documents per step (1 to 64)"
+    )
     train.add_argument(
         "--val-fraction",
         type=float,
