@@ -173,6 +173,33 @@ def cmd_bench(args):
         f"{1000 / fast_all:.0f} steps/s"
     )
     print(f"  ratio  fast is {scalar / fast_same:.1f}x faster than scalar")
+    bench_batches(text, args.fast_steps)
+
+
+BENCH_BATCHES, BENCH_ROUNDS = (1, 4, 8), 5
+
+
+def bench_batches(text, docs):
+    """Documents per second of the fast engine at each batch size, on the same `docs`
+    documents each, timed in rounds that take turns (a busy machine slows all alike)."""
+    trainers, times = {}, {}
+    for b in BENCH_BATCHES:
+        trainers[b] = Trainer(text, engine="fast", batch=b, steps=max(docs, DEFAULTS["steps"]))
+        times[b] = []
+    for r in range(BENCH_ROUNDS):
+        for b, trainer in trainers.items():
+            steps = max(1, docs // b)
+            for _ in range(steps * (r + 1) // BENCH_ROUNDS - steps * r // BENCH_ROUNDS):
+                start = time.perf_counter()
+                trainer.step()
+                times[b].append((time.perf_counter() - start) * 1000)
+    print(f"  fast engine, documents per step (median ms per step, {docs} documents each):")
+    rates = {b: b * 1000 / statistics.median(times[b]) for b in BENCH_BATCHES}
+    for b in BENCH_BATCHES:
+        print(
+            f"  batch {b:2}  {statistics.median(times[b]):7.2f} ms/step  {rates[b]:6.0f} docs/s"
+            f"  {rates[b] / rates[1]:5.2f}x batch 1"
+        )
 
 
 def build_parser():
@@ -215,7 +242,9 @@ def build_parser():
     evaluate.add_argument("--data", required=True)
     evaluate.set_defaults(run=cmd_eval)
 
-    bench = sub.add_parser("bench", help="ms per step of the fast and scalar engines")
+    bench = sub.add_parser(
+        "bench", help="ms per step of the fast and scalar engines, documents/s per batch size"
+    )
     bench.add_argument("--data", default=None, help="default: public/data/first_names.txt")
     bench.add_argument("--fast-steps", type=int, default=300)
     bench.add_argument("--scalar-steps", type=int, default=20)
