@@ -193,7 +193,7 @@ def bench_batches(text, docs):
                 start = time.perf_counter()
                 trainer.step()
                 times[b].append((time.perf_counter() - start) * 1000)
-    print(f"  fast engine, documents per step (median ms per step, {docs} documents each):")
+    print(f"  fast engine, documents per step (median ms per step, ~{docs} documents each):")
     rates = {b: b * 1000 / statistics.median(times[b]) for b in BENCH_BATCHES}
     for b in BENCH_BATCHES:
         print(
@@ -242,9 +242,7 @@ def build_parser():
     evaluate.add_argument("--data", required=True)
     evaluate.set_defaults(run=cmd_eval)
 
-    bench = sub.add_parser(
-        "bench", help="ms per step of the fast and scalar engines, documents/s per batch size"
-    )
+    bench = sub.add_parser("bench", help="ms per step of the fast and scalar engines")
     bench.add_argument("--data", default=None, help="default: public/data/first_names.txt")
     bench.add_argument("--fast-steps", type=int, default=300)
     bench.add_argument("--scalar-steps", type=int, default=20)

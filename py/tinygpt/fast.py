@@ -6,6 +6,12 @@ hand-derived backward pass. No object per number: the work is done by a few call
 to generated kernels and C functions (`map`, `zip`) on whole rows, which is what makes
 pure Python fast enough to train in a browser tab.
 
+A batch of documents goes through the same passes as one long list of positions:
+every layer but attention works row by row anyway, attention looks at one document at
+a time, and the weight gradients, sums over positions, come out summed over the batch.
+Per document, only the work that grows with its positions remains; the rest (building
+the transposed matrices, the optimizer's update) is paid once per batch.
+
 Shapes: n positions, E = n_embd, H heads of D = E / H, V = vocab size. A matrix W is
 (out, in), so y = W x means y[r] = dot(W[r], x). `list(zip(*rows))` transposes.
 """

@@ -10,6 +10,7 @@ before, bit for bit, is what test_reference.py checks (unchanged).
 
 import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -262,3 +263,20 @@ def test_cli_trains_with_batch(tmp_path):
     refused = tinygpt(["train", "--data", "names.txt", "--batch", "65"], tmp_path)
     assert refused.returncode != 0 and len(refused.stderr.splitlines()) == 1
     assert "batch" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_bench_prints_documents_per_second_per_batch_size(tmp_path):
+    (tmp_path / "names.txt").write_text(TEXT, encoding="utf-8")
+    result = tinygpt(["bench", "--data", "names.txt", "--scalar-steps", "1", "--fast-steps", "8"],
+                     tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "ratio  fast is" in result.stdout  # the engines' lines stay
+    pattern = re.compile(
+        r"^  batch +(\d+) +(\d+\.\d\d) ms/step +(\d+) docs/s +(\d+\.\d\d)x batch 1$"
+    )
+    rows = [m.groups() for m in map(pattern.match, result.stdout.splitlines()) if m]
+    assert [int(r[0]) for r in rows] == [1, 4, 8], result.stdout
+    assert rows[0][3] == "1.00"
+    for batch, ms, rate, ratio in rows:
+        assert abs(float(rate) - int(batch) * 1000 / float(ms)) <= 0.5 + 0.01 * float(rate)
+        assert float(ratio) > 0
