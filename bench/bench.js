@@ -99,10 +99,21 @@ function summary(times, losses) {
   return { steps: times.length, median_ms: median(times), mean_ms: mean, steps_per_s: 1000 / mean, losses };
 }
 
-// Documents per second of the fast engine at each batch size, from the mean step time.
-function batchSummary(times, losses, batch) {
+// Documents per second of the fast engine at each batch size, from the mean step time,
+// and its ratio to batch 1: the median over the rounds of the two sizes' documents per
+// second in the same round (a burst of load elsewhere then spoils a round, not the ratio).
+function batchSummary(times, losses, batch, rates, baseRates) {
   const s = summary(times, losses);
-  return { ...s, batch, docs: s.steps * batch, docs_per_s: batch * s.steps_per_s };
+  const docsPerS = batch * s.steps_per_s;
+  const paired = rates.map((r, i) => r / baseRates[i]).filter(Number.isFinite);
+  return { ...s, batch, docs: s.steps * batch, docs_per_s: docsPerS, round_rates: rates,
+    vs_batch_1: paired.length ? median(paired) : null };
+}
+
+// Documents per second of the steps timed since `from` (NaN if none).
+function blockRate(times, from, batch) {
+  const block = times.slice(from);
+  return block.length ? (batch * block.length * 1000) / block.reduce((a, b) => a + b, 0) : NaN;
 }
 
 function showBatchTable(batches) {
@@ -112,7 +123,7 @@ function showBatchTable(batches) {
     const tr = document.createElement("tr");
     tr.dataset.batch = String(r.batch);
     const cells = [r.batch, r.steps, r.median_ms.toFixed(2), r.mean_ms.toFixed(2),
-      r.docs_per_s.toFixed(1), `${(r.docs_per_s / batches[1].docs_per_s).toFixed(2)}×`];
+      r.docs_per_s.toFixed(1), `${(r.vs_batch_1 ?? r.docs_per_s / batches[1].docs_per_s).toFixed(2)}×`];
     for (const text of cells) {
       const td = document.createElement("td");
       td.textContent = String(text);
@@ -161,14 +172,18 @@ async function run(counts) {
   const batchTimes = BATCHES.map(() => []);
   const batchLosses = BATCHES.map(() => []);
   const share = (total, round) => Math.floor((total * (round + 1)) / ROUNDS) - Math.floor((total * round) / ROUNDS);
+  const rates = [[], ...BATCHES.map(() => [])]; // per round: batch 1, then BATCHES
   for (let round = 0; round < ROUNDS; round++) {
     setStatus("running", `Timing, round ${round + 1} of ${ROUNDS}…`);
+    const marks = [times.fast.length, ...batchTimes.map((t) => t.length)];
     await timeSteps(jsStep, share(counts.js, round), times.js, losses.js);
     await timeSteps(fastStep, share(counts.fast, round), times.fast, losses.fast);
     await timeSteps(scalarStep, share(counts.scalar, round), times.scalar, losses.scalar);
     for (const [i, step] of batchSteps.entries()) {
       await timeSteps(step, share(batchCounts[i], round), batchTimes[i], batchLosses[i]);
     }
+    rates[0].push(blockRate(times.fast, marks[0], 1));
+    BATCHES.forEach((b, i) => rates[i + 1].push(blockRate(batchTimes[i], marks[i + 1], b)));
   }
 
   // The engines start from the same parameters and see the same documents, so their
@@ -176,8 +191,10 @@ async function run(counts) {
   const compared = Math.min(losses.js.length, losses.fast.length, losses.scalar.length);
   const maxDiff = (a, b) => Math.max(...a.slice(0, compared).map((x, i) => Math.abs(x - b[i])));
   const engines = Object.fromEntries(Object.keys(times).map((k) => [k, summary(times[k], losses[k])]));
-  const batches = { 1: batchSummary(times.fast, losses.fast, 1) };
-  BATCHES.forEach((b, i) => { batches[b] = batchSummary(batchTimes[i], batchLosses[i], b); });
+  const batches = { 1: batchSummary(times.fast, losses.fast, 1, rates[0], rates[0]) };
+  BATCHES.forEach((b, i) => {
+    batches[b] = batchSummary(batchTimes[i], batchLosses[i], b, rates[i + 1], rates[0]);
+  });
   const result = {
     engines,
     batches,
@@ -215,7 +232,7 @@ async function run(counts) {
   window.benchResult = result;
   setStatus("done", `Done in ${result.seconds.toFixed(0)} s: the fast engine makes ` +
     `${result.ratios.fast_over_js.toFixed(2)}× the JavaScript port's steps per second; with ` +
-    `${BATCHES[0]} documents per step, ${(batches[BATCHES[0]].docs_per_s / batches[1].docs_per_s).toFixed(2)}× ` +
+    `${BATCHES[0]} documents per step, ${(batches[BATCHES[0]].vs_batch_1 ?? NaN).toFixed(2)}× ` +
     `its documents per second.`);
 }
 

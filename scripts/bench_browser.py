@@ -175,7 +175,8 @@ def print_table(results, playground, args):
 
 def print_batches(results):
     """Documents per second of the fast engine per batch size (docs over time, medians
-    over page loads), and the ratio to batch 1 within each page load."""
+    over page loads), and the ratio to batch 1 of each page load (the median of its
+    rounds' ratios, see bench/bench.js)."""
     med = statistics.median
     sizes = sorted(results[0]["batches"], key=int)
     docs = results[0]["batches"][sizes[0]]["docs"]
@@ -184,13 +185,14 @@ def print_batches(results):
     print(f"{header}{'vs batch 1':>12}")
     for b in sizes:
         runs = [r["batches"][b] for r in results]
-        ratios = [r["batches"][b]["docs_per_s"] / r["batches"]["1"]["docs_per_s"] for r in results]
+        ratios = [r["batches"][b]["vs_batch_1"] for r in results]
         print(
             f"{'batch ' + b:<26}{runs[0]['steps']:>7}{med([e['median_ms'] for e in runs]):>11.2f}"
             f"{med([e['mean_ms'] for e in runs]):>9.2f}{med([e['docs_per_s'] for e in runs]):>9.1f}"
             f"{med(ratios):>11.2f}x  (loads: {', '.join(f'{x:.2f}' for x in ratios)})"
         )
-    print("(docs/s = batch * 1000 / mean ms; the ratio is the median of each page load's)\n")
+    print("(docs/s = batch * 1000 / mean ms; vs batch 1: in each page load, the median over its"
+          " rounds of\n the docs/s ratio within a round; here the median of the page loads')\n")
 
 
 def main():

@@ -77,6 +77,7 @@ def test_bench_page_times_every_engine(page, site):
         assert timed["batch"] == batch and timed["steps"] == steps == len(timed["losses"])
         assert timed["docs"] == steps * batch
         assert math.isfinite(timed["docs_per_s"]) and timed["docs_per_s"] > 0, timed
+        assert timed["vs_batch_1"] == 1 if batch == 1 else timed["vs_batch_1"] > 0, timed
     assert page.locator("[data-testid=batch-table] tbody tr").count() == 3
     assert page.get_attribute("[data-testid=bench-status]", "data-state") == "done"
 
