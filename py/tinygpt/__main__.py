@@ -123,6 +123,8 @@ def cmd_train(args):
                 "val_loss": val,
                 "source": "cli",
                 "recipe": args.recipe,
+                # what an exported PyTorch project takes as train.py's defaults
+                "settings": {k: settings[k] for k in export.RUN_SETTINGS},
             }
             out.write(json.dumps(trainer.model_file(meta)))
     if args.out:
@@ -176,6 +178,42 @@ def cmd_bench(args):
         f"{1000 / fast_all:.0f} steps/s"
     )
     print(f"  ratio  fast is {scalar / fast_same:.1f}x faster than scalar")
+    bench_batches(text, args.fast_steps)
+
+
+BENCH_BATCHES, BENCH_ROUNDS = (1, 4, 8), 10
+
+
+def bench_batches(text, docs):
+    """Documents per second of the fast engine at each batch size.
+
+    In each round every batch size trains on the same block of documents (a multiple
+    of 8), one size after the other, so a busy machine slows them alike; a block's
+    documents per second is its documents over its time (a per-step median would favour
+    batch 1, whose short names take the short steps). Medians over the rounds.
+    """
+    rounds = max(1, min(BENCH_ROUNDS, docs // 8))
+    block = max(8, docs // rounds // 8 * 8)
+    trainers = {b: Trainer(text, engine="fast", batch=b, steps=max(docs, DEFAULTS["steps"]))
+                for b in BENCH_BATCHES}
+    step_ms = {b: [] for b in BENCH_BATCHES}
+    rates = {b: [] for b in BENCH_BATCHES}
+    for _ in range(rounds):
+        for b, trainer in trainers.items():
+            began = time.perf_counter()
+            for _ in range(block // b):
+                start = time.perf_counter()
+                trainer.step()
+                step_ms[b].append((time.perf_counter() - start) * 1000)
+            rates[b].append(block / (time.perf_counter() - began))
+    med = statistics.median
+    print(f"  fast engine, documents per step (medians of {rounds} rounds of {block} documents):")
+    for b in BENCH_BATCHES:
+        ratio = med(r / r1 for r, r1 in zip(rates[b], rates[1]))
+        print(
+            f"  batch {b:2}  {med(step_ms[b]):7.2f} ms/step  {med(rates[b]):6.0f} docs/s"
+            f"  {ratio:5.2f}x batch 1"
+        )
 
 
 def cmd_export(args):

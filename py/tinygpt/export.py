@@ -26,7 +26,7 @@ SOURCE_FILES = ("README.md", "model.py", "requirements.txt", "sample.py", "train
 ZIP_FOLDER = "tinygpt-pytorch"  # the zip holds one folder of this name
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same model gives the same zip
 # A training run's settings that train.py takes as its defaults (from model.json's meta).
-RUN_SETTINGS = ("steps", "lr", "seed", "val_fraction", "beta1", "beta2", "eps")
+RUN_SETTINGS = ("steps", "batch", "lr", "seed", "val_fraction", "beta1", "beta2", "eps")
 
 
 def project_files(model, text=None):

@@ -124,4 +124,4 @@ class Model:
         tokens = ([self.tokenizer.bos] + self.tokenizer.ids(text))[: self.config.block_size]
         record = {}
         fast.forward(self.params, self.config, tokens, record=record)
-        return record["attention"]
+        return [layer[0] for layer in record["attention"]]

@@ -146,8 +146,26 @@ def document_loss(state, config, tokens):
 
 def loss_and_grads(params, config, tokens):
     """The scalar engine: (loss, grads) of one document, grads shaped like params."""
+    return batch_loss_and_grads(params, config, [tokens])
+
+
+def batch_loss_and_grads(params, config, docs):
+    """(loss, grads) of a batch of documents: the mean of their losses and its gradients.
+
+    Gradient accumulation, the autograd way: the parameters are the same `Value`s for
+    every document, and each document's graph is built and sent backward in turn,
+    seeded with 1/B (the document's weight in the mean). `backward` adds to `.grad`,
+    so the parameters end up holding the gradient of the mean; only one document's
+    graph is alive at a time.
+    """
     state = {name: [[Value(w) for w in row] for row in m] for name, m in params.items()}
-    loss = document_loss(state, config, tokens)
-    loss.backward()
+    total = 0.0
+    for tokens in docs:
+        loss = document_loss(state, config, tokens)
+        if len(docs) == 1:
+            loss.backward()  # microgpt.py's step, exactly
+        else:
+            (loss * (1 / len(docs))).backward()
+        total += loss.data
     grads = {name: [[float(w.grad) for w in row] for row in m] for name, m in state.items()}
-    return loss.data, grads
+    return total / len(docs), grads

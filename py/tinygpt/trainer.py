@@ -1,8 +1,9 @@
 """Lesson 4, part 2 - a training run: data, model, optimizer and the step counter.
 
 `Trainer` owns everything a run needs, so the CLI and the page drive the same code:
-`step()` trains on the next document, `evaluate()` measures the held-out loss,
-`sample()` generates, and `state()` / `from_state()` save and continue a run exactly.
+`step()` trains on the next batch of documents (one by default), `evaluate()` measures
+the held-out loss, `sample()` generates, and `state()` / `from_state()` save and
+continue a run exactly.
 """
 
 import base64
@@ -16,7 +17,8 @@ from .generate import Model
 from .optim import Adam, flatten, unflatten
 from .settings import RUN_DEFAULTS, check, check_run_settings, short
 
-ENGINES = {"fast": fast.loss_and_grads, "scalar": model.loss_and_grads}
+# (params, config, [tokens, ...]) -> (mean loss of the documents, its gradients)
+ENGINES = {"fast": fast.batch_loss_and_grads, "scalar": model.batch_loss_and_grads}
 RUN_FORMAT, RUN_VERSION = "tinygpt-run", 1
 # Version 2 is version 1 with its numbers packed (see `packed_state`): what the page saves.
 PACKED_VERSION = 2
@@ -56,20 +58,32 @@ class Trainer(Model):
     def engine(self, name):
         self.settings["engine"] = check("engine", name)
 
+    @property
+    def batch(self):
+        return self.settings["batch"]
+
+    def step_docs(self, k=None):
+        """The training documents of step k (default: the next step): `batch` of them,
+        taken in the shuffled order, k * batch + j for j < batch, wrapping around."""
+        k = self.step_count if k is None else k
+        docs, b = self.train_docs, self.batch
+        return [docs[(k * b + j) % len(docs)] for j in range(b)]
+
     def step(self):
-        """Train on the next document; returns its loss (before the update)."""
+        """Train on the next batch of documents; returns its loss (before the update):
+        the mean over the batch of each document's mean loss."""
         loss, grads = self.gradients()
         self.apply(loss, grads)
         return loss
 
     def gradients(self):
-        """Loss and gradients on the next document (the first half of a step)."""
+        """Loss and gradients on the next batch (the first half of a step)."""
         if self.done:
             raise TinyGPTError(f"This run has finished its {self.steps} steps.")
         k = self.step_count
-        tokens = self.tokenizer.encode(self.train_docs[k % len(self.train_docs)])
+        docs = [self.tokenizer.encode(doc) for doc in self.step_docs(k)]
         try:
-            loss, grads = ENGINES[self.engine](self.params, self.config, tokens)
+            loss, grads = ENGINES[self.engine](self.params, self.config, docs)
         except (ValueError, OverflowError, ZeroDivisionError):
             loss = math.nan
         if not math.isfinite(loss):
@@ -97,7 +111,11 @@ class Trainer(Model):
     def model_file(self, meta=None):
         from .checkpoint import model_file
 
-        info = {"steps": self.step_count, "loss": self.losses[-1] if self.losses else None}
+        info = {
+            "steps": self.step_count,
+            "loss": self.losses[-1] if self.losses else None,
+            "batch": self.batch,
+        }
         info.update(meta or {})
         return model_file(self, info)
 

@@ -111,7 +111,7 @@ def test_page_zip_holds_what_the_cli_export_writes(tmp_path):
     assert set(files) == PROJECT | {"data.txt"}
     assert files["data.txt"].decode("utf-8") == TEXT  # the run's text, as it was given
     meta = json.loads(files["model.json"])["meta"]
-    assert meta["settings"] == {"steps": 30, "lr": 0.02, "seed": 3, "val_fraction": 0.1,
+    assert meta["settings"] == {"steps": 30, "batch": 1, "lr": 0.02, "seed": 3, "val_fraction": 0.1,
                                 "beta1": 0.85, "beta2": 0.99, "eps": 1e-8}
     assert meta["steps"] == 12 and meta["source"] == "page"
     # the same model file and data through the CLI give the very same files
@@ -132,6 +132,7 @@ def test_page_export_of_a_loaded_model_has_no_data(model_file):
     files, _ = unzip(session.export_project()["data"])
     assert set(files) == PROJECT
     assert json.loads(files["model.json"])["meta"] == {"seed": 1, "source": "cli", "steps": 5,
+                                                        "batch": 1,
                                                         "loss": session.model.meta["loss"]}
 
 

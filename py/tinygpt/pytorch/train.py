@@ -106,7 +106,7 @@ def recorded_settings(path):
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
     settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else {}
-    for source, keys in ((config, SHAPE), (meta, ("seed", "steps")), (settings, s)):
+    for source, keys in ((config, SHAPE), (meta, ("seed", "steps", "batch")), (settings, s)):
         for key in keys:
             value = source.get(key)
             if type(value) is type(s[key]) or (type(value) is int and type(s[key]) is float):
