@@ -55,8 +55,10 @@ def _gen(name, kind, default, label, help, **kw):
 SETTINGS = (
     _run("steps", int, 1000, "Steps", "How many training steps; the learning rate falls "
          "linearly over them.", low=1, high=1_000_000, step="1"),
+    # A step runs whole in one task of the page: 8 names (about 30 ms in Pyodide at the
+    # default size) is as many as keep it short. Bigger batches: the PyTorch export.
     _run("batch", int, 1, "Names per step (batch)", "Documents each step averages its loss "
-         "and gradient over; Adam moves the weights once per step.", low=1, high=64, step="1"),
+         "and gradient over; Adam moves the weights once per step.", low=1, high=8, step="1"),
     _run("lr", float, 0.01, "Learning rate", "The size of Adam's steps at the start; it "
          "falls linearly to lr/steps at the last step.", low=0, low_open=True, high=10,
          what="The learning rate (lr)"),
