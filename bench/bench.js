@@ -48,28 +48,6 @@ async function startPython() {
   const { loadPyodide } = await import("../vendor/pyodide/pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: new URL("../vendor/pyodide/", location.href).href });
   await installTinygpt(pyodide, new URL("../", location.href)); // the playground's modules
-  pyodide.runPython(`
-import json
-from tinygpt.trainer import Trainer
-
-def new_run(text, engine, batch=1):
-    # The default configuration (steps=1000 fixes the learning-rate schedule).
-    return Trainer(text, engine=engine, batch=batch)
-
-def export_run(trainer):
-    return json.dumps({"params": trainer.params, "docs": trainer.train_docs})
-
-def profile_steps(trainer, n):
-    import cProfile, io, pstats
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(n):
-        trainer.step()
-    profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
-    return out.getvalue()
-`);
   return pyodide;
 }
 
@@ -155,10 +133,10 @@ async function run(counts) {
   const started = performance.now();
   const pyodide = await startPython();
   const text = await fetchText(DATASET);
-  const newRun = pyodide.globals.get("new_run");
+  const newRun = pyodide.pyimport("tinygpt.bench").new_run;
   const fast = newRun(text, "fast");
   const scalar = newRun(text, "scalar");
-  const init = JSON.parse(pyodide.globals.get("export_run")(fast));
+  const init = JSON.parse(pyodide.pyimport("tinygpt.bench").export_run(fast));
   const js = createRun(init);
   const jsStep = () => js.step();
   const fastStep = fast.step;
@@ -208,15 +186,15 @@ async function run(counts) {
       js_vs_scalar: maxDiff(losses.js, losses.scalar),
       fast_vs_scalar: maxDiff(losses.fast, losses.scalar),
     },
-    python: pyodide.runPython("import sys; sys.version.split()[0]"),
+    python: pyodide.pyimport("platform").python_version(),
     user_agent: navigator.userAgent,
     seconds: (performance.now() - started) / 1000,
   };
   if (new URLSearchParams(location.search).has("profile")) {
     setStatus("running", "Profiling the fast engine…");
     await nextTask();
-    result.profile = pyodide.globals.get("profile_steps")(fast, Math.min(counts.fast, 200));
-    result.profile_batch = pyodide.globals.get("profile_steps")(batched[0], Math.min(batchCounts[0], 50));
+    result.profile = pyodide.pyimport("tinygpt.bench").profile_steps(fast, Math.min(counts.fast, 200));
+    result.profile_batch = pyodide.pyimport("tinygpt.bench").profile_steps(batched[0], Math.min(batchCounts[0], 50));
     $("bench-profile").textContent = `${result.profile}\n\nbatch ${BATCHES[0]}:\n${result.profile_batch}`;
     $("bench-profile").hidden = false;
   }

@@ -7,20 +7,16 @@ no output file is left behind.
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from . import checkpoint, export
+from . import bench, checkpoint, export
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError
-from .trainer import DEFAULTS, Trainer
-
-DEFAULT_BENCH_DATA = Path(__file__).resolve().parents[2] / "public" / "data" / "first_names.txt"
+from .trainer import Trainer
 
 
 class UsageError(TinyGPTError):
@@ -152,68 +148,13 @@ def cmd_eval(args):
 
 
 def cmd_bench(args):
-    """Median ms per step of both engines, in this process, on the same documents."""
-    path = Path(args.data) if args.data else DEFAULT_BENCH_DATA
+    """Median ms per step of both engines, and documents per second by batch (bench.py)."""
+    path = Path(args.data) if args.data else bench.DEFAULT_DATA
     if args.data is None and not path.exists():
         raise TinyGPTError("No default dataset found: pass --data FILE.")
-    text = read_text(path)
     if args.scalar_steps < 1 or args.fast_steps < args.scalar_steps:
         raise TinyGPTError("Use --scalar-steps >= 1 and --fast-steps >= --scalar-steps.")
-    print(f"Python {sys.version.split()[0]}, {path.name}, default configuration")
-    times = {}
-    for engine, steps in (("scalar", args.scalar_steps), ("fast", args.fast_steps)):
-        trainer = Trainer(text, engine=engine, steps=max(steps, DEFAULTS["steps"]))
-        times[engine] = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            trainer.step()
-            times[engine].append((time.perf_counter() - start) * 1000)
-    k = args.scalar_steps  # both engines train on the same first k documents
-    scalar, fast_same = statistics.median(times["scalar"]), statistics.median(times["fast"][:k])
-    fast_all = statistics.median(times["fast"])
-    print(f"  scalar {scalar:9.2f} ms/step (median of {k} steps)")
-    print(f"  fast   {fast_same:9.2f} ms/step (median of the same {k} steps)")
-    print(
-        f"  fast   {fast_all:9.2f} ms/step (median of {args.fast_steps} steps), "
-        f"{1000 / fast_all:.0f} steps/s"
-    )
-    print(f"  ratio  fast is {scalar / fast_same:.1f}x faster than scalar")
-    bench_batches(text, args.fast_steps)
-
-
-BENCH_BATCHES, BENCH_ROUNDS = (1, 4, 8), 10
-
-
-def bench_batches(text, docs):
-    """Documents per second of the fast engine at each batch size.
-
-    In each round every batch size trains on the same block of documents (a multiple
-    of 8), one size after the other, so a busy machine slows them alike; a block's
-    documents per second is its documents over its time (a per-step median would favour
-    batch 1, whose short names take the short steps). Medians over the rounds.
-    """
-    rounds = max(1, min(BENCH_ROUNDS, docs // 8))
-    block = max(8, docs // rounds // 8 * 8)
-    trainers = {b: Trainer(text, engine="fast", batch=b, steps=max(docs, DEFAULTS["steps"]))
-                for b in BENCH_BATCHES}
-    step_ms = {b: [] for b in BENCH_BATCHES}
-    rates = {b: [] for b in BENCH_BATCHES}
-    for _ in range(rounds):
-        for b, trainer in trainers.items():
-            began = time.perf_counter()
-            for _ in range(block // b):
-                start = time.perf_counter()
-                trainer.step()
-                step_ms[b].append((time.perf_counter() - start) * 1000)
-            rates[b].append(block / (time.perf_counter() - began))
-    med = statistics.median
-    print(f"  fast engine, documents per step (medians of {rounds} rounds of {block} documents):")
-    for b in BENCH_BATCHES:
-        ratio = med(r / r1 for r, r1 in zip(rates[b], rates[1]))
-        print(
-            f"  batch {b:2}  {med(step_ms[b]):7.2f} ms/step  {med(rates[b]):6.0f} docs/s"
-            f"  {ratio:5.2f}x batch 1"
-        )
+    bench.run(read_text(path), path.name, args.fast_steps, args.scalar_steps)
 
 
 def cmd_export(args):

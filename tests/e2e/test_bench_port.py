@@ -56,7 +56,7 @@ def test_js_port_computes_the_scalar_engines_losses(page, site, dataset, setting
 
 def test_bench_page_times_every_engine(page, site):
     page.goto(site + "bench/?js=12&fast=12&scalar=3")
-    page.wait_for_function("window.benchResult", timeout=120_000)
+    page.wait_for_function("() => window.benchResult", timeout=120_000)
     result = page.evaluate("window.benchResult")
     assert "error" not in result, result
     for name, steps in (("js", 12), ("fast", 12), ("scalar", 3)):
