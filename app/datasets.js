@@ -1,9 +1,11 @@
 // The data to train on: the presets of public/data (listed in datasets.json), or the
 // reader's own text, pasted or uploaded. Python validates the text when a run starts;
 // here we only load it and show what it holds.
-import { $, el } from "./dom.js";
+import { $, UserError, el } from "./dom.js";
+import { limits } from "./schema.js";
 
-const MAX_UPLOAD_BYTES = 2_000_000; // Python's limit is 1,000,000 characters
+// Python takes up to max_text_chars characters, at most 4 bytes each in UTF-8.
+const MAX_UPLOAD_BYTES = 4 * limits.max_text_chars;
 
 export async function loadPresets() {
   const response = await fetch("./data/datasets.json");
@@ -25,7 +27,7 @@ const cache = new Map();
 export async function presetText(preset) {
   if (!cache.has(preset.id)) {
     const response = await fetch(`./${preset.file}`);
-    if (!response.ok) throw new Error(`Could not load the dataset ${preset.title} (HTTP ${response.status}).`);
+    if (!response.ok) throw new UserError(`Could not load the dataset ${preset.title} (HTTP ${response.status}).`);
     cache.set(preset.id, await response.text());
   }
   return cache.get(preset.id);
@@ -47,13 +49,13 @@ export function showPreview(text, source) {
 // Reads an uploaded file as UTF-8 text; refuses what is obviously not a list of lines.
 export async function readUpload(file) {
   if (file.size > MAX_UPLOAD_BYTES) {
-    throw new Error(`That file is ${(file.size / 1e6).toFixed(1)} MB; the limit is about 1 MB of text. Use a shorter list.`);
+    throw new UserError(`That file is ${(file.size / 1e6).toFixed(1)} MB; the limit is ${limits.max_text_chars.toLocaleString("en")} characters of text. Use a shorter list.`);
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  if (bytes.includes(0)) throw new Error("That file looks binary, not text: upload a plain text file with one name per line.");
+  if (bytes.includes(0)) throw new UserError("That file looks binary, not text: upload a plain text file with one name per line.");
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new Error("That file is not UTF-8 text: save it as UTF-8 plain text and upload it again.");
+    throw new UserError("That file is not UTF-8 text: save it as UTF-8 plain text and upload it again.");
   }
 }

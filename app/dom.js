@@ -3,6 +3,14 @@
 
 export const $ = (id) => document.getElementById(id);
 
+// An error that is the reader's to fix (bad input), shown as its message alone.
+export class UserError extends Error {
+  constructor(message) {
+    super(message);
+    this.kind = "user";
+  }
+}
+
 export function setText(id, text) {
   $(id).textContent = text;
 }

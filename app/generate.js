@@ -1,115 +1,143 @@
 // Generating: a list of names at a temperature, and one name letter by letter with the
 // model's next-letter probabilities drawn as bars, so people see why a letter came.
+// Python does all of it: the names are a job it advances a letter at a time in short
+// tasks (generationLoop, or the training loop while training), so even the biggest model
+// the page opens never freezes it, and Stop cancels; "Next letter" keeps the keys and
+// values of the letters before it, so each letter is one position of work, and draws
+// with Python's seeded random like every other draw.
 import { call } from "./bridge.js";
 import { $, el } from "./dom.js";
-
-const BARS = 12;
-const END = "↵"; // how the end mark (BOS) is shown
-
-function readNumber(id, errId, { min, max, integer = false, optional = false, label }) {
-  const text = $(id).value.trim();
-  const err = $(errId);
-  let message = "";
-  let value = null;
-  if (text === "") {
-    if (!optional) message = `Fill in ${label}.`;
-  } else {
-    value = Number(text);
-    if (!Number.isFinite(value)) message = `${label} must be a number.`;
-    else if (integer && !Number.isInteger(value)) message = `${label} must be a whole number.`;
-    else if (value < min || value > max) message = `${label} must be between ${min} and ${max}.`;
-  }
-  err.textContent = message;
-  $(id).setAttribute("aria-invalid", message ? "true" : "false");
-  return message ? undefined : value;
-}
-
-export function readGenerateForm() {
-  const n = readNumber("gen-n", "err-gen-n", { min: 1, max: 100, integer: true, label: "How many" });
-  const temperature = readNumber("temperature", "err-temperature", { min: 0.01, max: 10, label: "The temperature" });
-  const seed = readNumber("gen-seed", "err-gen-seed", { min: 0, max: 2 ** 32 - 1, integer: true, optional: true, label: "The seed" });
-  const prefix = $("gen-prefix").value;
-  if ([n, temperature, seed].includes(undefined)) return null;
-  return { n, temperature, prefix, seed };
-}
+import { generationLoop } from "./loop.js";
+import { renderProbBars } from "./probbars.js";
+import { readGenerateForm, temperature } from "./settings.js";
 
 export function showSamples(names) {
+  $("samples").dataset.state = "done";
   $("samples").replaceChildren(
     ...names.map((name) => el("li", { textContent: name || "(empty)", dataset: { testid: "sample" } })),
   );
 }
 
+export class Generator {
+  constructor(app) {
+    this.app = app;
+    this.job = null; // {id, options}
+    this.loop = generationLoop({
+      onFrame: (answer) => this.progress(answer),
+      onDone: () => {},
+      onError: (error) => this.fail(error),
+    });
+    app.on("step", (result) => result.job && this.progress(result.job));
+    $("generate").addEventListener("click", () => this.start());
+    $("stop-generate").addEventListener("click", () => this.cancel("Stopped."));
+  }
+
+  start() {
+    this.app.clearError();
+    const options = readGenerateForm();
+    if (!options) return;
+    let answer;
+    try {
+      answer = call("start_generate", options);
+    } catch (error) {
+      this.app.showError(error);
+      return;
+    }
+    this.job = { id: answer.job, options };
+    $("samples").dataset.state = "running";
+    this.busy(true, "Generating…");
+    // While training, the training loop's tasks advance the job too; otherwise ours do.
+    if (this.app.state !== "training") this.loop.start();
+  }
+
+  progress(answer) {
+    if (!this.job || answer.job !== this.job.id) return;
+    if (!answer.done) {
+      $("generate-status").textContent = `Generating… ${answer.letters.toLocaleString("en")} letters so far.`;
+      return;
+    }
+    const { options } = this.job;
+    this.job = null;
+    this.loop.stop({ discard: true });
+    this.app.lastSamples = { ...options, names: answer.names };
+    showSamples(answer.names);
+    this.busy(false, "");
+  }
+
+  cancel(message) {
+    if (!this.job) return;
+    this.job = null;
+    this.loop.stop({ discard: true });
+    $("samples").dataset.state = "stopped";
+    try {
+      call("cancel_generate");
+    } catch {
+      // nothing to cancel in Python (the model was replaced)
+    }
+    this.busy(false, message);
+  }
+
+  fail(error) {
+    this.job = null;
+    this.busy(false, "");
+    this.app.showError(error);
+  }
+
+  busy(on, text) {
+    $("generate").disabled = on || !this.app.info;
+    $("stop-generate").hidden = !on;
+    $("generate-status").textContent = text;
+  }
+}
+
 // One generation, letter by letter.
 export class LetterStepper {
-  constructor(onError) {
-    this.onError = onError;
-    this.reset();
+  constructor(app) {
+    this.app = app;
+    this.started = false;
+    this.finished = false;
+    $("next-letter").addEventListener("click", () => this.next());
+    $("restart-letters").addEventListener("click", () => this.restart());
   }
 
   reset() {
-    this.context = "";
+    this.started = false;
     this.finished = false;
-    this.probs = null;
     $("letters-so-far").textContent = "";
     $("prob-bars").replaceChildren();
   }
 
-  // The distribution of the next letter after the current context.
-  show(temperature) {
+  restart() {
+    this.reset();
+    this.begin();
+  }
+
+  begin() {
+    const seed = $("gen-seed").value.trim() === "" ? null : Number($("gen-seed").value);
     try {
-      this.probs = call("next_probs", { context: this.context, temperature });
+      this.show(call("letters_start", { temperature: temperature(), seed: Number.isInteger(seed) ? seed : null }));
+      this.started = true;
     } catch (error) {
-      this.onError(error);
-      return;
-    }
-    this.drawBars(null);
-  }
-
-  next(temperature, blockSize) {
-    if (this.finished) return;
-    if (!this.probs) this.show(temperature);
-    if (!this.probs) return;
-    const chosen = draw(this.probs);
-    this.drawBars(chosen);
-    if (chosen === "" || this.context.length + 1 >= blockSize) {
-      this.finished = true;
-      $("letters-so-far").textContent = `${this.context}${chosen} (end)`;
-      this.probs = null;
-      return;
-    }
-    this.context += chosen;
-    $("letters-so-far").textContent = this.context;
-    const before = this.probs;
-    this.show(temperature);
-    if (this.probs) this.drawBars(null, before, chosen);
-  }
-
-  drawBars(chosen, previous = null, previousChoice = null) {
-    const top = this.probs.slice(0, BARS);
-    $("prob-bars").replaceChildren(
-      ...top.map(([ch, p]) => {
-        const label = ch === "" ? END : ch === " " ? "␣" : ch;
-        const item = el("li", { className: ch === chosen ? "bar chosen" : "bar" });
-        item.append(
-          el("span", { className: "bar-label", textContent: label }),
-          el("span", { className: "bar-track" }, el("span", { className: "bar-fill", style: `width:${(p * 100).toFixed(1)}%` })),
-          el("span", { className: "bar-value", textContent: `${(p * 100).toFixed(1)}%` }),
-        );
-        return item;
-      }),
-    );
-    if (previous && previousChoice !== null) {
-      const p = previous.find(([ch]) => ch === previousChoice)?.[1] ?? 0;
-      $("prob-bars").setAttribute("aria-description", `Chose "${previousChoice}" with probability ${(p * 100).toFixed(1)}%.`);
+      this.app.showError(error);
     }
   }
-}
 
-function draw(probs) {
-  let r = Math.random();
-  for (const [ch, p] of probs) {
-    r -= p;
-    if (r <= 0) return ch;
+  next() {
+    if (!this.started) this.begin();
+    if (!this.started || this.finished) return;
+    try {
+      this.show(call("letters_next", { temperature: temperature() }));
+    } catch (error) {
+      this.app.showError(error);
+    }
   }
-  return probs[probs.length - 1][0];
+
+  show(answer) {
+    this.finished = answer.done;
+    $("letters-so-far").textContent = answer.done ? `${answer.text} (end)` : answer.text;
+    // The bars show what comes next; at the end, what the last letter was drawn from.
+    if (!answer.done) renderProbBars($("prob-bars"), answer.probs);
+    else if (this.lastProbs && answer.chosen) renderProbBars($("prob-bars"), this.lastProbs, { chosen: answer.chosen.ch });
+    this.lastProbs = answer.probs;
+  }
 }

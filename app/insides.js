@@ -7,6 +7,7 @@
 // Paused, done, or for a loaded model, the panel asks once. Closed, it costs nothing.
 import { $, el } from "./dom.js";
 import { heatmap, headName, paintHeatmap } from "./heatmap.js";
+import { letterLabel, spokenLetter } from "./probbars.js";
 import { Scatter } from "./scatter.js";
 
 const WIDE = "(min-width: 62rem)"; // open by default where it sits next to the chart
@@ -18,9 +19,10 @@ const TYPE_MS = 200; // a pause in typing before Python is asked
 export const label = (ch) => (ch === "" ? END : ch === " " ? "␣" : ch);
 const percent = (p) => `${(p * 100).toFixed(1)}%`;
 
-// The next-letter bars: the top letters and their probabilities, as text and as bars.
-// One small function so that a shared bar renderer can take its place. Repainted in
-// place (bars scaled, not resized) so an update costs the browser no layout.
+// The next-letter bars: the top letters and their probabilities, as text and as bars,
+// labelled as probbars.js labels them. Not probbars.renderProbBars itself: that one
+// builds the list anew, and this one runs four times a second while the model trains,
+// so it repaints in place (bars scaled, not resized: an update costs no layout).
 export function drawNextLetterBars(list, probs, count = BARS) {
   const top = probs.slice(0, count);
   if (list.children.length !== top.length) {
@@ -37,10 +39,13 @@ export function drawNextLetterBars(list, probs, count = BARS) {
     );
   }
   top.forEach(([ch, p], i) => {
-    const [name, track, value] = list.children[i].children;
-    setText(name, label(ch));
+    const item = list.children[i];
+    const [name, track, value] = item.children;
+    setText(name, letterLabel(ch));
     setText(value, percent(p));
     track.firstChild.style.transform = `scaleX(${p.toFixed(4)})`;
+    const spoken = `${spokenLetter(ch)}: ${percent(p)}`;
+    if (item.getAttribute("aria-label") !== spoken) item.setAttribute("aria-label", spoken);
   });
 }
 
@@ -100,10 +105,8 @@ class InsidesPanel {
       this.schedule();
     };
     app.on("run", changed);
-    app.listeners.model ??= [];
     app.on("model", changed);
-    // Paused, done, restored: show the model as it is now.
-    new MutationObserver(() => this.schedule()).observe($("status"), { attributes: true, attributeFilter: ["data-state"] });
+    app.on("state", () => this.schedule()); // paused, done, restored: the model as it is now
   }
 
   isOpen() {

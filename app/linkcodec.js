@@ -19,8 +19,27 @@ export async function compress(bytes) {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+// The compressed bytes go in small pieces, only as fast as the output is read: deflate
+// can grow a piece a thousandfold, and a link of 20 KB of zeros would otherwise inflate
+// to gigabytes in one go before anyone could stop it.
+const PIECE = 256;
+
+function piecewise(bytes) {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.subarray(at, at + PIECE));
+      at += PIECE;
+    },
+  }, { highWaterMark: 0 });
+}
+
 export async function decompress(bytes, maxBytes) {
-  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw")).getReader();
+  const reader = piecewise(bytes).pipeThrough(new DecompressionStream("deflate-raw")).getReader();
   const chunks = [];
   let total = 0;
   try {
@@ -30,7 +49,9 @@ export async function decompress(bytes, maxBytes) {
       total += value.length;
       if (total > maxBytes) {
         reader.cancel().catch(() => {});
-        throw new LinkError(`it unpacks to more than ${maxBytes.toLocaleString("en")} bytes, the limit for this kind of link`);
+        const error = new LinkError(`it unpacks to more than ${maxBytes.toLocaleString("en")} bytes, the limit for this kind of link`);
+        error.tooBig = true;
+        throw error;
       }
       chunks.push(value);
     }

@@ -1,25 +1,27 @@
-// The training loop. Python trains in short tasks of about BUDGET_MS each, and the page
-// draws what they did a few dozen times a second.
+// Short tasks: Python works in pieces of about BUDGET_MS each (training steps, names
+// being generated), and the page shows what they did a few dozen times a second.
 //
 // Why not one batch of steps per animation frame: a frame is 16.7 ms, a fast step about
 // 6 ms in Pyodide, so a frame fits two steps next to the drawing, and the loop would top
 // out near 120 steps per second however fast the engine got. Here the tasks run back to
 // back (a MessageChannel message, which, unlike setTimeout, has no minimum delay) and the
 // browser answers input between any two of them, so no task is long and nearly all of
-// the time goes to training. Drawing every frame cost about 3 ms of layout and paint per
+// the time goes to the work. Drawing every frame cost about 3 ms of layout and paint per
 // frame, so the page draws in an animation frame every DRAW_MS instead. If no frame came
 // for WAIT_MS (a single scalar-engine step is longer than a frame), the next task waits
 // for one, so the page always keeps moving; and since animation frames stop in a hidden
-// tab, so does training.
+// tab, so does the work.
 import { call } from "./bridge.js";
 
 export const BUDGET_MS = 20;
 const DRAW_MS = 50;
 const WAIT_MS = 100;
 
-export class TrainingLoop {
-  constructor({ onFrame, onDone, onError }) {
-    Object.assign(this, { onFrame, onDone, onError });
+export class ShortTasks {
+  // work(): one task's work, returning its result; merge(pending, result): results since
+  // the last frame as one; onFrame(merged); onDone(merged) when merged.done; onError.
+  constructor({ work, merge, onFrame, onDone, onError }) {
+    Object.assign(this, { work, merge, onFrame, onDone, onError });
     this.running = false;
     this.run = 0; // tells the tasks of an earlier start (still queued) to do nothing
     this.pending = null; // what the tasks did since the last frame
@@ -39,8 +41,8 @@ export class TrainingLoop {
     this.channel.port2.postMessage(this.run);
   }
 
-  // Stops training; what ran since the last frame is shown first unless `discard`
-  // (the run is being replaced, so its last steps no longer matter).
+  // Stops; what ran since the last frame is shown first unless `discard` (the work is
+  // being replaced, so its last results no longer matter).
   stop({ discard = false } = {}) {
     this.running = false;
     this.run += 1;
@@ -54,13 +56,13 @@ export class TrainingLoop {
     if (!this.running || run !== this.run) return;
     let result;
     try {
-      result = call("train_for", { budget_ms: BUDGET_MS });
+      result = this.work();
     } catch (error) {
       this.stop();
       this.onError(error);
       return;
     }
-    this.pending = merge(this.pending, result);
+    this.pending = this.merge(this.pending, result);
     const sinceFrame = performance.now() - this.lastFrame;
     if (result.done || sinceFrame >= DRAW_MS) this.askForFrame();
     if (result.done) return; // the frame shows it and ends the loop
@@ -83,7 +85,7 @@ export class TrainingLoop {
     }
   }
 
-  // Hands what the tasks did to the page; the run's last step also ends the loop.
+  // Hands what the tasks did to the page; a result that says done also ends the loop.
   showPending() {
     const pending = this.pending;
     this.pending = null;
@@ -97,16 +99,34 @@ export class TrainingLoop {
   }
 }
 
-// Several answers of train_for as one: the newest step, every loss and validation point
-// (and the newest `insides`, when the panel asked for it).
-function merge(into, result) {
+// Training: Session.train_for in short tasks, with live names.
+export function trainingLoop(handlers) {
+  return new ShortTasks({ work: () => call("train_for", { budget_ms: BUDGET_MS, live: true }), merge: mergeTraining, ...handlers });
+}
+
+// Several answers of train_for as one: the newest step, every loss and validation point,
+// and the newest live names, generation progress and look inside the model (insides.js).
+function mergeTraining(into, result) {
   if (!into) return { ...result, losses: [...result.losses], val_points: [...result.val_points] };
-  if (result.insides) into.insides = result.insides; // the newest look inside the model
   into.step = result.step;
   into.done = result.done;
   into.losses.push(...result.losses);
   into.val_points.push(...result.val_points);
+  if (result.live) into.live = result.live;
+  if (result.job) into.job = result.job;
+  if (result.insides) into.insides = result.insides;
   return into;
+}
+
+// Generating names when not training: Session.work_for in short tasks.
+export function generationLoop(handlers) {
+  return new ShortTasks({ work: () => call("work_for", { budget_ms: BUDGET_MS }), merge: (_, result) => result, ...handlers });
+}
+
+// One-off warm-up while the page is idle (Session.prepare), so the first steps are short.
+export function warmUpLoop() {
+  const noop = () => {};
+  return new ShortTasks({ work: () => call("prepare", { budget_ms: BUDGET_MS / 2 }), merge: (_, result) => result, onFrame: noop, onDone: noop, onError: noop });
 }
 
 // Steps per second over the last couple of seconds, for the rate and the time left.

@@ -1,46 +1,44 @@
-// Wiring: connects the page's controls to Python through the bridge, and owns the
-// page state shown in `status` (loading -> ready -> training <-> paused -> done, or error).
+// Wiring: connects the page's controls to Python through the bridge, and moves the page
+// between its states (app-state.js). Each concern lives in its own module: settings,
+// training loop, chart, generating, sharing, saved models, autosave, history, live names.
+import { app } from "./app-state.js";
+import { installAutosave, restoreSavedRun, saveRunNow } from "./autosave.js";
 import { call, pythonReady } from "./bridge.js";
 import { showStartupProgress, startupWatchdog } from "./boot.js";
 import { LossChart } from "./chart.js";
 import { loadPresets, presetText, readUpload, showPreview } from "./datasets.js";
-import { $, clearError, formatLoss, showError } from "./dom.js";
-import { LetterStepper, readGenerateForm, showSamples } from "./generate.js";
+import { $, clearError, formatLoss } from "./dom.js";
+import { Generator, LetterStepper, showSamples } from "./generate.js";
+import { installHistory } from "./history.js";
 import { installInsides } from "./insides.js";
-import { RateMeter, TrainingLoop } from "./loop.js";
-import { fillForm, lockForm, readForm, runUrl, settingsFromUrl, syncUrl, validateForm } from "./settings.js";
+import { installLive } from "./live.js";
+import { RateMeter, trainingLoop, warmUpLoop } from "./loop.js";
 import { installModels } from "./models.js";
 import { registerServiceWorker } from "./offline.js";
+import {
+  buildForms, currentRecipe, fillForm, fillRecipe, lockForm, readForm, runUrl, settingsFromUrl, showRecipe,
+  syncUrl, validateForm,
+} from "./settings.js";
 import { applyLinkFromUrl, installSharing } from "./share.js";
-import { installStorage, restoreSavedRun } from "./storage.js";
 
 const finishedLoading = showStartupProgress();
 const stopWatchdog = startupWatchdog();
 registerServiceWorker();
-
-// Everything the page knows about the current run; Python holds the run itself.
-export const app = {
-  state: "loading",
-  presets: [],
-  info: null, // what Python reports about the run or loaded model (Session.info)
-  listeners: { step: [], run: [] }, // other modules (sharing, storage) subscribe here
-  call,
-  showError: reportError,
-  on(event, fn) {
-    this.listeners[event].push(fn);
-  },
-  emit(event, detail) {
-    for (const fn of this.listeners[event]) fn(detail);
-  },
-};
-window.tinygptApp = app; // for the lessons and for debugging in the console
+buildForms(); // from the settings table: the form is there before Python is
 
 const chart = new LossChart($("loss-chart"));
 const rate = new RateMeter();
-const letters = new LetterStepper(reportError);
-const loop = new TrainingLoop({ onFrame, onDone, onError: onTrainingError });
+const loop = trainingLoop({ onFrame, onDone, onError: onTrainingError });
+let generator = null;
+let letters = null;
+let trainingSince = null; // when training last started (for the run's training time)
 
 function setState(state, text = "") {
+  if (app.state === "training" && state !== "training" && trainingSince !== null) {
+    app.trainedMs = (app.trainedMs || 0) + (performance.now() - trainingSince);
+    trainingSince = null;
+  }
+  if (state === "training") trainingSince = performance.now();
   app.state = state;
   const status = $("status");
   status.dataset.state = state;
@@ -60,17 +58,7 @@ function setState(state, text = "") {
   $("dataset-file").disabled = hasRun;
   lockForm(state === "loading" || hasRun);
   $("set-engine").disabled = state === "loading";
-}
-
-function reportError(error) {
-  if (error?.kind === "bug" || (error && !error.kind && error.stack)) {
-    showError(
-      `Something went wrong inside TinyGPT: ${error.message}. Your run is still here; try again, or start a new run.`,
-      error.traceback || error.stack || "",
-    );
-  } else {
-    showError(error?.message || String(error));
-  }
+  app.emit("state", { state, text });
 }
 
 // --- data ----------------------------------------------------------------------------
@@ -91,9 +79,14 @@ async function onDatasetChange() {
     if (preset) showPreview(await presetText(preset), preset.title);
     else showPreview($("dataset-text").value, "Your text");
   } catch (error) {
-    reportError(error);
+    app.showError(error);
   }
-  syncUrl(readForm(), $("dataset-select").value);
+  onSettingsChange();
+}
+
+function onSettingsChange() {
+  if (validateForm()) syncUrl(readForm(), $("dataset-select").value);
+  app.emit("settings");
 }
 
 // --- training --------------------------------------------------------------------------
@@ -109,16 +102,20 @@ async function onTrainToggle() {
     return;
   }
   if (!validateForm()) {
-    showError("Some settings need fixing first: see the messages next to the fields.");
+    app.showError("Some settings need fixing first: see the messages next to the fields.");
     return;
   }
+  const preset = currentPreset();
+  const dataset = { id: preset?.id ?? "custom", title: preset?.title ?? "your own text" };
   try {
     const text = await currentText();
-    app.info = call("new_run", { text, settings: readForm() });
+    await app.beforeReplace();
+    app.info = call("new_run", { text, settings: readForm(), dataset: dataset.title });
   } catch (error) {
-    reportError(error);
+    app.showError(error);
     return;
   }
+  app.dataset = dataset;
   chart.reset();
   chart.draw(true);
   letters.reset();
@@ -140,10 +137,12 @@ function onFrame(result) {
   rate.add(result.losses.length);
   app.info.step = result.step;
   app.info.done = result.done;
+  app.info.loss = result.loss;
   app.info.losses.push(...result.losses);
   app.info.val_points.push(...result.val_points);
   showProgress();
   app.emit("step", result);
+  if (result.live) app.emit("live", result.live);
 }
 
 function showProgress() {
@@ -155,7 +154,9 @@ function showProgress() {
   const lastVal = app.info.val_points.at(-1);
   $("val-loss-value").textContent = lastVal ? formatLoss(lastVal[1]) : "–";
   const perSecond = rate.rate;
+  const batch = app.info.settings?.batch ?? 1;
   $("steps-per-second").textContent = perSecond ? perSecond.toFixed(0) : "–";
+  $("names-per-second").textContent = perSecond ? (perSecond * batch).toFixed(0) : "–";
   $("time-left").textContent = perSecond ? `${Math.ceil((steps - step) / perSecond)} s` : "–";
 }
 
@@ -166,26 +167,78 @@ function onDone() {
 
 function onTrainingError(error) {
   setState("error", "Training stopped.");
-  reportError(error);
+  app.showError(error);
 }
 
-function showRun(info) {
-  // Redraws everything from a run Python restored (a reload, a saved model).
+// Redraws everything from a run Python restored (a reload, "Back to your run", another
+// tab's run) or a model it opened. `from`: the run's dataset and text, for the form.
+function showRun(info, from = {}) {
   loop.stop({ discard: true }); // the run being trained, if any, is no longer Python's
+  generator.cancel("");
   app.info = info;
   chart.reset();
   if (info.trainable) {
     chart.add(1, info.losses, info.val_points);
     fillForm(info.settings);
+    const select = $("dataset-select");
+    if (from.dataset && [...select.options].some((o) => o.value === from.dataset)) select.value = from.dataset;
+    if (select.value === "custom" && typeof from.text === "string") $("dataset-text").value = from.text;
   }
   chart.draw(true);
   rate.reset();
   letters.reset();
+  app.lastSamples = null;
+  showSamples([]);
   if (info.trainable) showProgress();
+  else resetReadouts();
   const state = !info.trainable || info.done ? "done" : info.step > 0 ? "paused" : "ready";
   setState(state, info.trainable ? "Run restored. Resume to keep training." : "Model loaded: generate names below.");
+  app.emit(info.trainable ? "run" : "model", info);
 }
 app.showRun = showRun;
+app.showModel = (info) => showRun(info);
+
+// Before a run or a model replaces what is on the page: stop, and save the run.
+app.beforeReplace = async () => {
+  if (app.state === "training") {
+    loop.stop();
+    setState("paused", "Paused.");
+  }
+  await saveRunNow();
+};
+app.stopTraining = () => {
+  if (app.state === "training") {
+    loop.stop();
+    setState("paused", "Paused.");
+  }
+};
+app.readSettings = () => readForm();
+
+function resetReadouts() {
+  for (const id of ["loss-value", "val-loss-value", "steps-per-second", "names-per-second", "time-left"]) $(id).textContent = "–";
+  $("step-count").textContent = "0";
+  $("step-total").textContent = "0";
+  $("train-progress").value = 0;
+}
+
+// Empties the page and Python's session (the run's record is autosave.js's business).
+function clearPage() {
+  loop.stop({ discard: true });
+  generator.cancel("");
+  call("discard");
+  app.info = null;
+  chart.reset();
+  chart.draw(true);
+  letters.reset();
+  showSamples([]);
+  resetReadouts();
+}
+
+// The run went to another tab (autosave.js): the page is empty again, nothing deleted.
+app.moveAway = () => {
+  clearPage();
+  setState("ready", "This run is open in another tab now.");
+};
 
 // "New run": asks first when there is training to lose.
 function onReset() {
@@ -200,37 +253,11 @@ function onReset() {
   }
   delete $("reset").dataset.confirming;
   $("reset").textContent = "New run";
-  loop.stop({ discard: true });
-  call("discard");
-  app.info = null;
-  chart.reset();
-  chart.draw(true);
-  letters.reset();
-  showSamples([]);
-  for (const id of ["loss-value", "val-loss-value", "steps-per-second", "time-left"]) $(id).textContent = "–";
-  $("step-count").textContent = "0";
-  $("train-progress").value = 0;
+  const wasRun = app.info?.trainable;
+  clearPage();
   clearError();
-  app.emit("run", null);
+  if (wasRun) app.emit("run", null); // this tab's run is forgotten (its history stays)
   setState("ready", "Pick data and settings, then press Train.");
-}
-
-// --- generating ------------------------------------------------------------------------
-function onGenerate() {
-  clearError();
-  const options = readGenerateForm();
-  if (!options) return;
-  try {
-    app.lastSamples = { ...options, names: call("generate", options) };
-    showSamples(app.lastSamples.names);
-  } catch (error) {
-    reportError(error);
-  }
-}
-
-function temperature() {
-  const value = Number($("temperature").value);
-  return Number.isFinite(value) && value > 0 ? value : 0.5;
 }
 
 // --- the run link ----------------------------------------------------------------------
@@ -250,14 +277,12 @@ async function onCopyRunLink() {
 function wire() {
   $("train-toggle").addEventListener("click", onTrainToggle);
   $("reset").addEventListener("click", onReset);
-  $("generate").addEventListener("click", onGenerate);
-  $("next-letter").addEventListener("click", () => letters.next(temperature(), app.info.config.block_size));
-  $("restart-letters").addEventListener("click", () => {
-    letters.reset();
-    letters.show(temperature());
-  });
   $("copy-run-link").addEventListener("click", onCopyRunLink);
   $("dataset-select").addEventListener("change", onDatasetChange);
+  $("recipe-select").addEventListener("change", () => {
+    fillRecipe(currentRecipe());
+    onSettingsChange();
+  });
   let typing = 0;
   $("dataset-text").addEventListener("input", () => {
     clearTimeout(typing);
@@ -271,19 +296,17 @@ function wire() {
       showPreview($("dataset-text").value, file.name);
       clearError();
     } catch (error) {
-      reportError(error);
+      app.showError(error); // a user error: the message, never a stack trace
     }
     event.target.value = "";
   });
-  $("settings").addEventListener("input", () => {
-    if (validateForm()) syncUrl(readForm(), $("dataset-select").value);
-  });
+  $("settings").addEventListener("input", onSettingsChange);
   $("set-engine").addEventListener("change", () => {
     if (app.info?.trainable) {
       try {
         call("set_engine", { engine: $("set-engine").value });
       } catch (error) {
-        reportError(error);
+        app.showError(error);
       }
     }
   });
@@ -292,43 +315,49 @@ function wire() {
 
 async function start() {
   const presets = loadPresets().catch((error) => {
-    showError(`The dataset list could not be loaded (${error.message}); you can still paste your own names.`);
+    app.showError(`The dataset list could not be loaded (${error.message}); you can still paste your own names.`);
     return [];
   });
   await pythonReady();
   stopWatchdog();
   app.presets = await presets;
+  generator = new Generator(app);
+  letters = new LetterStepper(app);
   wire();
   const fromUrl = settingsFromUrl();
-  fillForm(call("defaults"));
+  fillRecipe(fromUrl.recipe);
   fillForm(fromUrl.settings);
+  showRecipe();
+  const problems = []; // what is wrong with the link, shown once the page is ready
   if (fromUrl.dataset !== null) {
     if (app.presets.some((p) => p.id === fromUrl.dataset)) $("dataset-select").value = fromUrl.dataset;
-    else showError(`The link asks for a dataset called "${fromUrl.dataset.slice(0, 40)}", which TinyGPT does not have; using ${app.presets[0]?.title || "your own text"} instead.`);
+    else problems.push(`The link asks for a dataset called "${fromUrl.dataset.slice(0, 40)}", which TinyGPT does not have; using ${app.presets[0]?.title || "your own text"} instead.`);
   }
   if (!app.presets.length) $("dataset-select").value = "custom";
   finishedLoading();
-  setState("ready", "Python is ready. Pick data and settings, then press Train.");
   await onDatasetChange();
-  if (!validateForm()) {
-    showError("This link has settings TinyGPT cannot use: see the messages next to the fields.");
-  }
+  if (fromUrl.problems.recipe) problems.push(fromUrl.problems.recipe);
+  if (!validateForm()) problems.push("This link has settings TinyGPT cannot use: see the messages next to the fields.");
+  if (problems.length) app.showError(problems.join(" "));
+  setState("ready", "Python is ready. Pick data and settings, then press Train.");
   app.emit("ready", app);
 }
-app.listeners.ready = [];
 
-// Sharing and keeping work. On start-up the run saved in this browser comes back first,
+// Keeping and sharing work. On start-up the run saved in this browser comes back first,
 // then a model link in the URL (if any) is opened on top of it.
-installStorage(app);
+installAutosave(app);
+installHistory(app, chart);
+installLive(app);
 installSharing(app);
 installModels(app);
 installInsides(app);
 app.on("ready", async () => {
+  warmUpLoop().start();
   await restoreSavedRun();
   await applyLinkFromUrl({ only: "model" });
 });
 
 start().catch((error) => {
   setState("error", "");
-  reportError(error);
+  app.showError(error);
 });

@@ -1,12 +1,13 @@
 // The saved-models list: keep the model on the page under a name, then open, rename or
-// delete it later (IndexedDB, via storage.js). Every control is a real button or input
-// with a label naming the model it acts on, so the list works from the keyboard.
+// delete it later (IndexedDB, via db.js: the list reads only the models' summaries, a
+// model's file only when it is opened). Every control is a real button or input with a
+// label naming the model it acts on, so the list works from the keyboard.
 import { $, clearError, el } from "./dom.js";
-import { showSamples } from "./generate.js";
-import { deleteModel, getModel, listModels, loadCurrentRun, putModel, saveRunNow } from "./storage.js";
+import { addModel, deleteModel, getModel, getModelFile, getRun, listModels, renameModel } from "./db.js";
+import { describeModel, openModel } from "./open-model.js";
+import { describeCharacter, hiddenCharacter } from "./text.js";
 
 const MAX_NAME_CHARS = 60;
-const HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/u;
 
 let app = null;
 
@@ -14,8 +15,7 @@ export function installModels(theApp) {
   app = theApp;
   $("save-model").addEventListener("click", () => onSave().catch(report));
   $("back-to-run").addEventListener("click", () => onBackToRun().catch(report));
-  new MutationObserver(updateButtons).observe($("status"), { attributes: true, attributeFilter: ["data-state"] });
-  app.listeners.model ??= [];
+  app.on("state", updateButtons);
   app.on("model", updateBackToRun);
   app.on("run", updateBackToRun);
   app.on("ready", () => render().catch(() => {}));
@@ -30,25 +30,19 @@ function updateButtons() {
   $("save-model").disabled = app.state === "loading" || !app.info;
 }
 
-// Shown while the page holds a model opened from somewhere and a training run is saved.
+// Shown while the page holds a model opened from somewhere and this tab's run is saved.
 async function updateBackToRun() {
   const button = $("back-to-run");
-  if (!app.info || app.info.trainable) {
-    button.hidden = true;
-    return;
-  }
-  const state = await loadCurrentRun();
-  button.hidden = !state;
-  if (state) button.textContent = `Back to your unfinished run (step ${state.step.toLocaleString("en")})`;
+  const record = !app.info?.trainable && app.runId ? await getRun(app.runId).catch(() => null) : null;
+  button.hidden = !record;
+  if (record) button.textContent = `Back to your unfinished run (step ${Number(record.step).toLocaleString("en")})`;
 }
 
 async function onBackToRun() {
   clearError();
-  const state = await loadCurrentRun();
-  if (!state) return;
-  app.showRun(app.call("restore_run", { state }));
-  app.lastSamples = null;
-  showSamples([]);
+  const record = app.runId ? await getRun(app.runId) : null;
+  if (!record) return;
+  app.showRun({ ...app.call("restore_run", { state: record.state }), restored: true }, { dataset: record.dataset?.id });
   $("back-to-run").hidden = true;
 }
 
@@ -56,30 +50,18 @@ function checkName(name) {
   const trimmed = name.trim();
   if (!trimmed) return [null, "Give the model a name."];
   if (trimmed.length > MAX_NAME_CHARS) return [null, `A name can be at most ${MAX_NAME_CHARS} characters.`];
-  if (HIDDEN_CHARS.test(trimmed)) return [null, "A name cannot contain control characters."];
+  const hidden = hiddenCharacter(trimmed);
+  if (hidden) return [null, `A name cannot contain the invisible or control character ${describeCharacter(hidden)}.`];
   return [trimmed, ""];
-}
-
-function datasetTitle() {
-  if (!app.info.trainable) return typeof app.info.meta?.dataset === "string" ? app.info.meta.dataset.slice(0, 80) : "";
-  return app.presets.find((p) => p.id === $("dataset-select").value)?.title || "your own text";
-}
-
-function currentLoss() {
-  const info = app.info;
-  if (!info.trainable) return [info.meta?.val_loss, info.meta?.loss].find((x) => typeof x === "number" && Number.isFinite(x)) ?? null;
-  const recent = info.losses.slice(-100);
-  return recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : null;
 }
 
 async function onSave() {
   clearError();
   if (!app.info) return;
-  const dataset = datasetTitle();
-  const loss = currentLoss();
-  const file = app.call("model_file", { meta: { dataset, loss, source: "page", saved: new Date().toISOString() } });
+  const { dataset, loss } = app.info; // Python's: the same the name card and files show
+  const file = app.call("model_file", { meta: { source: "page", saved: new Date().toISOString() } });
   const steps = app.info.trainable ? app.info.step : file.meta?.steps ?? null;
-  const record = {
+  const summary = {
     name: `${dataset || "Model"}${Number.isInteger(steps) ? `, ${steps} steps` : ""}`.slice(0, MAX_NAME_CHARS),
     dataset,
     params: app.info.params,
@@ -87,10 +69,9 @@ async function onSave() {
     steps: Number.isInteger(steps) ? steps : null,
     loss,
     savedAt: Date.now(),
-    file: JSON.stringify(file),
   };
-  await putModel(record);
-  await render(`Saved "${record.name}".`);
+  await addModel(summary, JSON.stringify(file));
+  await render(`Saved "${summary.name}".`);
 }
 
 async function render(message = "") {
@@ -136,14 +117,15 @@ function item(record) {
 async function onOpen(id) {
   clearError();
   const record = await getModel(id);
-  if (!record) return render();
-  await saveRunNow(); // the run being replaced stays in storage
-  const info = app.call("load_model", { text: record.file }); // Python validates it again
-  app.showRun(info);
-  app.lastSamples = null;
-  showSamples([]);
-  $("storage-status").textContent = `Opened "${record.name}". Generate names with it in section 4.`;
-  app.emit("model", info);
+  const text = record ? await getModelFile(id) : null;
+  if (!record || typeof text !== "string") return render();
+  try {
+    const info = await openModel(app, { kind: "saved", text }); // Python checks it again
+    $("storage-status").textContent = `Opened "${record.name}"${describeModel(info)}. Generate names with it in section 4.`;
+  } catch (error) {
+    if (error.kind !== "user") throw error;
+    app.showError(`The saved model "${record.name}" cannot be opened: ${error.message}. Nothing on this page was changed.`);
+  }
 }
 
 function startRename(li, record) {
@@ -160,7 +142,7 @@ function startRename(li, record) {
     input.setAttribute("aria-invalid", problem ? "true" : "false");
     if (!name) return;
     try {
-      await putModel({ ...record, name });
+      await renameModel(record, name);
       await render(`Renamed to "${name}".`);
     } catch (e) {
       report(e);

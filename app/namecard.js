@@ -4,14 +4,14 @@
 // ever set as text (textContent, canvas fillText), never parsed as HTML.
 import { $, el } from "./dom.js";
 import { LinkError } from "./linkcodec.js";
+import { limits, setting } from "./schema.js";
+import { describeCharacter, hiddenCharacter } from "./text.js";
 
 export const CARD_VERSION = 1;
-export const MAX_NAMES = 100;
-export const MAX_NAME_CHARS = 256; // the longest context TinyGPT trains with
+export const MAX_NAMES = setting.n.high; // what Generate makes at most
+export const MAX_NAME_CHARS = setting.block_size.high; // a name has at most block_size letters
 export const MAX_CARD_BYTES = 64_000;
 const MAX_LABEL_CHARS = 80;
-// Control characters, and the invisible ones that reorder or hide text (bidi controls).
-const HIDDEN_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/u;
 
 function fail(message) {
   throw new LinkError(message);
@@ -20,8 +20,8 @@ function fail(message) {
 function checkText(value, what, max) {
   if (typeof value !== "string") fail(`${what} is not text`);
   if (value.length > max) fail(`${what} is ${value.length.toLocaleString("en")} characters long; the limit is ${max}`);
-  const hidden = HIDDEN_CHARS.exec(value);
-  if (hidden) fail(`${what} contains the control character U+${hidden[0].codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`);
+  const hidden = hiddenCharacter(value);
+  if (hidden) fail(`${what} contains the invisible or control character ${describeCharacter(hidden)}`);
   return value;
 }
 
@@ -45,16 +45,16 @@ export function validateCard(data) {
   if (!config || typeof config !== "object") fail("it does not say how big the model is");
   const size = {};
   for (const key of ["n_embd", "n_head", "n_layer", "block_size"]) {
-    size[key] = checkNumber(config[key], `the model's ${key}`, { min: 1, max: 1024, integer: true });
+    size[key] = checkNumber(config[key], `the model's ${key}`, { min: setting[key].low, max: setting[key].high, integer: true });
   }
   return {
     names: [...names],
     dataset: checkText(data.dataset, "the dataset's name", MAX_LABEL_CHARS),
     config: size,
-    params: checkNumber(data.params, "the parameter count", { min: 1, max: 1e9, integer: true }),
-    steps: checkNumber(data.steps, "the step count", { min: 0, max: 1e7, integer: true, optional: true }),
+    params: checkNumber(data.params, "the parameter count", { min: 1, max: limits.max_params, integer: true }),
+    steps: checkNumber(data.steps, "the step count", { min: 0, max: setting.steps.high, integer: true, optional: true }),
     loss: checkNumber(data.loss, "the loss", { min: 0, max: 1000, optional: true }),
-    temperature: checkNumber(data.temperature, "the temperature", { min: 0, max: 100, optional: true }),
+    temperature: checkNumber(data.temperature, "the temperature", { min: setting.temperature.low, max: setting.temperature.high, optional: true }),
   };
 }
 

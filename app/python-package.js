@@ -3,11 +3,12 @@
 // playground mounts and the build checks, so every Pyodide of the site runs one package.
 export async function installTinygpt(pyodide, site, home = "/home/pyodide") {
   const toml = await fetchText(new URL("pyscript.toml", site));
-  const files = [...toml.matchAll(/"\.\/py\/tinygpt\/(\w+\.py)"/g)].map((m) => m[1]);
+  const files = [...toml.matchAll(/"\.\/py\/tinygpt\/([\w/]+\.\w+)"/g)].map((m) => m[1]);
   if (!files.length) throw new Error("pyscript.toml lists no tinygpt modules");
-  pyodide.FS.mkdirTree(`${home}/tinygpt`);
   await Promise.all(files.map(async (file) => {
-    pyodide.FS.writeFile(`${home}/tinygpt/${file}`, await fetchText(new URL(`py/tinygpt/${file}`, site)));
+    const dest = `${home}/tinygpt/${file}`; // file may sit in a subfolder (pytorch/)
+    pyodide.FS.mkdirTree(dest.slice(0, dest.lastIndexOf("/")));
+    pyodide.FS.writeFile(dest, await fetchText(new URL(`py/tinygpt/${file}`, site)));
   }));
 }
 

@@ -4,13 +4,11 @@
 // Python for models) before it replaces anything, so a broken one leaves the current
 // run as it was and says what is wrong.
 import { $, clearError, el } from "./dom.js";
-import { showSamples } from "./generate.js";
-import { LinkError, MAX_LINK_CHARS, decodeFragment, encodeFragment, fromBase64, pageAddress, readFragment, toBase64 } from "./linkcodec.js";
+import { LinkError, MAX_LINK_CHARS, decodeFragment, encodeFragment, fromBase64, pageAddress, readFragment } from "./linkcodec.js";
 import { MAX_CARD_BYTES, cardBytes, cardImage, hideCardView, parseCard, showCardView, validateCard } from "./namecard.js";
-import { saveRunNow } from "./storage.js";
+import { describeModel, openModel } from "./open-model.js";
+import { limits, setting } from "./schema.js";
 
-const MAX_MODEL_LINK_BYTES = 16_000_000; // compact.MAX_BYTES in Python
-const MAX_MODEL_FILE_BYTES = 50_000_000; // checkpoint.MAX_FILE_CHARS in Python
 const fmt = (n) => n.toLocaleString("en");
 
 let app = null;
@@ -18,13 +16,13 @@ let sharedCard = null; // the card behind the link on show, for "Save as image"
 
 export function installSharing(theApp) {
   app = theApp;
-  app.listeners.model ??= []; // "model": a model was opened (link, file, saved model)
   $("share-names").addEventListener("click", () => onShareNames().catch(report));
   $("share-model").addEventListener("click", () => onShareModel().catch(report));
   $("copy-link").addEventListener("click", onCopyLink);
   $("system-share").addEventListener("click", onSystemShare);
   $("save-image").addEventListener("click", () => sharedCard && saveImage(sharedCard));
   $("download-model").addEventListener("click", onDownloadModel);
+  $("export-pytorch").addEventListener("click", onExport);
   $("open-model-file").addEventListener("change", (event) => onOpenFile(event).catch(report));
   $("share-link").addEventListener("focus", (event) => event.target.select());
   window.addEventListener("hashchange", () => {
@@ -39,7 +37,7 @@ export function installSharing(theApp) {
     $("share-result").hidden = true;
     $("share-status").textContent = "";
   });
-  new MutationObserver(updateButtons).observe($("status"), { attributes: true, attributeFilter: ["data-state"] });
+  app.on("state", updateButtons);
   updateButtons();
   // A name card needs no Python: show it at once, while the playground loads behind it.
   if (readFragment()?.kind === "names") applyLinkFromUrl();
@@ -47,7 +45,7 @@ export function installSharing(theApp) {
 
 function updateButtons() {
   const ready = app.state !== "loading";
-  for (const id of ["share-names", "share-model", "download-model"]) $(id).disabled = !ready || !app.info;
+  for (const id of ["share-names", "share-model", "download-model", "export-pytorch"]) $(id).disabled = !ready || !app.info;
   $("open-model-file").disabled = !ready;
 }
 
@@ -56,33 +54,11 @@ function report(error) {
 }
 
 // --- what a link says about the model ----------------------------------------------------
-function datasetTitle() {
-  const info = app.info;
-  if (!info.trainable) return typeof info.meta?.dataset === "string" ? info.meta.dataset.slice(0, 80) : "";
-  return app.presets.find((p) => p.id === $("dataset-select").value)?.title || "";
-}
-
-function isNumber(x) {
-  return typeof x === "number" && Number.isFinite(x);
-}
-
-// The loss people see: the latest validation loss, else the mean of the last 100 steps.
-function currentLoss() {
-  const info = app.info;
-  if (!info.trainable) {
-    const loss = [info.meta?.val_loss, info.meta?.loss].find(isNumber);
-    return loss ?? null;
-  }
-  const val = info.val_points.at(-1);
-  if (val) return val[1];
-  const recent = info.losses.slice(-100);
-  return recent.length ? recent.reduce((a, b) => a + b, 0) / recent.length : null;
-}
-
+// The dataset and the loss come from Python (Session.info: one headline loss for cards,
+// files, links and saved models alike); the page adds where the model was made and the
+// sampling settings of the names shown.
 function modelMeta() {
-  const meta = { dataset: datasetTitle(), loss: currentLoss(), source: "page", saved: new Date().toISOString() };
-  const val = app.info.trainable ? app.info.val_points.at(-1) : null;
-  if (val) meta.val_loss = val[1];
+  const meta = { source: "page", saved: new Date().toISOString() };
   if (app.lastSamples) meta.sample = { temperature: app.lastSamples.temperature, seed: app.lastSamples.seed ?? null };
   return meta;
 }
@@ -102,11 +78,11 @@ async function onShareNames() {
   const card = validateCard({
     v: 1,
     names,
-    dataset: datasetTitle(),
+    dataset: app.info.dataset,
     config: app.info.config,
     params: app.info.params,
     steps: steps(),
-    loss: currentLoss(),
+    loss: app.info.loss,
     temperature: app.lastSamples.temperature ?? null,
   });
   const link = pageAddress() + (await encodeFragment("names", cardBytes(card)));
@@ -201,9 +177,21 @@ function onDownloadModel() {
   clearError();
   try {
     const file = app.call("model_file", { meta: modelMeta() });
-    const name = `tinygpt-${fileSlug(datasetTitle())}-${steps() ?? 0}-steps.json`;
+    const name = `tinygpt-${fileSlug(app.info.dataset)}-${steps() ?? 0}-steps.json`;
     download(new Blob([JSON.stringify(file)], { type: "application/json" }), name);
     $("share-status").textContent = `Downloaded ${name}. Open it here again, or use it with python -m tinygpt sample --model ${name}.`;
+  } catch (error) {
+    report(error);
+  }
+}
+
+// "Export to PyTorch": Python builds the project's zip (export.py), the page saves it.
+function onExport() {
+  clearError();
+  try {
+    const answer = app.call("export_project", { meta: modelMeta() });
+    download(new Blob([fromBase64(answer.data)], { type: "application/zip" }), answer.filename);
+    $("share-status").textContent = `Downloaded ${answer.filename}: unzip it, then follow its README (python train.py trains this model in PyTorch, on CPUs or GPUs; its model files open here).`;
   } catch (error) {
     report(error);
   }
@@ -215,12 +203,17 @@ async function onOpenFile(event) {
   if (!file) return;
   clearError();
   const name = file.name.length > 60 ? `${file.name.slice(0, 57)}…` : file.name;
-  if (file.size > MAX_MODEL_FILE_BYTES) {
-    throw new LinkError(`The file ${name} is ${(file.size / 1e6).toFixed(1)} MB; a model file can be at most ${MAX_MODEL_FILE_BYTES / 1e6} MB.`);
+  if (file.size > limits.max_file_bytes) {
+    throw new LinkError(`The file ${name} is ${(file.size / 1e6).toFixed(1)} MB; this page opens model files of up to ${(limits.max_file_bytes / 1e6).toFixed(1)} MB (models of up to ${fmt(limits.max_params)} parameters). Use bigger ones with python -m tinygpt sample.`);
   }
-  const text = await file.text();
+  let text;
   try {
-    await openModel(() => app.call("load_model", { text }), `the file ${name}`);
+    text = await file.text();
+  } catch {
+    throw new LinkError(`The file ${name} could not be read.`);
+  }
+  try {
+    await open({ kind: "file", text }, `the file ${name}`);
   } catch (error) {
     if (error.kind !== "user") throw error;
     throw new LinkError(`The model file ${name} cannot be opened: ${error.message}. Nothing on this page was changed.`);
@@ -238,8 +231,14 @@ export async function applyLinkFromUrl({ only = null } = {}) {
       sharedCard = card;
       showCardView(card, { onTrainOwn: leaveCardView, onSaveImage: saveImage });
     } else {
-      const bytes = await decodeFragment(fragment.data, MAX_MODEL_LINK_BYTES);
-      await openModel(() => app.call("load_shared_model", { data: toBase64(bytes) }), "a shared link");
+      let bytes;
+      try {
+        bytes = await decodeFragment(fragment.data, limits.max_link_bytes);
+      } catch (error) {
+        if (!error.tooBig) throw error;
+        throw new LinkError(`it holds a model too big for this page, which runs models of up to ${fmt(limits.max_params)} parameters (a link of at most ${fmt(limits.max_link_bytes)} bytes unpacked); use bigger models with python -m tinygpt sample`);
+      }
+      await open({ kind: "link", bytes }, "a shared link");
     }
   } catch (error) {
     history.replaceState(null, "", pageAddress()); // a reload should not meet the same broken link
@@ -258,39 +257,17 @@ function leaveCardView() {
   $("train-toggle").focus();
 }
 
-// Python's message, to follow "cannot be opened: ".
-function clause(message) {
-  return message.replace(/\.$/, "").replace(/^(The|This|There|A|An) /, (word) => word.toLowerCase());
-}
-
-async function openModel(load, source) {
-  await saveRunNow(); // the run being replaced stays in storage; "Back to your run" returns to it
-  let info;
-  try {
-    info = load(); // Python validates everything before it replaces the model
-  } catch (error) {
-    if (error.kind === "user") throw new LinkError(clause(error.message));
-    throw error;
-  }
+async function open(source, where) {
+  const info = await openModel(app, source);
   hideCardView();
-  app.showRun(info);
-  app.lastSamples = null;
-  showSamples([]);
   fillSampling(info.meta?.sample);
-  const meta = info.meta || {};
-  const parts = [
-    typeof meta.dataset === "string" && meta.dataset ? `trained on ${meta.dataset.slice(0, 80)}` : "",
-    Number.isInteger(meta.steps) ? `${fmt(meta.steps)} steps` : "",
-    isNumber(meta.loss) ? `loss ${meta.loss.toFixed(4)}` : "",
-    info.bits ? `${info.bits}-bit weights` : "",
-  ].filter(Boolean);
-  $("share-status").textContent = `Opened a model from ${source}${parts.length ? ` (${parts.join(", ")})` : ""}. Generate names with it in section 4.`;
-  app.emit("model", info);
+  $("share-status").textContent = `Opened a model from ${where}${describeModel(info)}. Generate names with it in section 4.`;
 }
 
 // The temperature and seed the sharer used, so Generate gives the names they saw.
 function fillSampling(sample) {
   if (!sample || typeof sample !== "object") return;
-  if (isNumber(sample.temperature) && sample.temperature > 0 && sample.temperature <= 10) $("temperature").value = String(sample.temperature);
+  const t = setting.temperature;
+  if (Number.isFinite(sample.temperature) && sample.temperature >= t.low && sample.temperature <= t.high) $("temperature").value = String(sample.temperature);
   if (Number.isInteger(sample.seed) && sample.seed >= 0 && sample.seed < 2 ** 32) $("gen-seed").value = String(sample.seed);
 }

@@ -5,8 +5,9 @@
 // parameters and the document order to the JavaScript port (microgpt.js), so all
 // three engines compute the same losses. They then take turns in rounds (a block of
 // JS steps, a block of fast steps, a scalar step or two), so that a busy machine slows
-// them alike. Results go to the table and to `window.benchResult` (for
-// scripts/bench_browser.py and the tests).
+// them alike. The fast engine also trains with 4 and 8 documents per step (batch) on
+// as many documents as at batch 1, for documents per second side by side. Results go
+// to the tables and to `window.benchResult` (for scripts/bench_browser.py and the tests).
 import { fetchText, installTinygpt } from "../app/python-package.js";
 import { createRun } from "./microgpt.js";
 
@@ -14,6 +15,7 @@ import { createRun } from "./microgpt.js";
 const LIMITS = { js: [1, 1000], fast: [1, 1000], scalar: [1, 200] };
 const DEFAULTS = { js: 200, fast: 200, scalar: 20 };
 const ROUNDS = 10;
+const BATCHES = [4, 8]; // besides batch 1, the fast engine's own run
 const DATASET = "../data/first_names.txt";
 
 const $ = (id) => document.getElementById(id);
@@ -46,28 +48,6 @@ async function startPython() {
   const { loadPyodide } = await import("../vendor/pyodide/pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: new URL("../vendor/pyodide/", location.href).href });
   await installTinygpt(pyodide, new URL("../", location.href)); // the playground's modules
-  pyodide.runPython(`
-import json
-from tinygpt.trainer import Trainer
-
-def new_run(text, engine):
-    # The default configuration (steps=1000 fixes the learning-rate schedule).
-    return Trainer(text, engine=engine)
-
-def export_run(trainer):
-    return json.dumps({"params": trainer.params, "docs": trainer.train_docs})
-
-def profile_steps(trainer, n):
-    import cProfile, io, pstats
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(n):
-        trainer.step()
-    profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
-    return out.getvalue()
-`);
   return pyodide;
 }
 
@@ -97,6 +77,40 @@ function summary(times, losses) {
   return { steps: times.length, median_ms: median(times), mean_ms: mean, steps_per_s: 1000 / mean, losses };
 }
 
+// Documents per second of the fast engine at each batch size, from the mean step time,
+// and its ratio to batch 1: the median over the rounds of the two sizes' documents per
+// second in the same round (a burst of load elsewhere then spoils a round, not the ratio).
+function batchSummary(times, losses, batch, rates, baseRates) {
+  const s = summary(times, losses);
+  const docsPerS = batch * s.steps_per_s;
+  const paired = rates.map((r, i) => r / baseRates[i]).filter(Number.isFinite);
+  return { ...s, batch, docs: s.steps * batch, docs_per_s: docsPerS, round_rates: rates,
+    vs_batch_1: paired.length ? median(paired) : null };
+}
+
+// Documents per second of the steps timed since `from` (NaN if none).
+function blockRate(times, from, batch) {
+  const block = times.slice(from);
+  return block.length ? (batch * block.length * 1000) / block.reduce((a, b) => a + b, 0) : NaN;
+}
+
+function showBatchTable(batches) {
+  const rows = $("batch-rows");
+  rows.replaceChildren();
+  for (const r of Object.values(batches)) {
+    const tr = document.createElement("tr");
+    tr.dataset.batch = String(r.batch);
+    const cells = [r.batch, r.steps, r.median_ms.toFixed(2), r.mean_ms.toFixed(2),
+      r.docs_per_s.toFixed(1), `${(r.vs_batch_1 ?? r.docs_per_s / batches[1].docs_per_s).toFixed(2)}×`];
+    for (const text of cells) {
+      const td = document.createElement("td");
+      td.textContent = String(text);
+      tr.append(td);
+    }
+    rows.append(tr);
+  }
+}
+
 function showTable(engines) {
   const rows = $("bench-rows");
   rows.replaceChildren();
@@ -119,23 +133,35 @@ async function run(counts) {
   const started = performance.now();
   const pyodide = await startPython();
   const text = await fetchText(DATASET);
-  const newRun = pyodide.globals.get("new_run");
+  const newRun = pyodide.pyimport("tinygpt.bench").new_run;
   const fast = newRun(text, "fast");
   const scalar = newRun(text, "scalar");
-  const init = JSON.parse(pyodide.globals.get("export_run")(fast));
+  const init = JSON.parse(pyodide.pyimport("tinygpt.bench").export_run(fast));
   const js = createRun(init);
   const jsStep = () => js.step();
   const fastStep = fast.step;
   const scalarStep = scalar.step;
+  const batched = BATCHES.map((b) => newRun(text, "fast", b));
+  const batchSteps = batched.map((t) => t.step);
+  const batchCounts = BATCHES.map((b) => Math.max(1, Math.round(counts.fast / b)));
 
   const times = { js: [], fast: [], scalar: [] };
   const losses = { js: [], fast: [], scalar: [] };
+  const batchTimes = BATCHES.map(() => []);
+  const batchLosses = BATCHES.map(() => []);
   const share = (total, round) => Math.floor((total * (round + 1)) / ROUNDS) - Math.floor((total * round) / ROUNDS);
+  const rates = [[], ...BATCHES.map(() => [])]; // per round: batch 1, then BATCHES
   for (let round = 0; round < ROUNDS; round++) {
     setStatus("running", `Timing, round ${round + 1} of ${ROUNDS}…`);
+    const marks = [times.fast.length, ...batchTimes.map((t) => t.length)];
     await timeSteps(jsStep, share(counts.js, round), times.js, losses.js);
     await timeSteps(fastStep, share(counts.fast, round), times.fast, losses.fast);
     await timeSteps(scalarStep, share(counts.scalar, round), times.scalar, losses.scalar);
+    for (const [i, step] of batchSteps.entries()) {
+      await timeSteps(step, share(batchCounts[i], round), batchTimes[i], batchLosses[i]);
+    }
+    rates[0].push(blockRate(times.fast, marks[0], 1));
+    BATCHES.forEach((b, i) => rates[i + 1].push(blockRate(batchTimes[i], marks[i + 1], b)));
   }
 
   // The engines start from the same parameters and see the same documents, so their
@@ -143,8 +169,13 @@ async function run(counts) {
   const compared = Math.min(losses.js.length, losses.fast.length, losses.scalar.length);
   const maxDiff = (a, b) => Math.max(...a.slice(0, compared).map((x, i) => Math.abs(x - b[i])));
   const engines = Object.fromEntries(Object.keys(times).map((k) => [k, summary(times[k], losses[k])]));
+  const batches = { 1: batchSummary(times.fast, losses.fast, 1, rates[0], rates[0]) };
+  BATCHES.forEach((b, i) => {
+    batches[b] = batchSummary(batchTimes[i], batchLosses[i], b, rates[i + 1], rates[0]);
+  });
   const result = {
     engines,
+    batches,
     ratios: { // of steps per second
       fast_over_js: engines.fast.steps_per_s / engines.js.steps_per_s,
       fast_over_scalar: engines.fast.steps_per_s / engines.scalar.steps_per_s,
@@ -155,26 +186,32 @@ async function run(counts) {
       js_vs_scalar: maxDiff(losses.js, losses.scalar),
       fast_vs_scalar: maxDiff(losses.fast, losses.scalar),
     },
-    python: pyodide.runPython("import sys; sys.version.split()[0]"),
+    python: pyodide.pyimport("platform").python_version(),
     user_agent: navigator.userAgent,
     seconds: (performance.now() - started) / 1000,
   };
   if (new URLSearchParams(location.search).has("profile")) {
     setStatus("running", "Profiling the fast engine…");
     await nextTask();
-    result.profile = pyodide.globals.get("profile_steps")(fast, Math.min(counts.fast, 200));
-    $("bench-profile").textContent = result.profile;
+    result.profile = pyodide.pyimport("tinygpt.bench").profile_steps(fast, Math.min(counts.fast, 200));
+    result.profile_batch = pyodide.pyimport("tinygpt.bench").profile_steps(batched[0], Math.min(batchCounts[0], 50));
+    $("bench-profile").textContent = `${result.profile}\n\nbatch ${BATCHES[0]}:\n${result.profile_batch}`;
     $("bench-profile").hidden = false;
   }
-  for (const proxy of [newRun, fast, scalar, fastStep, scalarStep]) proxy.destroy?.();
+  for (const proxy of [newRun, fast, scalar, fastStep, scalarStep, ...batched, ...batchSteps]) {
+    proxy.destroy?.();
+  }
   showTable(engines);
+  showBatchTable(batches);
   $("bench-check").textContent =
     `Same losses: the JavaScript port and the fast engine differ from the scalar engine by at most ` +
     `${result.check.js_vs_scalar.toExponential(1)} and ${result.check.fast_vs_scalar.toExponential(1)} ` +
     `over the first ${compared} steps.`;
   window.benchResult = result;
   setStatus("done", `Done in ${result.seconds.toFixed(0)} s: the fast engine makes ` +
-    `${result.ratios.fast_over_js.toFixed(2)}× the JavaScript port's steps per second.`);
+    `${result.ratios.fast_over_js.toFixed(2)}× the JavaScript port's steps per second; with ` +
+    `${BATCHES[0]} documents per step, ${(batches[BATCHES[0]].vs_batch_1 ?? NaN).toFixed(2)}× ` +
+    `its documents per second.`);
 }
 
 $("settings").addEventListener("submit", (event) => {

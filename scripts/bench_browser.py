@@ -4,8 +4,9 @@ Serves the built site (dist/, or TINYGPT_DIST) under /tinygpt/, opens the benchm
 page (bench/index.html) in the system Chromium, and prints one table: milliseconds
 per step and steps per second of the JavaScript port of microgpt.py (a scalar Value
 autograd), the Python `fast` engine and the Python `scalar` engine, all timed in the
-same tab from the same initial parameters; then the playground's own throughput with
-the UI live (Train pressed, 1000 steps, the chart and counters updating).
+same tab from the same initial parameters; the fast engine's documents per second with
+1, 4 and 8 documents per step (batch); then the playground's own throughput with the UI
+live (Train pressed, 1000 steps, the chart and counters updating).
 
     .venv/bin/python scripts/bench_browser.py [--steps 200] [--scalar-steps 20] [--repeat 3]
 
@@ -15,22 +16,17 @@ main thread's CPU time) with the panel closed and open, in alternating page load
 """
 
 import argparse
-import functools
-import http.server
 import json
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 # The browser set-up of the browser tests, so the benchmark runs Chromium the same way.
-from conftest import BASE_PATH, CHROMIUM_ARGS, DIST, Handler, chromium_path  # noqa: E402
+from conftest import CHROMIUM_ARGS, DIST, chromium_path, serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 ENGINES = [("js", "JS port (scalar Value)"), ("fast", "Python fast"), ("scalar", "Python scalar")]
@@ -59,19 +55,6 @@ def parse_args():
     if not 0 <= args.playground_steps <= 1000:
         parser.error("--playground-steps must be between 0 and 1000")
     return args
-
-
-@contextmanager
-def serve(directory):
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / BASE_PATH.strip("/")).symlink_to(directory)
-        handler = functools.partial(Handler, directory=tmp)
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}"
-        finally:
-            server.shutdown()
 
 
 def run_bench_page(browser, site, args):
@@ -158,6 +141,7 @@ def print_table(results, playground, args):
         print(f"{label:<26}{steps:>7}{median_ms[name]:>11.2f}{mean_ms[name]:>9.2f}{rate[name]:>9.1f}")
     print(f"{'fast / JS port':<26}{rate['fast'] / rate['js']:>35.2f}x")
     print(f"{'fast / scalar':<26}{rate['fast'] / rate['scalar']:>35.2f}x")
+    print_batches(results)
     worst = max(max(r["check"]["js_vs_scalar"], r["check"]["fast_vs_scalar"]) for r in results)
     print(f"largest loss difference from the scalar engine: {worst:.1e}")
     print("(steps/s = 1000 / mean ms: the JS port's garbage collections land in a few steps)")
@@ -174,6 +158,29 @@ def print_table(results, playground, args):
         )
     if args.profile:
         print("\n" + first.get("profile", "(no profile)"))
+        print("\nbatch 4:\n" + first.get("profile_batch", "(no profile)"))
+
+
+def print_batches(results):
+    """Documents per second of the fast engine per batch size (docs over time, medians
+    over page loads), and the ratio to batch 1 of each page load (the median of its
+    rounds' ratios, see bench/bench.js)."""
+    med = statistics.median
+    sizes = sorted(results[0]["batches"], key=int)
+    docs = results[0]["batches"][sizes[0]]["docs"]
+    print(f"\nPython fast, documents per step, about {docs} documents at each batch size:")
+    header = f"{'batch':<26}{'steps':>7}{'median ms':>11}{'mean ms':>9}{'docs/s':>9}"
+    print(f"{header}{'vs batch 1':>12}")
+    for b in sizes:
+        runs = [r["batches"][b] for r in results]
+        ratios = [r["batches"][b]["vs_batch_1"] for r in results]
+        print(
+            f"{'batch ' + b:<26}{runs[0]['steps']:>7}{med([e['median_ms'] for e in runs]):>11.2f}"
+            f"{med([e['mean_ms'] for e in runs]):>9.2f}{med([e['docs_per_s'] for e in runs]):>9.1f}"
+            f"{med(ratios):>11.2f}x  (loads: {', '.join(f'{x:.2f}' for x in ratios)})"
+        )
+    print("(docs/s = batch * 1000 / mean ms; vs batch 1: in each page load, the median over its"
+          " rounds of\n the docs/s ratio within a round; here the median of the page loads')\n")
 
 
 # --- what the "Inside the model" panel costs (--insides) -------------------------------
@@ -278,6 +285,8 @@ def main():
             results.append(run_bench_page(browser, site, args))
             engines = results[-1]["engines"]
             means = {k: round(v["mean_ms"], 2) for k, v in engines.items()}
+            means.update({f"fast batch {b}": round(v["mean_ms"], 2)
+                          for b, v in results[-1]["batches"].items() if b != "1"})
             print(f"run {i + 1}, mean ms/step: {json.dumps(means)}", file=sys.stderr)
             if args.playground_steps:
                 playground.append(run_playground(browser, site, args.playground_steps))

@@ -2,11 +2,13 @@
 // Pyodide / PyScript / uPlot runtimes copied from node_modules (so no request ever
 // leaves the site's origin). Everything is referenced by relative URL, so dist/
 // works under any sub-path such as GitHub Pages' /<repo>/.
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSync } from "esbuild";
+import { CSP, pagePolicy } from "./csp.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // TINYGPT_DIST lets parallel work build into its own folder; `dist/` otherwise.
@@ -18,6 +20,7 @@ const PYODIDE_FILES = [
   "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
 ];
 const PAGES = ["index.html", "lessons.html", "pyscript.toml"];
+const HTML = ["index.html", "lessons.html", "bench/index.html"];
 
 function copy(from, to, filter = () => true) {
   const stat = fs.statSync(from);
@@ -31,12 +34,15 @@ function copy(from, to, filter = () => true) {
 
 const noMaps = (file) => !file.endsWith(".map");
 
-// Every module of the package must be mounted by pyscript.toml, or `import` fails only
-// in the browser; check here so the mistake shows at build time.
+// The package's files: its modules, and in pytorch/ the project export.py hands out.
+const isPackageFile = (f) => /\.(py|md|txt)$/.test(f) && !f.includes("__pycache__");
+
+// Every file of the package must be mounted by pyscript.toml, or `import` (or export.py)
+// fails only in the browser; check here so the mistake shows at build time.
 function checkPyscriptFiles() {
   const toml = fs.readFileSync(path.join(root, "pyscript.toml"), "utf8");
-  const modules = fs.readdirSync(path.join(root, "py", "tinygpt")).filter((f) => f.endsWith(".py"));
-  const missing = modules.filter((m) => !toml.includes(`"./py/tinygpt/${m}"`));
+  const files = listFiles(path.join(root, "py", "tinygpt")).map((f) => f.split(path.sep).join("/"));
+  const missing = files.filter(isPackageFile).filter((m) => !toml.includes(`"./py/tinygpt/${m}"`));
   if (missing.length) {
     throw new Error(`pyscript.toml does not mount: ${missing.join(", ")}`);
   }
@@ -69,6 +75,31 @@ function bundleEditor() {
   });
 }
 
+// The settings table, recipes and limits, from Python (the one source of them), so the
+// page has its form and limits before Pyodide starts.
+function writeSchema() {
+  const python = process.env.PYTHON || (process.platform === "win32" ? "python" : "python3");
+  const json = execFileSync(python, ["-m", "tinygpt", "schema"], {
+    env: { ...process.env, PYTHONPATH: path.join(root, "py") },
+    encoding: "utf8",
+  });
+  JSON.parse(json); // fail the build, not the page, if it is not JSON
+  fs.writeFileSync(path.join(dist, "schema.json"), json);
+}
+
+// Every page gets the Content-Security-Policy as its first <meta>.
+function addCsp() {
+  for (const page of HTML) {
+    const meta = `<meta http-equiv="Content-Security-Policy" content="${pagePolicy(page)}">`;
+    const file = path.join(dist, page);
+    const html = fs.readFileSync(file, "utf8");
+    if (!html.includes('<meta charset="utf-8">')) throw new Error(`${page}: no <meta charset> to put the CSP after`);
+    fs.writeFileSync(file, html.replace('<meta charset="utf-8">', `<meta charset="utf-8">\n  ${meta}`));
+  }
+}
+
+const sha256 = (file) => createHash("sha256").update(fs.readFileSync(file)).digest("base64");
+
 function build() {
   checkPyscriptFiles();
   fs.rmSync(dist, { recursive: true, force: true });
@@ -79,7 +110,7 @@ function build() {
   }
   copy(path.join(root, "app"), path.join(dist, "app"), (f) => !f.endsWith("sw.js"));
   copy(path.join(root, "public"), dist, (f) => !f.endsWith(".md"));
-  copy(path.join(root, "py", "tinygpt"), path.join(dist, "py", "tinygpt"), (f) => f.endsWith(".py"));
+  copy(path.join(root, "py", "tinygpt"), path.join(dist, "py", "tinygpt"), isPackageFile);
   // The benchmark page (bench/index.html): Python engines vs a plain JS port, same tab.
   copy(path.join(root, "bench"), path.join(dist, "bench"));
 
@@ -91,19 +122,22 @@ function build() {
   copy(path.join(nm, "uplot", "dist", "uPlot.min.css"), path.join(dist, "vendor", "uplot", "uPlot.min.css"));
 
   bundleEditor();
+  writeSchema();
+  addCsp();
 
   // GitHub Pages would otherwise run Jekyll, which drops files and folders starting with "_".
   fs.writeFileSync(path.join(dist, ".nojekyll"), "");
 
-  // The service worker precaches every file of this build; its cache name carries a hash
-  // of the contents so a new deploy replaces the old cache.
+  // The service worker precaches every file of this build and serves a file only if its
+  // SHA-256 matches this manifest (so nothing planted in the cache is ever served); its
+  // cache name carries a hash of the whole manifest, so a new deploy replaces the cache.
   const files = listFiles(dist).filter((f) => f !== ".nojekyll").sort();
-  const hash = createHash("sha256");
-  for (const f of files) hash.update(f).update(fs.readFileSync(path.join(dist, f)));
-  const version = hash.digest("hex").slice(0, 12);
+  const manifest = Object.fromEntries(files.map((f) => [f.split(path.sep).join("/"), sha256(path.join(dist, f))]));
+  const version = createHash("sha256").update(JSON.stringify(manifest)).digest("hex").slice(0, 12);
   const sw = fs.readFileSync(path.join(root, "app", "sw.js"), "utf8")
     .replace("__VERSION__", version)
-    .replace("__PRECACHE__", JSON.stringify(["./", ...files], null, 0));
+    .replace("__MANIFEST__", JSON.stringify(manifest))
+    .replace("__CSP__", JSON.stringify(CSP));
   fs.writeFileSync(path.join(dist, "sw.js"), sw);
 
   const bytes = files.reduce((n, f) => n + fs.statSync(path.join(dist, f)).size, 0);

@@ -1,18 +1,28 @@
-// `npm start`: serves dist/ under a sub-path, the way GitHub Pages serves a project site,
-// so relative-URL mistakes show up locally. Usage: node scripts/serve.mjs [--port 8000] [--base /tinygpt/]
+// The one static server: `npm start`, the browser tests and the benchmarks all serve the
+// built site with it, under a sub-path as GitHub Pages serves a project site (so
+// relative-URL mistakes show up locally), with the site's Content-Security-Policy.
+//
+//   node scripts/serve.mjs [--port 8000] [--base /tinygpt/] [--root dist] [--host 127.0.0.1]
+//
+// It prints "TinyGPT is served at URL" once listening (--port 0 picks a free port; the
+// tests read the URL from that line). It listens on this machine only unless --host says
+// otherwise, and serves nothing outside the root folder.
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CSP } from "./csp.mjs";
 
-// TINYGPT_DIST serves another build folder (as scripts/build.mjs writes it).
-const root = path.resolve(process.env.TINYGPT_DIST || path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "dist"));
+const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
 };
+// TINYGPT_DIST serves another build folder (as scripts/build.mjs writes it).
+const root = path.resolve(option("--root", process.env.TINYGPT_DIST || path.join(here, "..", "dist")));
 const port = Number(option("--port", process.env.PORT || 8000));
+const host = option("--host", "127.0.0.1");
 const base = `/${option("--base", "/tinygpt/").replace(/^\/+|\/+$/g, "")}/`.replace("//", "/");
 
 const TYPES = {
@@ -23,32 +33,49 @@ const TYPES = {
   ".webmanifest": "application/manifest+json",
 };
 
+function send(res, status, body = "", headers = {}) {
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", ...headers });
+  res.end(body);
+}
+
+// The file a request asks for, or null when it is outside the root.
+function resolve(pathname) {
+  const relative = decodeURIComponent(pathname.slice(base.length)); // may throw: caller answers 400
+  const file = path.resolve(root, `.${path.posix.sep}${relative}`);
+  return file === root || file.startsWith(root + path.sep) ? file : null;
+}
+
 const server = http.createServer((req, res) => {
-  const url = new URL(req.url, "http://localhost");
-  if (url.pathname === "/" || url.pathname === base.slice(0, -1)) {
-    res.writeHead(302, { Location: base });
-    return res.end();
+  let url;
+  try {
+    url = new URL(req.url, "http://localhost");
+  } catch {
+    return send(res, 400, "bad request");
   }
-  if (!url.pathname.startsWith(base)) {
-    res.writeHead(404);
-    return res.end("not found");
+  if (base !== "/" && (url.pathname === "/" || url.pathname === base.slice(0, -1))) return send(res, 302, "", { Location: base });
+  if (!url.pathname.startsWith(base)) return send(res, 404, "not found");
+  let file;
+  try {
+    file = resolve(url.pathname);
+  } catch {
+    return send(res, 400, "bad request: malformed percent-encoding");
   }
-  let file = path.join(root, decodeURIComponent(url.pathname.slice(base.length)));
-  if (!file.startsWith(root)) {
-    res.writeHead(403);
-    return res.end();
-  }
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
-  fs.readFile(file, (err, body) => {
-    if (err) {
-      res.writeHead(404);
-      return res.end("not found");
-    }
-    res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] || "application/octet-stream" });
-    res.end(body);
+  if (!file) return send(res, 403, "forbidden");
+  fs.stat(file, (error, stat) => {
+    if (!error && stat.isDirectory()) file = path.join(file, "index.html");
+    fs.readFile(file, (err, body) => {
+      if (err) return send(res, 404, "not found");
+      const headers = { "Content-Type": TYPES[path.extname(file)] || "application/octet-stream", "Cache-Control": "no-cache" };
+      // Pages carry their policy in a <meta> tag (the build's); everything else, such as
+      // a worker's script, gets it as a header.
+      if (path.extname(file) !== ".html") headers["Content-Security-Policy"] = CSP;
+      res.writeHead(200, headers);
+      res.end(body);
+    });
   });
 });
 
-server.listen(port, () => {
-  console.log(`TinyGPT is served at http://localhost:${port}${base}  (Ctrl+C to stop)`);
+server.listen(port, host, () => {
+  const shown = host === "127.0.0.1" || host === "::1" ? "localhost" : host;
+  console.log(`TinyGPT is served at http://${shown === "localhost" ? "127.0.0.1" : shown}:${server.address().port}${base}  (Ctrl+C to stop)`);
 });

@@ -1,7 +1,7 @@
 // Lesson 3 figure: a heatmap of each head's attention weights for a typed name, from
 // Model.attention of the playground's saved run, or of an untrained default model.
+import { latestRunState } from "../db.js";
 import { heatmap, headName } from "../heatmap.js";
-import { loadCurrentRun } from "../storage.js";
 import { ensureDataset } from "./datasets.js";
 import { debounce, latest, say } from "./figure-util.js";
 
@@ -23,7 +23,7 @@ export function setupAttention(py) {
 
   async function ensureRun() {
     if (runGeneration === py.generation) return;
-    const state = await loadCurrentRun();
+    const state = await latestRunState();
     await py.call("set_run", { state_json: state ? JSON.stringify(state) : null });
     runGeneration = py.generation;
   }

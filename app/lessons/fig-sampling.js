@@ -1,8 +1,9 @@
 // Lesson 5 figure: the next-letter probabilities after the name so far, at the chosen
-// temperature, and drawing letters one at a time until the model draws the end mark.
-import { el } from "../dom.js";
+// temperature, and drawing letters one at a time until the name ends where
+// Model.sample would end it (the end mark, or the most letters the model writes).
+import { renderProbBars, spokenLetter } from "../probbars.js";
 import { ensureDataset } from "./datasets.js";
-import { debounce, latest, say, showChar } from "./figure-util.js";
+import { debounce, latest, say } from "./figure-util.js";
 
 const DATASET = "first_names";
 const SHOWN = 12; // bars
@@ -19,8 +20,16 @@ export function setupSampling(py) {
   const bars = fig.querySelector("[data-testid=prob-bars]");
   let seed = 1; // each draw uses the next seed: reproducible, yet not the same letter each time
   let ended = false;
+  let probs = null; // the bars on show
 
   const temperature = () => Number(slider.value);
+
+  // The model decides how long a name may get: the field holds at most one letter less
+  // (the name so far, before the next letter is drawn).
+  function setMaxLength(maxNameLength) {
+    context.maxLength = maxNameLength - 1;
+    fig.dataset.maxNameLength = String(maxNameLength);
+  }
 
   const update = latest(async (isCurrent) => {
     shown.textContent = temperature().toFixed(1);
@@ -34,17 +43,11 @@ export function setupSampling(py) {
       return;
     }
     if (!isCurrent()) return;
-    say(source, `Model: ${answer.source}.`);
-    if (!ended) say(message, context.value ? `After "${context.value}":` : "The first letter of a name:");
-    const top = answer.probs.slice(0, SHOWN);
-    bars.replaceChildren(...top.map(([ch, p]) => {
-      const fill = el("span", { className: "fill" });
-      fill.style.width = `${(100 * p).toFixed(1)}%`;
-      return el("li", { dataset: { p: p.toFixed(6) } },
-        el("span", { className: "ch", textContent: showChar(ch) }),
-        el("span", { className: "meter" }, fill),
-        el("span", { className: "p", textContent: `${(100 * p).toFixed(1)}%` }));
-    }));
+    setMaxLength(answer.max_name_length);
+    say(source, `Model: ${answer.source}. It writes names of up to ${answer.max_name_length} letters (its block_size).`);
+    say(message, context.value ? `After "${context.value}":` : "The first letter of a name:");
+    probs = answer.probs;
+    renderProbBars(bars, probs, { top: SHOWN });
     fig.dataset.ready = "true";
   });
 
@@ -52,17 +55,20 @@ export function setupSampling(py) {
     if (ended) return;
     stepButton.disabled = true;
     try {
-      const answer = await py.call("draw", { dataset: DATASET, context: context.value, temperature: temperature(), seed: seed++ });
-      if (answer.ch === "") {
+      const before = context.value;
+      const answer = await py.call("draw", { dataset: DATASET, context: before, temperature: temperature(), seed: seed++ });
+      const drawn = `drew ${spokenLetter(answer.ch)} (${(100 * answer.p).toFixed(1)}%)`;
+      if (answer.ends) {
         ended = true;
-        say(message, `The model drew the end mark: "${context.value}" is finished. Press "Start over" for another name.`);
+        context.value = before + answer.ch;
+        if (probs) renderProbBars(bars, probs, { top: SHOWN, chosen: answer.ch });
+        say(message, answer.ch === ""
+          ? `The model ${drawn}: "${before}" is finished. Press "Start over" for another name.`
+          : `The model ${drawn}: "${context.value}" has ${answer.max_name_length} letters, the most this model writes, so it ends here.`);
       } else {
-        context.value += answer.ch;
-        if (answer.full) {
-          ended = true;
-          say(message, `The block is full: "${context.value}" ends here.`);
-        }
+        context.value = before + answer.ch;
         await update();
+        say(message, `The model ${drawn}. After "${context.value}":`);
       }
     } catch (error) {
       say(message, error.message, "error");
@@ -71,18 +77,21 @@ export function setupSampling(py) {
     }
   }
 
-  slider.addEventListener("input", debounce(update, 60));
-  context.addEventListener("input", debounce(() => {
+  function restart() {
     ended = false;
     stepButton.disabled = false;
     update();
-  }));
+  }
+
+  slider.addEventListener("input", debounce(() => {
+    if (!ended) update();
+    else shown.textContent = temperature().toFixed(1);
+  }, 60));
+  context.addEventListener("input", debounce(restart));
   stepButton.addEventListener("click", drawNext);
   clear.addEventListener("click", () => {
     context.value = "";
-    ended = false;
-    stepButton.disabled = false;
-    update();
+    restart();
   });
   update();
 }

@@ -31,10 +31,6 @@ export const isStop = (error) => error instanceof StoppedError;
 
 export const fmt = (x, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
-// A visible name for a character: spaces and other invisible ones spelled out.
-export function showChar(ch) {
-  if (ch === "") return "end (BOS)";
-  if (ch === " ") return "space";
-  if (/\s/.test(ch)) return `U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-  return ch;
-}
+// A visible name for a character (spaces, the end mark and other invisible ones spelled
+// out): the probability bars' labels, so every figure shows a character the same way.
+export { letterLabel as showChar } from "../probbars.js";

@@ -4,6 +4,7 @@ import { registerServiceWorker } from "../offline.js";
 import { setupCells } from "./cells.js";
 import { setupAttention } from "./fig-attention.js";
 import { setupAutograd } from "./fig-autograd.js";
+import { setupOverfit } from "./fig-overfit.js";
 import { setupSampling } from "./fig-sampling.js";
 import { setupTokens } from "./fig-tokens.js";
 import { setupTraining } from "./fig-training.js";
@@ -39,6 +40,7 @@ const figures = {
   attention: setupAttention,
   training: setupTraining,
   sampling: setupSampling,
+  build: setupOverfit,
 };
 const started = new Set();
 startRouter((id) => {

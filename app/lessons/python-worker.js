@@ -52,19 +52,11 @@ async function start() {
   pyodide.setStdout(writer("stdout"));
   pyodide.setStderr(writer("stderr"));
   await installTinygpt(pyodide, site, HOME);
-  pyodide.runPython(`
-import sys
-sys.path.insert(0, "${HOME}")
-# Line by line, so a print reaches the page before a long computation that follows it.
-sys.stdout.reconfigure(line_buffering=True)
-sys.stderr.reconfigure(line_buffering=True)
-from tinygpt import lessons as _lessons
-_scopes = {}
-def _run(code, scope):
-    namespace = _scopes.setdefault(scope, {"__name__": "__main__"})
-    return _lessons.run_cell(code, namespace)
-`);
-  return { run: pyodide.globals.get("_run"), call: pyodide.globals.get("_lessons").call };
+  // The package's folder on Python's path (a statement, not code: the code is lessons.py).
+  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(HOME)})`);
+  const lessons = pyodide.pyimport("tinygpt.lessons");
+  lessons.start_worker();
+  return { run: lessons.run_in_scope, call: lessons.call };
 }
 
 const ready = start();

@@ -2,6 +2,8 @@
 // get output and answers back as promises. `restart()` is how a running cell is stopped:
 // terminate the worker (the only way to interrupt Python without SharedArrayBuffer) and
 // start a fresh one. Everything waiting on the old worker is rejected with StoppedError.
+import { PythonError } from "../bridge.js";
+
 export class StoppedError extends Error {}
 
 export class PythonWorker {
@@ -60,7 +62,7 @@ export class PythonWorker {
     } else if (message.type === "result") {
       this.pending.delete(message.id);
       const answer = JSON.parse(message.json);
-      if ("error" in answer) request.reject(new Error(answer.error));
+      if ("error" in answer) request.reject(new PythonError(answer));
       else request.resolve(answer.ok);
     }
   }

@@ -1,4 +1,4 @@
-"""The command line: `python -m tinygpt train | sample | eval | bench`.
+"""The command line: `python -m tinygpt train | sample | eval | export | schema | bench`.
 
 Bad input ends with one line on stderr and a non-zero exit, never a traceback, and
 no output file is left behind.
@@ -7,19 +7,16 @@ no output file is left behind.
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
-import time
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from . import checkpoint
+from . import bench, checkpoint, export
+from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError
-from .trainer import DEFAULTS, Trainer
-
-DEFAULT_BENCH_DATA = Path(__file__).resolve().parents[2] / "public" / "data" / "first_names.txt"
+from .trainer import Trainer
 
 
 class UsageError(TinyGPTError):
@@ -31,16 +28,20 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
+# Training text is at most MAX_TEXT_CHARS characters (up to 4 bytes each in UTF-8);
+# a model file may be as large as the biggest model the settings allow.
+MAX_BYTES = {"data file": 4 * MAX_TEXT_CHARS, "model file": checkpoint.MAX_FILE_CHARS}
+WHY_LIMIT = {"data file": f"{MAX_TEXT_CHARS:,} characters, what the page can train on",
+             "model file": f"{checkpoint.MAX_FILE_CHARS:,} bytes, the largest model file"}
+
+
 def read_text(path, what="data file"):
     p = Path(path)
     try:
         if p.is_dir():
             raise TinyGPTError(f"The {what} {path} is a directory, not a file.")
-        if p.stat().st_size > 4 * MAX_TEXT_CHARS:
-            raise TinyGPTError(
-                f"The {what} {path} is too large: the limit is {MAX_TEXT_CHARS:,} characters "
-                "(what the page can train on)."
-            )
+        if p.stat().st_size > MAX_BYTES[what]:
+            raise TinyGPTError(f"The {what} {path} is too large: the limit is {WHY_LIMIT[what]}.")
         raw = p.read_bytes()
     except FileNotFoundError:
         raise TinyGPTError(f"The {what} {path} does not exist.") from None
@@ -97,18 +98,8 @@ def cmd_train(args):
     check_writable_dir(args.log, "log file")
     if args.out and args.log and Path(args.out).resolve() == Path(args.log).resolve():
         raise TinyGPTError("--out and --log must be different files.")
-    trainer = Trainer(
-        read_text(args.data),
-        steps=args.steps,
-        seed=args.seed,
-        engine=args.engine,
-        n_embd=args.n_embd,
-        n_head=args.n_head,
-        n_layer=args.n_layer,
-        block_size=args.block_size,
-        lr=args.lr,
-        val_fraction=args.val_fraction,
-    )
+    settings = run_settings(args)
+    trainer = Trainer(read_text(args.data), **settings)
     with ExitStack() as files:  # both files appear only if the whole run succeeds
         out = files.enter_context(atomic_file(args.out, "model file")) if args.out else None
         log = files.enter_context(atomic_file(args.log, "log file")) if args.log else None
@@ -123,19 +114,30 @@ def cmd_train(args):
         if out:
             meta = {
                 "dataset": Path(args.data).name,
-                "seed": args.seed,
-                "engine": args.engine,
+                "seed": settings["seed"],
+                "engine": settings["engine"],
                 "val_loss": val,
                 "source": "cli",
+                "recipe": args.recipe,
+                # what an exported PyTorch project takes as train.py's defaults
+                "settings": {k: settings[k] for k in export.RUN_SETTINGS},
             }
             out.write(json.dumps(trainer.model_file(meta)))
     if args.out:
         print(f"saved {args.out}")
 
 
+def run_settings(args):
+    """The recipe's settings (microgpt's by default), then every option given."""
+    given = {s.name: getattr(args, s.name) for s in table.RUN if s.cli}
+    return table.check_run_settings(
+        {**table.recipe_settings(args.recipe), **{k: v for k, v in given.items() if v is not None}}
+    )
+
+
 def cmd_sample(args):
     model = load_model(args.model)
-    for name in model.sample(args.n, args.temperature, args.prefix, args.seed):
+    for name in model.sample(args.n, args.temperature, args.prefix, args.sample_seed):
         print(name)
 
 
@@ -146,32 +148,31 @@ def cmd_eval(args):
 
 
 def cmd_bench(args):
-    """Median ms per step of both engines, in this process, on the same documents."""
-    path = Path(args.data) if args.data else DEFAULT_BENCH_DATA
+    """Median ms per step of both engines, and documents per second by batch (bench.py)."""
+    path = Path(args.data) if args.data else bench.DEFAULT_DATA
     if args.data is None and not path.exists():
         raise TinyGPTError("No default dataset found: pass --data FILE.")
-    text = read_text(path)
     if args.scalar_steps < 1 or args.fast_steps < args.scalar_steps:
         raise TinyGPTError("Use --scalar-steps >= 1 and --fast-steps >= --scalar-steps.")
-    print(f"Python {sys.version.split()[0]}, {path.name}, default configuration")
-    times = {}
-    for engine, steps in (("scalar", args.scalar_steps), ("fast", args.fast_steps)):
-        trainer = Trainer(text, engine=engine, steps=max(steps, DEFAULTS["steps"]))
-        times[engine] = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            trainer.step()
-            times[engine].append((time.perf_counter() - start) * 1000)
-    k = args.scalar_steps  # both engines train on the same first k documents
-    scalar, fast_same = statistics.median(times["scalar"]), statistics.median(times["fast"][:k])
-    fast_all = statistics.median(times["fast"])
-    print(f"  scalar {scalar:9.2f} ms/step (median of {k} steps)")
-    print(f"  fast   {fast_same:9.2f} ms/step (median of the same {k} steps)")
-    print(
-        f"  fast   {fast_all:9.2f} ms/step (median of {args.fast_steps} steps), "
-        f"{1000 / fast_all:.0f} steps/s"
-    )
-    print(f"  ratio  fast is {scalar / fast_same:.1f}x faster than scalar")
+    bench.run(read_text(path), path.name, args.fast_steps, args.scalar_steps)
+
+
+def cmd_export(args):
+    """A standalone PyTorch project of a model (export.py), in a new or empty folder."""
+    text = read_text(args.data) if args.data else None
+    files = export.project_files(load_model(args.model), text)
+    export.write_project(files, args.out)
+    print(f"exported to {args.out}: {', '.join(files)}")
+    init = "--init model.json" + (" --data data.txt" if "data.txt" in files else " --data FILE")
+    print(f"next: cd {args.out} && pip install -r requirements.txt && python train.py {init}")
+
+
+def cmd_schema(args):
+    """The settings table, recipes and page limits as JSON: the build writes it into the
+    site (schema.json) so the page has its form and limits before Python starts."""
+    from .session import schema
+
+    print(json.dumps(schema(), indent=1 if args.pretty else None))
 
 
 def build_parser():
@@ -180,30 +181,18 @@ def build_parser():
 
     train = sub.add_parser("train", help="train a model on a file of names, one per line")
     train.add_argument("--data", required=True, help="text file, one document per line")
-    train.add_argument("--steps", type=int, default=DEFAULTS["steps"])
-    train.add_argument("--seed", type=int, default=DEFAULTS["seed"])
-    train.add_argument("--engine", choices=["fast", "scalar"], default=DEFAULTS["engine"])
-    train.add_argument("--n-embd", type=int, default=DEFAULTS["n_embd"])
-    train.add_argument("--n-head", type=int, default=DEFAULTS["n_head"])
-    train.add_argument("--n-layer", type=int, default=DEFAULTS["n_layer"])
-    train.add_argument("--block-size", type=int, default=DEFAULTS["block_size"])
-    train.add_argument("--lr", type=float, default=DEFAULTS["lr"])
     train.add_argument(
-        "--val-fraction",
-        type=float,
-        default=DEFAULTS["val_fraction"],
-        help="share of the names held out to measure validation loss (0 to 0.5)",
+        "--recipe", choices=list(table.RECIPES), default=table.DEFAULT_RECIPE,
+        help="a named set of settings; the options below change it (default: microgpt)",
     )
+    table.add_cli_options(train, "run", defaults=False)
     train.add_argument("--out", help="write the trained model here (JSON)")
     train.add_argument("--log", help="write one JSON line per step here")
     train.set_defaults(run=cmd_train)
 
     sample = sub.add_parser("sample", help="generate names with a trained model")
     sample.add_argument("--model", required=True)
-    sample.add_argument("--n", type=int, default=20)
-    sample.add_argument("--temperature", type=float, default=0.5)
-    sample.add_argument("--seed", type=int, default=None)
-    sample.add_argument("--prefix", default="")
+    table.add_cli_options(sample, "generate")
     sample.set_defaults(run=cmd_sample)
 
     evaluate = sub.add_parser("eval", help="mean loss of a model on a file of names")
@@ -211,11 +200,20 @@ def build_parser():
     evaluate.add_argument("--data", required=True)
     evaluate.set_defaults(run=cmd_eval)
 
+    schema = sub.add_parser("schema", help="print the settings table, recipes and limits (JSON)")
+    schema.add_argument("--pretty", action="store_true", help="indent the JSON")
+    schema.set_defaults(run=cmd_schema)
+
     bench = sub.add_parser("bench", help="ms per step of the fast and scalar engines")
     bench.add_argument("--data", default=None, help="default: public/data/first_names.txt")
     bench.add_argument("--fast-steps", type=int, default=300)
     bench.add_argument("--scalar-steps", type=int, default=20)
     bench.set_defaults(run=cmd_bench)
+    exporting = sub.add_parser("export", help="write a standalone PyTorch project of a model")
+    exporting.add_argument("--model", required=True, help="a TinyGPT model file")
+    exporting.add_argument("--data", help="the text it was trained on, copied as data.txt")
+    exporting.add_argument("--out", required=True, help="the project's folder (new or empty)")
+    exporting.set_defaults(run=cmd_export)
     return parser
 
 

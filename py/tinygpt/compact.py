@@ -15,7 +15,7 @@ reading a model file: the header and the weights go through checkpoint's checks.
 import json
 import struct
 
-from . import checkpoint
+from . import checkpoint, jsonio
 from .errors import TinyGPTError
 from .model import Config, param_shapes
 
@@ -67,8 +67,9 @@ def pack(model, meta, bits):
     return data
 
 
-def unpack(data):
-    """A validated Model (and its bits per weight) from compact bytes."""
+def unpack(data, for_page=False):
+    """A validated Model (and its bits per weight) from compact bytes. For the page, a
+    model bigger than the page can run is refused from its header, before its weights."""
     if not isinstance(data, (bytes, bytearray)):
         raise TinyGPTError("The shared model is not binary data.")
     if len(data) > MAX_BYTES:
@@ -86,9 +87,10 @@ def unpack(data):
         raise TinyGPTError("The model link's description is damaged or too long.")
     start = _PREFIX.size + header_len
     try:
-        header = json.loads(bytes(data[_PREFIX.size : start]).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise TinyGPTError("The model link's description is damaged (not valid JSON).") from None
+        header_text = bytes(data[_PREFIX.size : start]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise TinyGPTError("The model link's description is damaged (not UTF-8 text).") from None
+    header = jsonio.loads(header_text, "The model link's description")
     if not isinstance(header, dict) or not isinstance(header.get("config"), dict):
         raise TinyGPTError("The model link does not describe a model.")
     chars = header.get("chars")
@@ -96,7 +98,10 @@ def unpack(data):
     if set(cfg) != {"n_embd", "n_head", "n_layer", "block_size"} or not isinstance(chars, list):
         raise TinyGPTError("The model link's config must give n_embd, n_head, n_layer and "
                            "block_size, and a vocabulary.")
-    shapes = param_shapes(Config(**cfg), len(chars) + 1)
+    config = Config(**cfg)
+    if for_page:
+        checkpoint.check_page_size(config, len(chars) + 1)
+    shapes = param_shapes(config, len(chars) + 1)
     size = struct.calcsize(FORMATS[bits])
     count = sum(rows * cols for _, rows, cols in shapes)
     if len(data) - start != count * size:

@@ -15,6 +15,30 @@ from .errors import TinyGPTError
 MAX_TEXT_CHARS = 1_000_000
 MAX_VOCAB = 256  # distinct characters
 MAX_DOC_CHARS = 1_000  # longer lines are certainly not "names"; the block only sees the start
+# Invisible "format" characters that belong in names: the zero-width non-joiner of
+# Persian and other scripts, and the zero-width joiner of emoji sequences.
+ALLOWED_FORMAT_CHARS = frozenset("\u200c\u200d")
+
+
+def hidden_character(text):
+    """The first character of `text` that people's text must not hold, or None.
+
+    One rule wherever text enters (training data, vocabularies, names on a card, saved
+    names): no control characters (Cc: tabs, NUL, escapes), no lone surrogates (Cs: not
+    text at all), and no invisible format characters (Cf: bidi overrides that reorder
+    what is shown, zero-width spaces) except the two joiners names really use. The page's
+    JavaScript applies the same rule (app/text.js), checked against this one by a test.
+    """
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or (category == "Cf" and ch not in ALLOWED_FORMAT_CHARS):
+            return ch
+    return None
+
+
+def describe_character(ch):
+    """U+200E, as people can look it up."""
+    return f"U+{ord(ch):04X}"
 
 
 def parse_documents(text):
@@ -28,22 +52,24 @@ def parse_documents(text):
         )
     if "\x00" in text:
         raise TinyGPTError("The data looks like a binary file, not text: use a file of lines.")
-    docs = [line.strip() for line in text.strip().split("\n") if line.strip()]
+    docs = [doc for doc in map(str.strip, text.split("\n")) if doc]
     if not docs:
         raise TinyGPTError("The data is empty: give at least one name, one per line.")
-    for number, doc in enumerate(docs, 1):
-        if len(doc) > MAX_DOC_CHARS:
-            raise TinyGPTError(
-                f"Line {number} is {len(doc):,} characters long; the limit is "
-                f"{MAX_DOC_CHARS:,}. Put one short item per line."
-            )
-        for ch in doc:
-            if unicodedata.category(ch) in ("Cc", "Cs"):
-                raise TinyGPTError(
-                    f"Line {number} contains the control character U+{ord(ch):04X}; "
-                    "the data should be plain text, one name per line."
-                )
-    distinct = len(set("".join(docs)))
+    if max(map(len, docs)) > MAX_DOC_CHARS:
+        number, doc = next((i, d) for i, d in enumerate(docs, 1) if len(d) > MAX_DOC_CHARS)
+        raise TinyGPTError(
+            f"Line {number} is {len(doc):,} characters long; the limit is "
+            f"{MAX_DOC_CHARS:,}. Put one short item per line."
+        )
+    chars = set("".join(docs))
+    hidden = hidden_character("".join(sorted(chars)))  # each distinct character once
+    if hidden is not None:
+        number = next(i for i, doc in enumerate(docs, 1) if hidden in doc)
+        raise TinyGPTError(
+            f"Line {number} contains the invisible or control character "
+            f"{describe_character(hidden)}; the data should be plain text, one name per line."
+        )
+    distinct = len(chars)
     if distinct > MAX_VOCAB:
         raise TinyGPTError(
             f"The data uses {distinct} different characters; the limit is {MAX_VOCAB}. "

@@ -9,20 +9,16 @@ a time, reusing the keys and values it has already computed.
 
 import math
 import random
+from collections import deque
 
 from . import fast
 from .errors import TinyGPTError
 from .kernels import plain_sum
-
-MAX_SAMPLES = 1000
+from .settings import check, check_generate
 
 
 def check_temperature(temperature):
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
-        raise TinyGPTError("The temperature must be a number.")
-    if not (math.isfinite(temperature) and 0 < temperature <= 100):
-        raise TinyGPTError("The temperature must be above 0 (and at most 100); try 0.5.")
-    return float(temperature)
+    return check("temperature", temperature)
 
 
 class Model:
@@ -59,6 +55,11 @@ class Model:
         logits = fast.forward(self.params, self.config, [self.tokenizer.bos] + ids, cache)
         return cache, ids, logits[-1]
 
+    def forward_one(self, token, cache):
+        """The logits after one more token, with `cache` holding the keys and values of the
+        tokens before it (and gaining this one's)."""
+        return fast.forward(self.params, self.config, [token], cache)[-1]
+
     def probabilities(self, logits, temperature):
         return fast.softmax_rows([logits], temperature)[0]
 
@@ -79,18 +80,13 @@ class Model:
 
     def sample(self, n=20, temperature=0.5, prefix="", seed=None, rng=None):
         """`n` generated documents. A seed makes them reproducible."""
-        names = None
-        for names in self.sample_steps(n, temperature, prefix, seed, rng):
-            pass
-        return names
+        return deque(self.sample_steps(n, temperature, prefix, seed, rng), maxlen=1)[0]
 
     def sample_steps(self, n=20, temperature=0.5, prefix="", seed=None, rng=None):
         """`sample`, one letter at a time: yields None after each letter (so a caller can
         pause between them, as the page does to keep every task short), and finally the
         list of names."""
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_SAMPLES:
-            raise TinyGPTError(f"The number of names must be between 1 and {MAX_SAMPLES}.")
-        temperature = check_temperature(temperature)
+        n, temperature, prefix, seed = check_generate(n, temperature, prefix, seed)
         self._start(prefix)  # a bad prefix is refused before the first name
         if rng is None:
             rng = random.Random(seed)
@@ -106,7 +102,7 @@ class Model:
                     ids.append(token)
                 if self.ends_name(token, len(ids)):
                     break
-                logits = fast.forward(self.params, self.config, [token], cache)[-1]
+                logits = self.forward_one(token, cache)
                 yield None
             out.append(self.tokenizer.decode(ids))
             yield None
@@ -128,4 +124,4 @@ class Model:
         tokens = ([self.tokenizer.bos] + self.tokenizer.ids(text))[: self.config.block_size]
         record = {}
         fast.forward(self.params, self.config, tokens, record=record)
-        return [layer[5] for layer in record["layers"]]
+        return [layer[0] for layer in record["attention"]]

@@ -18,6 +18,7 @@ float instructions: 1.2x to 2x faster, in Pyodide and CPython alike
 same order as microgpt.py, so CPython 3.11 and Pyodide's 3.14 give the same bits.
 """
 
+import time
 from functools import reduce
 from operator import add, mul
 
@@ -62,6 +63,22 @@ def _long_dot(a, b):
 
 def _long_rowdots(rows, v):
     return [plain_sum(map(mul, row, v)) for row in rows]
+
+
+def prepare(lengths, deadline):
+    """Generate the kernels for these vector lengths until perf_counter() passes
+    `deadline`; True once all are there. Each costs about a millisecond to compile in
+    Pyodide: the page makes them in short idle tasks after it starts (Session.prepare)
+    rather than in the first training steps, which they would make long."""
+    for n in lengths:
+        if time.perf_counter() >= deadline:
+            return False
+        if 0 < n <= MAX_UNROLL:
+            if n not in _dots:
+                _dots[n] = _generate_dot(n)
+            if n not in _rowdots:
+                _rowdots[n] = _generate_rowdots(n)
+    return True
 
 
 def dot(a, b):

@@ -6,7 +6,6 @@ interactive figures call `call(name, json_args)`, which answers JSON
 the tokenizer, `Value`, `Trainer`, `Model.attention` and `Model.next_token_probs`.
 """
 
-import json
 import linecache
 import math
 import random
@@ -15,8 +14,10 @@ import time
 import traceback
 from collections import Counter
 
+from . import jsonio
 from .data import Tokenizer, parse_documents
 from .errors import TinyGPTError
+from .generate import check_temperature
 from .trainer import Trainer
 from .value import Value
 
@@ -31,6 +32,19 @@ _cache = {}  # name -> object (models, trainers), rebuilt when their inputs chan
 
 
 # --- code cells -------------------------------------------------------------------------
+_scopes = {}  # lesson id -> the namespace its cells share (like a notebook's)
+
+
+def start_worker():
+    """Set up the lessons' Python worker (app/lessons/python-worker.js): output line by
+    line, so a print reaches the page before a long computation that follows it."""
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+
+
+def run_in_scope(code, scope):
+    """Run a cell of lesson `scope` in the namespace that lesson's cells share."""
+    return run_cell(code, _scopes.setdefault(scope, {"__name__": "__main__"}))
 
 
 def run_cell(code, namespace):
@@ -56,17 +70,9 @@ def run_cell(code, namespace):
 
 
 def call(name, args_json):
-    """JSON in, JSON out: {"ok": result} or {"error": a message for the reader}."""
-    function = FIGURES.get(name)
-    if function is None:
-        return json.dumps({"error": f"Unknown request {name!r}."})
-    try:
-        result = function(**json.loads(args_json))
-    except TinyGPTError as error:
-        return json.dumps({"error": str(error)})
-    except Exception as error:  # noqa: BLE001 - a figure shows a message, never breaks
-        return json.dumps({"error": f"{type(error).__name__}: {error}"})
-    return json.dumps({"ok": result})
+    """JSON in, JSON out, with the playground's protocol (jsonio.call): {"ok": result},
+    or {"error": a message for the reader, "kind": "user" | "bug"}."""
+    return jsonio.call(FIGURES, name, args_json)
 
 
 def _text(value, what):
@@ -126,10 +132,10 @@ def _leaf_factory(created, bump=None, h=0.0):
     class LessonValue(Value):
         __slots__ = ()
 
-        def __init__(self, data, children=(), local_grads=()):
+        def __init__(self, data, children=(), local_grads=(), op=""):
             if len(created) == bump:
                 data = data + h
-            super().__init__(data, children, local_grads)
+            super().__init__(data, children, local_grads, op)
             created.append(self)
 
     LessonValue.__name__ = "Value"
@@ -147,26 +153,6 @@ def _run_expression(code, bump=None, h=0.0):
     if not isinstance(out, Value):
         raise TinyGPTError("Set `out` to the Value to differentiate, e.g. out = a * b + c.")
     return namespace, created, out
-
-
-def _op(node):
-    """What made a node, read from its children and local gradients."""
-    kids, local = node._children, node._local_grads
-    if not kids:
-        return "leaf"
-    if len(kids) == 2:
-        return "+" if tuple(local) == (1, 1) else "×"
-    child = kids[0].data
-    if child < 700 and node.data == math.exp(child):
-        return "exp"
-    if child > 0 and node.data == math.log(child):
-        return "log"
-    if node.data == max(0, child) and local[0] in (0.0, 1.0):
-        return "relu"
-    # x ** n keeps no n; its local gradient n * x ** (n - 1) gives it back.
-    if child != 0 and node.data != 0:
-        return f"** {local[0] * child / node.data:.4g}"
-    return "pow"
 
 
 def autograd(code):
@@ -193,7 +179,7 @@ def autograd(code):
         {
             "id": i,
             "name": names.get(id(node), ""),
-            "op": _op(node),
+            "op": node._op or "leaf",  # the operation that made it, as the node records it
             "data": node.data,
             "grad": float(node.grad),
             "children": [index[id(c)] for c in node._children],
@@ -227,10 +213,7 @@ def set_run(state_json=None):
     if state_json is None:
         _cache.pop("run", None)
         return {"source": None}
-    try:
-        trainer = Trainer.from_state(json.loads(state_json))
-    except json.JSONDecodeError:
-        raise TinyGPTError("The saved playground run is damaged.") from None
+    trainer = Trainer.from_state(jsonio.loads(state_json, "The saved playground run"))
     _cache["run"] = trainer
     return {"source": _describe(trainer)}
 
@@ -349,24 +332,94 @@ def _sampling_model(dataset):
 
 
 def next_probs(dataset, context, temperature):
+    """The next-letter probabilities after BOS + context, and the longest name the model
+    writes (Model.max_name_length), which sets how long the figure's "name so far" may be."""
     context = _text(context, "context")
     trainer, source = _sampling_model(dataset)
     probs = trainer.next_token_probs(context, temperature)
-    return {"probs": [[ch, p] for ch, p in probs], "source": source}
+    return {
+        "probs": [[ch, p] for ch, p in probs],
+        "source": source,
+        "max_name_length": trainer.max_name_length,
+    }
 
 
 def draw(dataset, context, temperature, seed):
-    """One next letter drawn with random.choices, as Model.sample draws ("" is BOS: the end)."""
+    """The next letter after `context`, drawn exactly as Model.sample draws it from
+    random.Random(seed) ("" is BOS, the end mark), and whether the name ends there by
+    Model.ends_name: at the end mark, or at the most letters the model writes."""
     context = _text(context, "context")
     trainer, _ = _sampling_model(dataset)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TinyGPTError("The seed must be a whole number.")
-    probs = trainer.next_token_probs(context, temperature)
-    rng = random.Random(seed)
-    choice = rng.choices([ch for ch, _ in probs], weights=[p for _, p in probs])[0]
-    # Model.sample stops when the block is full: BOS + context + this letter.
-    full = len(context) + 2 >= trainer.config.block_size
-    return {"ch": choice, "full": full}
+    temperature = check_temperature(temperature)
+    _, ids, logits = trainer._start(context)  # refuses a context the model cannot extend
+    probs = trainer.probabilities(logits, temperature)
+    token = random.Random(seed).choices(range(trainer.tokenizer.vocab_size), weights=probs)[0]
+    length = len(ids) + (token != trainer.tokenizer.bos)
+    return {
+        "ch": trainer.tokenizer.decode([token]),
+        "p": probs[token],
+        "ends": trainer.ends_name(token, length),
+        "max_name_length": trainer.max_name_length,
+    }
+
+
+# --- lesson 6: memorising or learning ---------------------------------------------------------
+
+OVERFIT_SIZES = (10, 100, 1000)  # names to pick from the dataset
+OVERFIT_VAL_FRACTION = 0.2
+OVERFIT_STEPS = 500
+OVERFIT_EVERY = 50  # steps between two measurements (one request of the figure)
+OVERFIT_EVAL_DOCS = 50  # names measured on each side
+OVERFIT_SAMPLES = 20
+
+
+def overfit_start(dataset, names):
+    """A run on `names` names of a dataset (a fixed random pick), a fifth held out for
+    validation by the Trainer itself, and its first measurement (step 0)."""
+    if names not in OVERFIT_SIZES:
+        raise TinyGPTError(f"Choose {', '.join(map(str, OVERFIT_SIZES))} names.")
+    docs = parse_documents(_dataset(dataset))
+    pick = random.Random(0).sample(docs, min(names, len(docs)))
+    trainer = Trainer(
+        "\n".join(pick), steps=OVERFIT_STEPS, val_fraction=OVERFIT_VAL_FRACTION
+    )
+    _cache["overfit"] = trainer
+    return {
+        "train_docs": len(trainer.train_docs),
+        "val_docs": len(trainer.val_docs),
+        "steps": trainer.steps,
+        "point": _overfit_point(trainer),
+    }
+
+
+def _overfit_point(trainer):
+    """The mean loss per name on training and on held-out names, with the same weights."""
+    return {
+        "step": trainer.step_count,
+        "train": trainer.evaluate_docs(trainer.train_docs[:OVERFIT_EVAL_DOCS]),
+        "val": trainer.evaluate(OVERFIT_EVAL_DOCS),
+    }
+
+
+def overfit_train():
+    """OVERFIT_EVERY more steps of the run, then a measurement; at the end, samples."""
+    trainer = _cache.get("overfit")
+    if trainer is None:
+        raise TinyGPTError("Start the run first.")
+    for _ in range(OVERFIT_EVERY):
+        if trainer.done:
+            break
+        trainer.step()
+    answer = {"point": _overfit_point(trainer), "done": trainer.done}
+    if trainer.done:
+        train, held_out = set(trainer.train_docs), set(trainer.val_docs)
+        answer["samples"] = [
+            {"name": name, "trained_on": name in train, "held_out": name in held_out}
+            for name in trainer.sample(n=OVERFIT_SAMPLES, temperature=0.5, seed=1)
+        ]
+    return answer
 
 
 FIGURES = {
@@ -381,4 +434,6 @@ FIGURES = {
     "race_step": race_step,
     "next_probs": next_probs,
     "draw": draw,
+    "overfit_start": overfit_start,
+    "overfit_train": overfit_train,
 }

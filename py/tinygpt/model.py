@@ -9,12 +9,11 @@ with a cache of keys and values), which makes it slow but easy to read and check
 from dataclasses import asdict, dataclass
 
 from .errors import TinyGPTError
+from .settings import check, check_model_shape, short
 from .value import Value
 
 INIT_STD = 0.08
 RMS_EPS = 1e-5
-# Sizes past these would not train in a browser tab in any reasonable time.
-LIMITS = {"n_embd": 256, "n_head": 64, "n_layer": 8, "block_size": 256}
 
 
 @dataclass(frozen=True)
@@ -24,18 +23,13 @@ class Config:
     n_layer: int = 1
     block_size: int = 16
 
-    def __post_init__(self):
-        for name, limit in LIMITS.items():
+    def __post_init__(self):  # the limits are the settings table's (settings.py)
+        for name in ("n_embd", "n_head", "n_layer", "block_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TinyGPTError(f"{name} must be a whole number, not {value!r}.")
-            if not 1 <= value <= limit:
-                raise TinyGPTError(f"{name} must be between 1 and {limit}; it is {value}.")
-        if self.n_embd % self.n_head:
-            raise TinyGPTError(
-                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}): "
-                "each head gets an equal slice of the embedding."
-            )
+                raise TinyGPTError(f"{name} must be a whole number, not {short(value)}.")
+            check(name, value)
+        check_model_shape(self.n_embd, self.n_head)
 
     @property
     def head_dim(self):
@@ -152,8 +146,26 @@ def document_loss(state, config, tokens):
 
 def loss_and_grads(params, config, tokens):
     """The scalar engine: (loss, grads) of one document, grads shaped like params."""
+    return batch_loss_and_grads(params, config, [tokens])
+
+
+def batch_loss_and_grads(params, config, docs):
+    """(loss, grads) of a batch of documents: the mean of their losses and its gradients.
+
+    Gradient accumulation, the autograd way: the parameters are the same `Value`s for
+    every document, and each document's graph is built and sent backward in turn,
+    seeded with 1/B (the document's weight in the mean). `backward` adds to `.grad`,
+    so the parameters end up holding the gradient of the mean; only one document's
+    graph is alive at a time.
+    """
     state = {name: [[Value(w) for w in row] for row in m] for name, m in params.items()}
-    loss = document_loss(state, config, tokens)
-    loss.backward()
+    total = 0.0
+    for tokens in docs:
+        loss = document_loss(state, config, tokens)
+        if len(docs) == 1:
+            loss.backward()  # microgpt.py's step, exactly
+        else:
+            (loss * (1 / len(docs))).backward()
+        total += loss.data
     grads = {name: [[float(w.grad) for w in row] for row in m] for name, m in state.items()}
-    return loss.data, grads
+    return total / len(docs), grads

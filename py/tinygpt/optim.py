@@ -35,7 +35,8 @@ class Adam:
         self.v = [0.0] * n_params  # running mean of its square
 
     def learning_rate(self, step):
-        """lr_k = lr * (1 - k / steps): falls linearly to zero at the last step."""
+        """lr_k = lr * (1 - k / steps), for step k = 0 .. steps - 1: it falls linearly from
+        lr at the first step to lr / steps at the last (it would reach 0 at k = steps)."""
         return self.lr * (1 - step / self.steps)
 
     def update(self, params, grads, step):

@@ -1,70 +1,30 @@
 """Lesson 4, part 2 - a training run: data, model, optimizer and the step counter.
 
 `Trainer` owns everything a run needs, so the CLI and the page drive the same code:
-`step()` trains on the next document, `evaluate()` measures the held-out loss,
-`sample()` generates, and `state()` / `from_state()` save and continue a run exactly.
+`step()` trains on the next batch of documents (one by default), `evaluate()` measures
+the held-out loss, `sample()` generates, and `state()` / `from_state()` save and
+continue a run exactly.
 """
 
+import base64
 import math
+import struct
 
 from . import fast, model
-from .data import Tokenizer, shuffled_documents, split_documents
+from .data import Tokenizer, parse_documents, shuffled_documents, split_documents
 from .errors import TinyGPTError, is_finite_number
 from .generate import Model
-from .optim import Adam
+from .optim import Adam, flatten, unflatten
+from .settings import RUN_DEFAULTS, check, check_run_settings, short
 
-ENGINES = {"fast": fast.loss_and_grads, "scalar": model.loss_and_grads}
-MAX_STEPS = 1_000_000
+# (params, config, [tokens, ...]) -> (mean loss of the documents, its gradients)
+ENGINES = {"fast": fast.batch_loss_and_grads, "scalar": model.batch_loss_and_grads}
 RUN_FORMAT, RUN_VERSION = "tinygpt-run", 1
-
-DEFAULTS = {
-    "n_embd": 16,
-    "n_head": 4,
-    "n_layer": 1,
-    "block_size": 16,
-    "lr": 0.01,
-    "steps": 1000,
-    "seed": 42,
-    "engine": "fast",
-    "val_fraction": 0.0,
-    "beta1": 0.85,
-    "beta2": 0.99,
-    "eps": 1e-8,
-}
-
-
-def _number(name, value, low, high, integer=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TinyGPTError(f"{name} must be a number, not {value!r}.")
-    if not is_finite_number(value):  # inf, nan, or an int no float can hold
-        raise TinyGPTError(f"{name} must be a finite number between {low:g} and {high:g}.")
-    if integer and value != int(value):
-        raise TinyGPTError(f"{name} must be a whole number, not {value}.")
-    if not low <= value <= high:
-        raise TinyGPTError(f"{name} must be between {low:g} and {high:g}; it is {value}.")
-    return int(value) if integer else float(value)
-
-
-def check_settings(settings):
-    """All run settings, with defaults filled in, validated one by one."""
-    unknown = set(settings) - set(DEFAULTS)
-    if unknown:
-        raise TinyGPTError(f"Unknown setting: {', '.join(sorted(unknown))}.")
-    s = {**DEFAULTS, **settings}
-    if not isinstance(s["engine"], str) or s["engine"] not in ENGINES:
-        raise TinyGPTError("The engine must be 'fast' or 'scalar'.")
-    s["steps"] = _number("steps", s["steps"], 1, MAX_STEPS, integer=True)
-    s["seed"] = _number("seed", s["seed"], 0, 2**32 - 1, integer=True)
-    if isinstance(s["lr"], (int, float)) and not isinstance(s["lr"], bool) and s["lr"] <= 0:
-        raise TinyGPTError("The learning rate must be above 0; try 0.01.")
-    s["lr"] = _number("The learning rate", s["lr"], 1e-9, 10)
-    s["val_fraction"] = _number("The validation split", s["val_fraction"], 0, 0.5)
-    s["beta1"] = _number("beta1", s["beta1"], 0, 0.9999)
-    s["beta2"] = _number("beta2", s["beta2"], 0, 0.99999)
-    s["eps"] = _number("eps", s["eps"], 1e-12, 1)
-    for name in ("n_embd", "n_head", "n_layer", "block_size"):
-        s[name] = _number(name, s[name], 1, model.LIMITS[name], integer=True)
-    return s
+# Version 2 is version 1 with its numbers packed (see `packed_state`): what the page saves.
+PACKED_VERSION = 2
+# The run settings and their defaults live in settings.py, with every other setting.
+DEFAULTS = RUN_DEFAULTS
+check_settings = check_run_settings
 
 
 class Trainer(Model):
@@ -96,24 +56,34 @@ class Trainer(Model):
 
     @engine.setter
     def engine(self, name):
-        if name not in ENGINES:
-            raise TinyGPTError("The engine must be 'fast' or 'scalar'.")
-        self.settings["engine"] = name
+        self.settings["engine"] = check("engine", name)
+
+    @property
+    def batch(self):
+        return self.settings["batch"]
+
+    def step_docs(self, k=None):
+        """The training documents of step k (default: the next step): `batch` of them,
+        taken in the shuffled order, k * batch + j for j < batch, wrapping around."""
+        k = self.step_count if k is None else k
+        docs, b = self.train_docs, self.batch
+        return [docs[(k * b + j) % len(docs)] for j in range(b)]
 
     def step(self):
-        """Train on the next document; returns its loss (before the update)."""
+        """Train on the next batch of documents; returns its loss (before the update):
+        the mean over the batch of each document's mean loss."""
         loss, grads = self.gradients()
         self.apply(loss, grads)
         return loss
 
     def gradients(self):
-        """Loss and gradients on the next document (the first half of a step)."""
+        """Loss and gradients on the next batch (the first half of a step)."""
         if self.done:
             raise TinyGPTError(f"This run has finished its {self.steps} steps.")
         k = self.step_count
-        tokens = self.tokenizer.encode(self.train_docs[k % len(self.train_docs)])
+        docs = [self.tokenizer.encode(doc) for doc in self.step_docs(k)]
         try:
-            loss, grads = ENGINES[self.engine](self.params, self.config, tokens)
+            loss, grads = ENGINES[self.engine](self.params, self.config, docs)
         except (ValueError, OverflowError, ZeroDivisionError):
             loss = math.nan
         if not math.isfinite(loss):
@@ -141,7 +111,11 @@ class Trainer(Model):
     def model_file(self, meta=None):
         from .checkpoint import model_file
 
-        info = {"steps": self.step_count, "loss": self.losses[-1] if self.losses else None}
+        info = {
+            "steps": self.step_count,
+            "loss": self.losses[-1] if self.losses else None,
+            "batch": self.batch,
+        }
         info.update(meta or {})
         return model_file(self, info)
 
@@ -158,16 +132,69 @@ class Trainer(Model):
             "params": self.params,
             "optimizer": self.optimizer.state(),
             "rng": [version, list(internal), gauss_next],
+            "meta": dict(self.meta),
         }
+
+    def packed_state(self):
+        """`state()` with its many numbers (weights, Adam's moments, losses) packed as one
+        base64 string of little-endian float64s, in that order: version 2 of the run
+        format. The page saves a run every second or so; packing costs about a
+        millisecond where JSON lists of floats cost tens (docs/formats.md)."""
+        state = self.state()
+        floats = flatten(state.pop("params"), self.params)
+        optimizer = state.pop("optimizer")
+        floats += optimizer["m"] + optimizer["v"] + state.pop("losses")
+        data = base64.b64encode(struct.pack(f"<{len(floats)}d", *floats)).decode("ascii")
+        return {**state, "version": PACKED_VERSION, "floats": data}
+
+    @classmethod
+    def unpack_state(cls, state):
+        """A version 2 (packed) run state as version 1; version 1 comes back as it is."""
+        if not isinstance(state, dict) or state.get("version") != PACKED_VERSION:
+            return state
+        data = state.get("floats")
+        try:
+            raw = base64.b64decode(data, validate=True) if isinstance(data, str) else b""
+        except ValueError:
+            raw = b""
+        settings, step = state.get("settings"), state.get("step")
+        try:
+            settings = check_run_settings(settings)
+            count = param_count(state.get("text"), settings)
+        except TinyGPTError as e:
+            raise TinyGPTError(f"The saved run cannot be read: {e}") from None
+        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step:
+            raise TinyGPTError("The saved run has an invalid step count.")
+        if len(raw) != 8 * (3 * count + step):
+            raise TinyGPTError("The saved run's numbers are damaged (the wrong amount of them).")
+        floats = list(struct.unpack(f"<{len(raw) // 8}d", raw))
+        like = {name: [[0.0] * cols] * rows for name, rows, cols in
+                model.param_shapes(model.Config(*(settings[k] for k in _SHAPE)),
+                                   _vocab_size(state.get("text")))}
+        unpacked = {k: v for k, v in state.items() if k != "floats"}
+        unpacked.update(
+            version=RUN_VERSION,
+            params=unflatten(floats[:count], like),
+            optimizer={"m": floats[count : 2 * count], "v": floats[2 * count : 3 * count]},
+            losses=floats[3 * count :],
+        )
+        return unpacked
 
     @classmethod
     def from_state(cls, state):
-        from .checkpoint import check_params
+        """A run from `state()` or `packed_state()`, checked field by field: it continues
+        with exactly the losses of the run it was saved from."""
+        from .checkpoint import check_meta, check_params
 
         if not isinstance(state, dict) or state.get("format") != RUN_FORMAT:
             raise TinyGPTError("This is not a saved TinyGPT run.")
-        if state.get("version") != RUN_VERSION:
-            raise TinyGPTError("This saved run comes from another version of TinyGPT.")
+        if state.get("version") not in (RUN_VERSION, PACKED_VERSION):
+            raise TinyGPTError(
+                f"This saved run has version {short(state.get('version'))}; this TinyGPT "
+                f"reads versions {RUN_VERSION} and {PACKED_VERSION}. It comes from another "
+                "version of TinyGPT."
+            )
+        state = cls.unpack_state(state)
         settings = state.get("settings")
         if not isinstance(settings, dict):
             raise TinyGPTError("The saved run has no settings.")
@@ -185,9 +212,37 @@ class Trainer(Model):
         if not all(is_finite_number(x) for x in losses):
             raise TinyGPTError("The saved run's loss history holds something that is not a number.")
         trainer.losses = [float(x) for x in losses]
-        try:
-            version, internal, gauss_next = state["rng"]
-            trainer.rng.setstate((version, tuple(internal), gauss_next))
-        except (KeyError, TypeError, ValueError):
-            raise TinyGPTError("The saved run's random state is damaged.") from None
+        trainer.rng.setstate(_check_rng(state.get("rng")))
+        trainer.meta = dict(check_meta(state.get("meta", {}), "The saved run's description"))
         return trainer
+
+
+_SHAPE = ("n_embd", "n_head", "n_layer", "block_size")
+
+
+def _vocab_size(text):
+    return Tokenizer.from_docs(parse_documents(text)).vocab_size
+
+
+def param_count(text, settings):
+    """How many parameters the run of these settings on this text has."""
+    config = model.Config(*(settings[k] for k in _SHAPE))
+    return sum(r * c for _, r, c in model.param_shapes(config, _vocab_size(text)))
+
+
+def _check_rng(rng):
+    """random.Random's state, as state() saves it, checked before setstate (which takes
+    huge ints and raises OverflowError, or accepts a broken state silently)."""
+    ok = (
+        isinstance(rng, list)
+        and len(rng) == 3
+        and rng[0] == 3
+        and isinstance(rng[1], list)
+        and len(rng[1]) == 625
+        and all(type(x) is int and 0 <= x < 2**32 for x in rng[1])
+        and rng[1][-1] <= 624
+        and (rng[2] is None or is_finite_number(rng[2]))
+    )
+    if not ok:
+        raise TinyGPTError("The saved run's random state is damaged.")
+    return (3, tuple(rng[1]), None if rng[2] is None else float(rng[2]))

@@ -5,39 +5,44 @@ respect to each child. `backward()` then applies the chain rule from the output
 back to every input, visiting nodes in reverse topological order. This is the
 engine of Karpathy's micrograd and microgpt.py, operation for operation, so the
 scalar GPT built on it does the same floating-point work as microgpt.py.
+
+Like micrograd's, every node also knows the operation that made it, `_op`: "+", "*",
+"**2" (the exponent written out), "exp", "log", "relu", or "" for a leaf. Only the
+lessons' graph drawing reads it; the arithmetic never does.
 """
 
 import math
 
 
 class Value:
-    __slots__ = ("data", "grad", "_children", "_local_grads")
+    __slots__ = ("data", "grad", "_children", "_local_grads", "_op")
 
-    def __init__(self, data, children=(), local_grads=()):
+    def __init__(self, data, children=(), local_grads=(), op=""):
         self.data = data
         self.grad = 0
         self._children = children
         self._local_grads = local_grads
+        self._op = op
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data + other.data, (self, other), (1, 1))
+        return Value(self.data + other.data, (self, other), (1, 1), "+")
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data * other.data, (self, other), (other.data, self.data))
+        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __pow__(self, other):
-        return Value(self.data**other, (self,), (other * self.data ** (other - 1),))
+        return Value(self.data**other, (self,), (other * self.data ** (other - 1),), f"**{other}")
 
     def log(self):
-        return Value(math.log(self.data), (self,), (1 / self.data,))
+        return Value(math.log(self.data), (self,), (1 / self.data,), "log")
 
     def exp(self):
-        return Value(math.exp(self.data), (self,), (math.exp(self.data),))
+        return Value(math.exp(self.data), (self,), (math.exp(self.data),), "exp")
 
     def relu(self):
-        return Value(max(0, self.data), (self,), (float(self.data > 0),))
+        return Value(max(0, self.data), (self,), (float(self.data > 0),), "relu")
 
     def __neg__(self):
         return self * -1

@@ -1,19 +1,18 @@
 """Browser tests: the built dist/ served under a sub-path, driven in real Chromium.
 
 Fixtures:
-- `site`: base URL of dist/ served at /tinygpt/ (like GitHub Pages' /<repo>/).
+- `site`: base URL of dist/ served at /tinygpt/ (like GitHub Pages' /<repo>/), by the
+  site's one static server (scripts/serve.mjs, as `npm start` serves it).
 - `browser`: Chromium through Playwright (the system Chromium where Playwright cannot
   download its own, as on these machines).
-- `page`: a fresh context and page that records long tasks, requests to other origins
-  and uncaught page errors; a test fails if any foreign request or page error happened.
+- `page`: a fresh context and page that records long tasks, requests to other origins,
+  Content-Security-Policy violations and uncaught page errors; a test fails if any
+  foreign request, violation or page error happened.
 """
 
-import functools
-import http.server
 import os
 import subprocess
-import tempfile
-import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,29 +30,38 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Installed before any page script: collects long tasks (>50 ms) for the tests.
+# Installed before any page script: collects long tasks (>50 ms) and CSP violations.
 LONG_TASKS_SCRIPT = """
 window.__longTasks = [];
+window.__cspViolations = [];
 try {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries())
       window.__longTasks.push({start: e.startTime, duration: e.duration});
   }).observe({type: 'longtask', buffered: true});
 } catch (e) {}
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__cspViolations.push(
+    `${e.violatedDirective}: ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+});
 """
 
 
-class Handler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".mjs": "text/javascript",
-        ".js": "text/javascript",
-        ".wasm": "application/wasm",
-        ".webmanifest": "application/manifest+json",
-    }
-
-    def log_message(self, *args):  # keep test output readable
-        pass
+@contextmanager
+def serve(root, base=BASE_PATH):
+    """Serve the folder `root` under `base` with scripts/serve.mjs; yields the base URL."""
+    proc = subprocess.Popen(
+        ["node", str(ROOT / "scripts" / "serve.mjs"), "--port", "0", "--root", str(root),
+         "--base", base],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert "served at" in line, f"the server did not start: {line!r}"
+        yield line.split("served at ")[1].split()[0]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def chromium_path():
@@ -68,14 +76,8 @@ def chromium_path():
 def site():
     if not (DIST / "index.html").exists():
         subprocess.run(["node", "scripts/build.mjs"], cwd=ROOT, check=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        os.symlink(DIST, Path(tmp) / BASE_PATH.strip("/"))
-        handler = functools.partial(Handler, directory=tmp)
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}"
-        server.shutdown()
+    with serve(DIST) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +95,16 @@ class PageWatch:
         self.origin = origin
         self.foreign = []
         self.errors = []
+        self.pages = []
+
+    def csp_violations(self):
+        found = []
+        for page in self.pages:
+            try:
+                found += page.evaluate("window.__cspViolations || []")
+            except Exception:  # a closed page or a page mid-navigation: nothing to read
+                pass
+        return found
 
     def on_request(self, request):
         url = request.url
@@ -109,6 +121,7 @@ def new_page(browser, site, viewport=None):
     page.on("request", watch.on_request)
     page.on("pageerror", lambda error: watch.errors.append(str(error)))
     page.watch = watch
+    watch.pages.append(page)
     return context, page
 
 
@@ -116,9 +129,11 @@ def new_page(browser, site, viewport=None):
 def page(browser, site):
     context, page = new_page(browser, site)
     yield page
+    violations = page.watch.csp_violations()
     context.close()
     assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
     assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture(scope="session")

@@ -48,3 +48,11 @@ def error_text(page):
     box = page.locator("[data-testid=error]")
     return box.text_content() if box.is_visible() else ""
 
+
+
+def generate_names(page, timeout=60_000):
+    """Press Generate and wait for the names: Python makes them a letter at a time in
+    short tasks, so they arrive a moment after the click."""
+    page.click("[data-testid=generate]")
+    page.wait_for_selector("[data-testid=samples][data-state=done]", timeout=timeout)
+    return page.locator("[data-testid=sample]").all_text_contents()

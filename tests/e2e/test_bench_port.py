@@ -1,7 +1,8 @@
 """The benchmark is a fair race: the JavaScript port of microgpt.py (bench/microgpt.js)
 computes the same losses as TinyGPT's scalar engine from the same start, and the
-benchmark page times all three engines and reports finite numbers. How fast each
-engine is, is the benchmark's business (scripts/bench_browser.py), not a test's."""
+benchmark page times all three engines (and the fast one at 1, 4 and 8 documents per
+step) and reports finite numbers. How fast each engine is, is the benchmark's business
+(scripts/bench_browser.py), not a test's."""
 
 import math
 
@@ -55,7 +56,7 @@ def test_js_port_computes_the_scalar_engines_losses(page, site, dataset, setting
 
 def test_bench_page_times_every_engine(page, site):
     page.goto(site + "bench/?js=12&fast=12&scalar=3")
-    page.wait_for_function("window.benchResult", timeout=120_000)
+    page.wait_for_function("() => window.benchResult", timeout=120_000)
     result = page.evaluate("window.benchResult")
     assert "error" not in result, result
     for name, steps in (("js", 12), ("fast", 12), ("scalar", 3)):
@@ -70,6 +71,14 @@ def test_bench_page_times_every_engine(page, site):
     assert result["check"]["fast_vs_scalar"] < 1e-9
     rows = page.locator("[data-testid=bench-table] tbody tr")
     assert rows.count() == 3
+    # the fast engine with 1, 4 and 8 documents per step, on about as many documents
+    for batch, steps in ((1, 12), (4, 3), (8, 2)):
+        timed = result["batches"][str(batch)]
+        assert timed["batch"] == batch and timed["steps"] == steps == len(timed["losses"])
+        assert timed["docs"] == steps * batch
+        assert math.isfinite(timed["docs_per_s"]) and timed["docs_per_s"] > 0, timed
+        assert timed["vs_batch_1"] == 1 if batch == 1 else timed["vs_batch_1"] > 0, timed
+    assert page.locator("[data-testid=batch-table] tbody tr").count() == 3
     assert page.get_attribute("[data-testid=bench-status]", "data-state") == "done"
 
 

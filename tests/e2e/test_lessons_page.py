@@ -6,12 +6,10 @@ One page is shared by the tests of this module (starting two Pyodide workers cos
 seconds), so the tests run in file order and each leaves the page usable.
 """
 
-import io
 import json
 import math
 import sys
 import time
-from contextlib import redirect_stdout
 
 import pytest
 from conftest import ROOT, new_page
@@ -66,14 +64,6 @@ def set_code(page, box, code):
     page.keyboard.insert_text(code)
 
 
-def python_output(code):
-    """What `code` prints in CPython with the same package: the expected browser output."""
-    out = io.StringIO()
-    with redirect_stdout(out):
-        exec(code, {"__name__": "__main__"})
-    return out.getvalue()
-
-
 def screenshot(page, lesson, path):
     """A full-page screenshot as a reader scrolling through would see it.
 
@@ -92,54 +82,14 @@ def wait_ready(page, figure, timeout=60_000):
     page.wait_for_selector(f"#{figure}[data-ready=true]", timeout=timeout)
 
 
-# --- expected first-cell outputs, computed here without the page ----------------------
+# --- expected cell outputs: what CPython prints, pinned in tests/py/lesson_cells.json ------
+
+CELLS = json.loads((ROOT / "tests" / "py" / "lesson_cells.json").read_text())["cells"]
 
 
-def expected_tokens():
-    docs = ["emma", "olivia", "ava"]
-    chars = sorted(set("".join(docs)))
-    bos = len(chars)
-    ids = [bos] + [chars.index(c) for c in "ava"] + [bos]
-    return [
-        f"characters: {chars}",
-        f"BOS id: {bos} | vocabulary size: {bos + 1}",
-        f"encode('ava'): {ids}",
-        "decode back: ava",
-    ]
-
-
-def expected_autograd():
-    a, b = 2.0, -3.0
-    return [f"{a * b + a} {b + 1} {a}"]  # c = ab + a; dc/da = b + 1; dc/db = a
-
-
-def expected_attention():
-    vocab, E, block = 27, 16, 16
-    total = 2 * vocab * E + block * E + 4 * E * E + 2 * 4 * E * E
-    return ["wte               27 x 16", "layer0.mlp_fc1    64 x 16", f"parameters: {total}"]
-
-
-def expected_sampling():
-    logits = [2.0, 1.0, 0.1]
-    lines = []
-    for t in (0.5, 1.0, 2.0):
-        exps = [math.exp((x - max(logits)) / t) for x in logits]
-        lines.append(f"{t} {[round(e / sum(exps), 3) for e in exps]}")
-    return lines
-
-
-def expected_by_cpython(page, lesson):
-    """The cell's code run in CPython (the same seed gives the same numbers there)."""
-    code = cell(page, lesson).evaluate("el => el.editor.state.doc.toString()")
-    return python_output(code).strip().split("\n")
-
-
-EXPECTED = {
-    "tokens": expected_tokens,
-    "autograd": expected_autograd,
-    "attention": expected_attention,
-    "sampling": expected_sampling,
-}
+def expected_output(lesson, number=1):
+    """What cell `number` of `lesson` prints in CPython (test_lesson_content.py keeps it)."""
+    return next(c["output"] for c in CELLS if (c["lesson"], c["cell"]) == (lesson, number))
 
 
 # --- the tests, in order ------------------------------------------------------------------
@@ -173,10 +123,7 @@ def test_every_lesson_runs_its_first_cell_and_links_to_the_next(lessons, site, s
         output = run_cell(page, cell(page, lesson))
         print(f"{lesson}: first cell {time.perf_counter() - started:.1f} s")
         assert cell(page, lesson).get_attribute("data-state") == "done", output
-        lines = output.strip().split("\n")
-        want = EXPECTED[lesson]() if lesson in EXPECTED else expected_by_cpython(page, lesson)
-        for line in want:
-            assert line in lines, (line, output)
+        assert output.strip() == expected_output(lesson).strip(), (lesson, output)
         figure = view(page, lesson).locator("figure")
         if figure.count():
             wait_ready(page, figure.first.get_attribute("id"))
@@ -402,6 +349,20 @@ def test_sampling_bars_follow_the_temperature_and_a_name_is_drawn(lessons, site)
         arg=cold[0],
     )
     assert page.text_content("#sampling-temperature-value") == "2.0"
+    # The bars are app/probbars.js's: testids, labels, an accessible description.
+    bars = page.locator("[data-testid=prob-bars] [data-testid=next-letter-bar]")
+    assert bars.count() == 12
+    labels = page.locator("[data-testid=prob-bars] .bar-label").all_text_contents()
+    chars = page.eval_on_selector_all(
+        "[data-testid=next-letter-bar]", "els => els.map(e => e.dataset.ch)"
+    )
+    assert [label == "↵ end" for label in labels] == [ch == "" for ch in chars]
+    assert "likeliest next letters" in page.get_attribute(
+        "[data-testid=prob-bars]", "aria-description"
+    )
+    # The longest "name so far" comes from the model (block_size 16: 15 letters, then one more).
+    assert page.get_attribute("#fig-sampling", "data-max-name-length") == "16"
+    assert page.eval_on_selector("#sampling-context", "el => el.maxLength") == 15
     for expected_length in (1, 2):
         page.click("#sampling-step")
         page.wait_for_function(
@@ -411,6 +372,64 @@ def test_sampling_bars_follow_the_temperature_and_a_name_is_drawn(lessons, site)
             arg=expected_length,
         )
     assert page.input_value("#sampling-context")
+
+
+def test_sampling_figure_writes_a_name_as_long_as_model_sample_does(lessons, site, screenshots):
+    """15 letters typed, the next draw is the 16th and last (Model.ends_name)."""
+    page = lessons
+    go(page, site, "sampling")
+    wait_ready(page, "fig-sampling", timeout=90_000)
+    page.fill("#sampling-context", "abcdefghijklmno")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=sampling-message]').textContent"
+        ".startsWith('After \"abcdefghijklmno\"')"
+    )
+    page.click("#sampling-step")
+    page.wait_for_function(
+        "() => /end mark|the most this model writes/.test("
+        "document.querySelector('[data-testid=sampling-message]').textContent)"
+    )
+    message = page.text_content("[data-testid=sampling-message]")
+    if "the most this model writes" in message:
+        assert len(page.input_value("#sampling-context")) == 16
+        assert page.locator("[data-testid=next-letter-bar].chosen").count() <= 1
+    assert page.is_disabled("#sampling-step")
+    screenshot(page, "sampling", screenshots / "lesson-5-drawn.png")
+    page.click("#sampling-clear")
+    page.wait_for_function("() => !document.querySelector('#sampling-step').disabled")
+
+
+def test_overfit_figure_shows_training_and_held_out_loss_part(lessons, site, screenshots):
+    page = lessons
+    go(page, site, "build")
+    wait_ready(page, "fig-overfit")
+    page.select_option("#overfit-names", "10")
+    page.click("#overfit-run")
+    page.wait_for_selector("#fig-overfit[data-done='10']", timeout=120_000)
+    rows = page.locator("[data-testid=overfit-table] tbody tr")
+    assert rows.count() == 11  # steps 0, 50, ..., 500
+    last = rows.nth(10).locator("th, td").all_text_contents()
+    # The same run in CPython: the page's numbers agree to the digits shown.
+    from tinygpt import lessons as lesson_module
+
+    text = (ROOT / "public" / "data" / "first_names.txt").read_text()
+    lesson_module.use_dataset("first_names", text)
+    lesson_module.overfit_start("first_names", 10)
+    answer = {"done": False}
+    while not answer["done"]:
+        answer = lesson_module.overfit_train()
+    point = answer["point"]
+    assert last == ["500", f"{point['train']:.3f}", f"{point['val']:.3f}"]
+    assert point["train"] < point["val"]
+    assert page.locator("[data-testid=overfit-chart] polyline").count() == 2
+    samples = page.locator("[data-testid=overfit-samples] li")
+    assert samples.count() == 20
+    copies = sum(s["trained_on"] for s in answer["samples"])
+    assert page.locator("[data-testid=overfit-samples] li.copy").count() == copies
+    assert f"{copies} of them are names it trained on" in page.text_content(
+        "[data-testid=overfit-summary]"
+    )
+    screenshot(page, "build", screenshots / "lesson-6-overfit.png")
 
 
 def test_progress_is_remembered_across_reloads(lessons, site):
@@ -493,6 +512,13 @@ def test_phone_layout(browser, site, screenshots):
         overflow = page.evaluate("() => document.documentElement.scrollWidth")
         assert overflow <= 375, f"the page is {overflow} px wide at 375 px"
         screenshot(page, "attention", screenshots / "lesson-3-phone.png")
+        for number, lesson in ((5, "sampling"), (6, "build")):
+            go(page, site, lesson)
+            figure = view(page, lesson).locator("figure").first.get_attribute("id")
+            wait_ready(page, figure, timeout=90_000)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth")
+            assert overflow <= 375, f"lesson {lesson} is {overflow} px wide at 375 px"
+            screenshot(page, lesson, screenshots / f"lesson-{number}-phone.png")
         assert page.watch.errors == [] and page.watch.foreign == []
     finally:
         context.close()

@@ -1,24 +1,25 @@
 """Offline: after one visit the service worker has the whole site (Pyodide included) in
-its cache, so the playground loads, trains and generates with the network off; and a
-new build replaces the old cache instead of being served from it."""
+its cache, so the playground loads, trains and generates with the network off; a new
+build replaces the old cache instead of being served from it; the cache is this
+deployment's own; and nothing planted in it is ever served."""
 
-import functools
-import http.server
+import base64
+import hashlib
+import json
 import re
 import shutil
-import threading
 import time
 
 import pytest
-from conftest import BASE_PATH, DIST, Handler, new_page
-from pageutil import open_playground, wait_steps
+from conftest import BASE_PATH, DIST, new_page, serve
+from pageutil import generate_names, open_playground, wait_steps
 
 # Resolves once the service worker controls this page; answers what its cache holds.
 CACHED = """async () => {
   await navigator.serviceWorker.ready;
   if (!navigator.serviceWorker.controller) return null;
   const names = await caches.keys();
-  const mine = names.filter((n) => n.startsWith("tinygpt-"));
+  const mine = names.filter((n) => n.startsWith("tinygpt "));
   if (mine.length !== 1) return { names };
   const keys = await (await caches.open(mine[0])).keys();
   return { names, urls: keys.map((r) => new URL(r.url).pathname) };
@@ -38,6 +39,11 @@ def sw_version(dist):
     return re.search(r'const VERSION = "(\w+)"', (dist / "sw.js").read_text()).group(1)
 
 
+def cache_name(site, version):
+    """The service worker's cache: this deployment's scope, then the build's version."""
+    return f"tinygpt {site} {version}"
+
+
 def wait_until(page, condition, timeout_s=30):
     """Poll an async condition (wait_for_function takes a promise as truthy at once)."""
     deadline = time.monotonic() + timeout_s
@@ -54,7 +60,7 @@ def wait_for_cache(page):
 def test_loads_trains_and_generates_offline(page, site):
     open_playground(page, site, "?steps=20")
     cached = wait_for_cache(page)
-    assert cached["names"] == [f"tinygpt-{sw_version(DIST)}"], cached["names"]
+    assert cached["names"] == [cache_name(site, sw_version(DIST))], cached["names"]
     urls = set(cached["urls"])
     missing = [f for f in built_files(DIST) if BASE_PATH + f not in urls and f != "sw.js"]
     assert missing == [], f"not precached: {missing}"
@@ -71,8 +77,7 @@ def test_loads_trains_and_generates_offline(page, site):
     page.click("[data-testid=train-toggle]")
     wait_steps(page, 20)
     page.wait_for_selector("[data-testid=status][data-state=done]")
-    page.click("[data-testid=generate]")
-    names = page.locator("[data-testid=sample]").all_text_contents()
+    names = generate_names(page)
     assert len(names) == 10 and all(names)
     assert page.text_content("[data-testid=error]").strip() == ""
 
@@ -102,12 +107,23 @@ def test_lessons_alone_make_the_site_work_offline(page, site):
 def own_site(tmp_path):
     """A copy of dist/ served on its own, so the test can deploy a new build over it."""
     root = tmp_path / "site"
-    shutil.copytree(DIST, root / BASE_PATH.strip("/"))
-    handler = functools.partial(Handler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}{BASE_PATH}", root / BASE_PATH.strip("/")
-    server.shutdown()
+    shutil.copytree(DIST, root)
+    with serve(root) as url:
+        yield url, root
+
+
+def deploy(dist, path, change):
+    """A new build, as scripts/build.mjs would make it: `path` changed, its hash in the
+    service worker's manifest, and a new version."""
+    file = dist / path
+    file.write_text(change(file.read_text()))
+    digest = base64.b64encode(hashlib.sha256(file.read_bytes()).digest()).decode()
+    sw = dist / "sw.js"
+    text = sw.read_text()
+    manifest = json.loads(re.search(r"const MANIFEST = (\{.*?\});", text).group(1))
+    old_hash = manifest[path]
+    text = text.replace(f'"{path}":"{old_hash}"', f'"{path}":"{digest}"')
+    sw.write_text(text.replace(sw_version(dist), "build2"))
 
 
 def test_a_new_build_replaces_the_old_cache(browser, own_site):
@@ -116,18 +132,16 @@ def test_a_new_build_replaces_the_old_cache(browser, own_site):
     try:
         open_playground(page, site)
         old = sw_version(dist)
-        assert wait_for_cache(page)["names"] == [f"tinygpt-{old}"]
+        assert wait_for_cache(page)["names"] == [cache_name(site, old)]
 
-        # "Deploy" a new build: one page changes, and so does the service worker's version.
-        page_file = dist / "index.html"
-        page_file.write_text(page_file.read_text().replace("</body>", "<!-- build 2 --></body>"))
-        sw = dist / "sw.js"
-        sw.write_text(sw.read_text().replace(old, "build2"))
+        # "Deploy" a new build: one page changes, and so does the service worker.
+        deploy(dist, "index.html", lambda html: html.replace("</body>", "<!-- build 2 --></body>"))
         page.evaluate("navigator.serviceWorker.getRegistration().then((r) => r.update())")
-        wait_until(page, "async () => (await caches.keys()).join() === 'tinygpt-build2'")
+        new = cache_name(site, "build2")
+        wait_until(page, f"async () => (await caches.keys()).join() === {json.dumps(new)}")
         # The new cache holds the new files, not copies from the browser's HTTP cache.
         html = page.evaluate(
-            "async () => (await (await caches.open('tinygpt-build2')).match('index.html')).text()"
+            "async (name) => (await (await caches.open(name)).match('index.html')).text()", new
         )
         assert "<!-- build 2 -->" in html
 
@@ -138,3 +152,51 @@ def test_a_new_build_replaces_the_old_cache(browser, own_site):
     finally:
         context.close()
     assert page.watch.foreign == [] and page.watch.errors == []
+
+
+def test_another_deployment_keeps_its_own_cache(browser, tmp_path):
+    # Two TinyGPTs on one origin (/a/ and /b/, as two repositories of one GitHub Pages
+    # user): each service worker keeps and reads its own cache, and neither deletes the
+    # other's.
+    for name in ("a", "b"):
+        shutil.copytree(DIST, tmp_path / name)
+    with serve(tmp_path, base="/") as origin:
+        context, page = new_page(browser, origin)
+        try:
+            for name in ("a", "b"):
+                open_playground(page, f"{origin}{name}/")
+                wait_for_cache(page)
+            names = page.evaluate("caches.keys()")
+            version = sw_version(DIST)
+            assert sorted(names) == [cache_name(f"{origin}{n}/", version) for n in "ab"], names
+            count = page.evaluate(
+                "async (name) => (await (await caches.open(name)).keys()).length",
+                cache_name(f"{origin}a/", version),
+            )
+            assert count > 50  # a's files are all still there
+        finally:
+            context.close()
+        assert page.watch.foreign == [] and page.watch.errors == []
+
+
+def test_a_planted_file_is_never_served(page, site):
+    # A script on this origin (as a lesson cell can run) writes its own index.html and
+    # app/main.js into the service worker's cache. The next load gets the real ones.
+    open_playground(page, site)
+    wait_for_cache(page)
+    planted = page.evaluate("""async () => {
+        const [name] = (await caches.keys()).filter((n) => n.startsWith("tinygpt "));
+        const cache = await caches.open(name);
+        const evil = (body, type) => new Response(body, {headers: {"Content-Type": type}});
+        await cache.put("index.html", evil("<h1>planted</h1>", "text/html"));
+        await cache.put("app/main.js", evil("document.title = 'planted';", "text/javascript"));
+        return name;
+    }""")
+    page.reload()
+    page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
+    assert "planted" not in page.content() and page.title() != "planted"
+    # ...and the cache holds the real files again.
+    html = page.evaluate(
+        "async (name) => (await (await caches.open(name)).match('index.html')).text()", planted
+    )
+    assert "planted" not in html and "TinyGPT" in html

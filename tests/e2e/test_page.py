@@ -10,6 +10,7 @@ import time
 from conftest import DIST, ROOT, new_page
 from pageutil import (
     error_text,
+    generate_names,
     open_playground,
     py_call,
     set_text,
@@ -48,8 +49,7 @@ def test_training_lowers_loss_and_generates_names(page, site, screenshots):
     assert last < first - 0.5, (first, last)
     shown = float(page.text_content("[data-testid=loss-value]"))
     assert abs(shown - last) < 0.5  # the smoothed loss shown is about the recent losses
-    page.click("[data-testid=generate]")
-    names = page.locator("[data-testid=sample]").all_text_contents()
+    names = generate_names(page)
     assert len(names) == 10 and all(names)
     vocabulary = set(py_call(page, "info")["chars"])
     assert all(set(n) <= vocabulary | {"(", ")", " "} for n in names)
@@ -157,7 +157,7 @@ def test_bad_datasets_are_explained(page, site):
     set_text(page, "[data-testid=dataset-text]", hostile * 20)
     page.click("[data-testid=train-toggle]")
     page.wait_for_selector("[data-testid=status][data-state=done]")
-    page.click("[data-testid=generate]")
+    generate_names(page)
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#samples img, #dataset-preview img").count() == 0
 

@@ -3,6 +3,7 @@
 import io
 import json
 import math
+import random
 import re
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from tinygpt import lessons
 from tinygpt.session import validate
+from tinygpt.settings import from_query
 from tinygpt.trainer import Trainer
 
 NAMES = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail"
@@ -99,7 +101,7 @@ def test_autograd_graph_and_finite_differences_match_calculus():
     assert checks["a"]["numeric"] == pytest.approx(4, abs=1e-6) and checks["a"]["ok"]
     assert checks["b"]["ok"]
     ops = sorted(n["op"] for n in answer["nodes"])
-    assert ops == sorted(["leaf", "leaf", "×", "** 2", "+"])
+    assert ops == sorted(["leaf", "leaf", "*", "**2", "+"])
     assert all(child < node["id"] for node in answer["nodes"] for child in node["children"])
 
 
@@ -108,9 +110,43 @@ def test_autograd_names_unnamed_leaves_and_constants():
     assert answer["out"] == 1.5
     names = sorted(n["name"] for n in answer["nodes"] if n["op"] == "leaf")
     assert names == ["", "leaf 1", "leaf 2"]  # the 3 is a constant, not one of the reader's
-    assert "** -1" in [n["op"] for n in answer["nodes"]]  # division is a * b ** -1
+    assert "**-1" in [n["op"] for n in answer["nodes"]]  # division is a * b ** -1
     assert [c["name"] for c in answer["checks"]] == ["leaf 1", "leaf 2"]
     assert answer["checks"][1]["grad"] == pytest.approx(-2 / 16 * 3)  # d/db (a/b*3) = -3a/b^2
+
+
+def ops_of(code):
+    return [n["op"] for n in ok("autograd", code=code)["nodes"]]
+
+
+@pytest.mark.parametrize(
+    ("code", "op"),
+    [
+        # Guessing from the numbers got these wrong: 1 * 1 has local gradients (1, 1)
+        # like a sum, and a ** 1 equals max(0, a) with local gradient 1 like relu.
+        ("out = Value(1.0) * Value(1.0)", "*"),
+        ("out = Value(1.0) + Value(1.0)", "+"),
+        ("a = Value(3.0)\nout = a ** 1", "**1"),
+        ("a = Value(3.0)\nout = a ** 2", "**2"),
+        ("a = Value(4.0)\nout = a ** -0.5", "**-0.5"),
+        ("a = Value(3.0)\nout = a.relu()", "relu"),
+        ("a = Value(0.0)\nout = a.exp()", "exp"),  # exp(0) = 1 = a + 1: not a guess either
+        ("a = Value(1.0)\nout = a.log()", "log"),
+    ],
+)
+def test_autograd_draws_the_operation_each_node_records(code, op):
+    ops = ops_of(code)
+    assert ops[-1] == op  # `out`, last in topological order
+    assert ops.count("leaf") == len(ops) - 1
+
+
+def test_autograd_subtraction_and_division_are_built_from_the_basic_operations():
+    assert sorted(ops_of("a = Value(2.0)\nb = Value(3.0)\nout = a - b")) == sorted(
+        ["leaf", "leaf", "leaf", "*", "+"]  # a + b * -1; the -1 is a constant leaf
+    )
+    assert sorted(ops_of("a = Value(2.0)\nb = Value(3.0)\nout = a / b")) == sorted(
+        ["leaf", "leaf", "**-1", "*"]
+    )
 
 
 def test_autograd_explains_mistakes():
@@ -191,7 +227,72 @@ def test_next_probs_temperature_and_draw():
     assert cold[0][1] > warm[0][1]  # a low temperature sharpens the distribution
     drawn = ok("draw", dataset="names", context="em", temperature=0.3, seed=4)
     assert drawn["ch"] in {ch for ch, _ in cold}
+    assert drawn["p"] == pytest.approx(dict(map(tuple, cold))[drawn["ch"]])
     assert "temperature" in call("next_probs", dataset="names", context="", temperature=0)["error"]
+
+
+def test_draw_is_the_letter_model_sample_draws():
+    trainer = lessons._trained_here("names")
+    for seed in range(20):
+        drawn = ok("draw", dataset="names", context="", temperature=0.8, seed=seed)
+        name = trainer.sample(n=1, temperature=0.8, seed=seed)[0]
+        assert drawn["ch"] == name[:1]  # "" when the model ended at once
+        assert drawn["ends"] == (name == "")
+
+
+def spell(context, temperature, seed):
+    """A name drawn letter by letter in the figure, as its "Draw" button does."""
+    while True:
+        drawn = ok("draw", dataset="names", context=context, temperature=temperature, seed=seed)
+        context += drawn["ch"]
+        seed += 1
+        if drawn["ends"]:
+            return context
+
+
+def test_the_figure_ends_names_where_model_sample_does():
+    """block_size 3: Model.sample writes names of up to 3 letters, and so must the figure
+    (it used to stop one letter early, at 2)."""
+    trainer = Trainer(NAMES, block_size=3, steps=30)
+    for _ in range(30):
+        trainer.step()
+    ok("set_run", state_json=json.dumps(trainer.state()))
+    assert max(map(len, trainer.sample(n=100, temperature=2.0, seed=1))) == 3
+    assert ok("next_probs", dataset="names", context="ab", temperature=1.0)["max_name_length"] == 3
+    names = [spell("", 2.0, seed) for seed in range(0, 400, 10)]
+    assert max(map(len, names)) == 3
+    drawn = ok("draw", dataset="names", context="a", temperature=1.0, seed=1)
+    assert drawn["ends"] == (drawn["ch"] == "")  # 2 letters: only the end mark ends it
+    for seed in range(10):
+        assert ok("draw", dataset="names", context="ab", temperature=1.0, seed=seed)["ends"]
+    assert "too long" in call("draw", dataset="names", context="abe", temperature=1.0, seed=0)[
+        "error"
+    ]
+
+
+def test_overfit_figure_measures_training_and_held_out_names_of_a_real_run():
+    start = ok("overfit_start", dataset="names", names=10)
+    assert (start["train_docs"], start["val_docs"], start["steps"]) == (8, 2, 500)
+    points = [start["point"]]
+    while True:
+        answer = ok("overfit_train")
+        points.append(answer["point"])
+        if answer["done"]:
+            break
+    assert [p["step"] for p in points] == list(range(0, 501, 50))
+    # The same run, built by hand: a fixed pick of names, the Trainer's own split.
+    pick = random.Random(0).sample(NAMES.split("\n"), 10)
+    reference = Trainer("\n".join(pick), steps=500, val_fraction=0.2)
+    for _ in range(500):
+        reference.step()
+    assert points[-1]["val"] == reference.evaluate(50)
+    assert points[-1]["train"] == reference.evaluate_docs(reference.train_docs[:50])
+    # Eight names, 500 steps: memorised. Training loss far below the held-out loss.
+    assert points[-1]["train"] < 1 < 3 < points[-1]["val"]
+    samples = answer["samples"]
+    assert len(samples) == 20 and sum(s["trained_on"] for s in samples) >= 15
+    assert all(s["trained_on"] == (s["name"] in reference.train_docs) for s in samples)
+    assert "Choose" in call("overfit_start", dataset="names", names=7)["error"]
 
 
 # --- lesson 6: the links into the playground ---------------------------------------------
@@ -205,13 +306,9 @@ def test_build_your_own_links_carry_valid_settings_and_real_datasets():
     assert len(links) >= 5
     datasets = {d["id"] for d in json.loads((root / "public/data/datasets.json").read_text())}
     for link in links:
-        query = dict(parse_qsl(link.replace("&amp;", "&"), strict_parsing=True))
-        assert query.pop("dataset") in datasets, link
-        settings = {k: v if k == "engine" else url_number(v) for k, v in query.items()}
-        assert validate(settings) == {}, (link, validate(settings))
-
-
-def url_number(text):
-    """A number from the URL as the page reads it (settings.js: Number, then JSON)."""
-    value = float(text)
-    return int(value) if value.is_integer() else value
+        # The page reads a link's query with settings.from_query (its URL keys: the table's).
+        pairs = parse_qsl(link.replace("&amp;", "&"), strict_parsing=True)
+        found = from_query([list(p) for p in pairs])
+        assert found["dataset"] in datasets, link
+        assert found["problems"] == {}, (link, found["problems"])
+        assert validate(found["settings"]) == {}, link

@@ -232,3 +232,21 @@ def float_op(op, a, b):
     if op == 7:
         return 0.5 - a
     return 1.5 / (a * a + 1)
+
+
+def test_every_node_records_the_operation_that_made_it():
+    """`_op`, as in micrograd: set by the operation, never guessed from the numbers."""
+    a, b = Value(1.0), Value(1.0)
+    assert a._op == "" and (a * b)._op == "*" and (a + b)._op == "+"
+    assert (a**1)._op == "**1" and (a**2)._op == "**2" and (a**-0.5)._op == "**-0.5"
+    assert a.exp()._op == "exp" and a.log()._op == "log" and a.relu()._op == "relu"
+    # The composite operations are made of those: a - b = a + b * -1, a / b = a * b ** -1.
+    diff, quotient = a - b, a / b
+    assert diff._op == "+" and diff._children[1]._op == "*"
+    assert quotient._op == "*" and quotient._children[1]._op == "**-1"
+    assert (a * 2)._children[1]._op == ""  # a constant is a leaf
+
+
+def test_value_has_no_instance_dict():
+    """__slots__ keeps ~60,000 nodes per scalar step small; _op is one of them."""
+    assert not hasattr(Value(1.0), "__dict__") and "_op" in Value.__slots__

@@ -1,0 +1,268 @@
+// The database layer: TinyGPT's IndexedDB, its stores, and what can go wrong with them.
+// No policy here (when to save, what to tell the reader): autosave.js, models.js and
+// history.js decide that. The lessons read the latest run through this module alone.
+//
+// Stores (version 2; docs/formats.md describes every record):
+//   runs        {id, savedAt, step, steps, done, dataset, state}  one per training run,
+//               `state` is Python's packed run state (Session.run_state(packed=true))
+//   history     {id, ...summary, curve, val_points}  each run's settings and loss curve,
+//               kept after the run itself is discarded ("runs side by side")
+//   models      {id, name, dataset, params, config, steps, loss, savedAt}  saved models
+//   modelFiles  {id, file}  each saved model's file (JSON text), read only to open it
+//   keptAside   {id, keptAt, reason, record}  records that could not be restored, kept
+//               for the reader to download, never silently deleted
+const NAME = "tinygpt";
+const VERSION = 2;
+const TIMEOUT_MS = 10_000; // an open that hangs this long is reported, then retried
+
+export class StorageError extends Error {
+  constructor(message, cause) {
+    super(message);
+    this.kind = "user";
+    this.cause = cause;
+    this.reason = cause?.name || "Error";
+  }
+}
+
+// What really failed, in words a reader can act on.
+export function explain(error) {
+  switch (error?.name) {
+    case "QuotaExceededError":
+      return "the browser's storage for this site is full";
+    case "VersionError":
+      return "a newer version of TinyGPT is open in another tab: reload this page to keep saving";
+    case "BlockedError":
+      return "an older TinyGPT tab is open and holds the database: reload or close that tab";
+    case "TimeoutError":
+      return "the browser did not open the database in time";
+    case "DataCloneError":
+      return "the browser could not store this data";
+    default:
+      return "this browser refuses to store data for this site (private browsing does that)";
+  }
+}
+
+let dbPromise = null;
+const watchers = new Set(); // fn(event) for "blocked", "unblocked", "closed"
+
+export function onDatabaseEvent(fn) {
+  watchers.add(fn);
+}
+
+function tell(event) {
+  for (const fn of watchers) fn(event);
+}
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function named(name, message) {
+  return new DOMException(message, name);
+}
+
+// Version 1 had one run under the key "current" and whole model files inside the
+// model records: both move to the version 2 stores, nothing is dropped.
+function upgrade(db, tx, oldVersion) {
+  let oldRuns = null;
+  if (oldVersion === 1 && db.objectStoreNames.contains("runs")) {
+    oldRuns = tx.objectStore("runs");
+    oldRuns.name = "runsVersion1";
+  }
+  if (!db.objectStoreNames.contains("runs")) db.createObjectStore("runs", { keyPath: "id" });
+  if (!db.objectStoreNames.contains("history")) db.createObjectStore("history", { keyPath: "id" });
+  if (!db.objectStoreNames.contains("models")) db.createObjectStore("models", { keyPath: "id", autoIncrement: true });
+  if (!db.objectStoreNames.contains("modelFiles")) db.createObjectStore("modelFiles", { keyPath: "id" });
+  if (!db.objectStoreNames.contains("keptAside")) db.createObjectStore("keptAside", { keyPath: "id", autoIncrement: true });
+  if (oldRuns) {
+    oldRuns.get("current").onsuccess = (event) => {
+      const old = event.target.result;
+      if (old) tx.objectStore("runs").put(runFromVersion1(old));
+      db.deleteObjectStore("runsVersion1");
+    };
+  }
+  if (oldVersion === 1) {
+    tx.objectStore("models").openCursor().onsuccess = (event) => {
+      const cursor = event.target.result;
+      if (!cursor) return;
+      const { file, ...summary } = cursor.value;
+      if (typeof file === "string") {
+        tx.objectStore("modelFiles").put({ id: summary.id, file });
+        cursor.update(summary);
+      }
+      cursor.continue();
+    };
+  }
+}
+
+function runFromVersion1(old) {
+  const state = old.state || {};
+  return {
+    id: newRunId(),
+    savedAt: Number(old.savedAt) || Date.now(),
+    step: Number.isInteger(state.step) ? state.step : 0,
+    steps: Number.isInteger(state.settings?.steps) ? state.settings.steps : 0,
+    done: false,
+    dataset: { id: typeof old.dataset === "string" ? old.dataset : "custom", title: "" },
+    state,
+  };
+}
+
+export function newRunId() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+function openOnce() {
+  return new Promise((resolve, reject) => {
+    let req;
+    try {
+      if (!window.indexedDB) throw named("InvalidStateError", "IndexedDB is missing");
+      req = indexedDB.open(NAME, VERSION);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    let blocked = false;
+    const timer = setTimeout(() => {
+      if (!blocked) reject(named("TimeoutError", "opening the database took too long"));
+    }, TIMEOUT_MS);
+    req.onupgradeneeded = (event) => upgrade(req.result, req.transaction, event.oldVersion);
+    req.onsuccess = () => {
+      clearTimeout(timer);
+      const db = req.result;
+      // A newer page wants to upgrade the database: let it, and reopen on the next use
+      // (which then says plainly that this page is the older one).
+      db.onversionchange = () => {
+        db.close();
+        dbPromise = null;
+        tell("closed");
+      };
+      db.onclose = () => {
+        dbPromise = null;
+      };
+      if (blocked) tell("unblocked");
+      resolve(db);
+    };
+    req.onerror = () => {
+      clearTimeout(timer);
+      reject(req.error);
+    };
+    // An older tab holds the database open: the open waits until that tab lets go.
+    req.onblocked = () => {
+      blocked = true;
+      tell("blocked");
+    };
+  });
+}
+
+function openDb() {
+  if (!dbPromise) {
+    dbPromise = openOnce();
+    dbPromise.catch(() => {
+      dbPromise = null; // the next use tries again
+    });
+  }
+  return dbPromise;
+}
+
+// Runs `work(stores)` in one transaction over `names` and resolves with its result once
+// the transaction has committed; any failure becomes a StorageError saying why.
+export async function transact(names, mode, work) {
+  try {
+    const db = await openDb();
+    const tx = db.transaction(names, mode);
+    const done = new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onabort = () => reject(tx.error || named("AbortError", "the transaction was aborted"));
+      tx.onerror = () => reject(tx.error);
+    });
+    const stores = Object.fromEntries([names].flat().map((name) => [name, tx.objectStore(name)]));
+    const result = await Promise.all([work(stores), done]);
+    return result[0];
+  } catch (error) {
+    throw new StorageError(`Your work is not being saved: ${explain(error)}.`, error);
+  }
+}
+
+const one = (store, mode, fn) => transact(store, mode, (stores) => fn(stores[store]));
+
+// --- runs -----------------------------------------------------------------------------
+export const getRun = (id) => one("runs", "readonly", (s) => request(s.get(id)));
+export const putRun = (record) => one("runs", "readwrite", (s) => request(s.put(record)));
+export const deleteRun = (id) => one("runs", "readwrite", (s) => request(s.delete(id)));
+
+// Every run's id, savedAt and step, newest first (without their states).
+export function listRuns() {
+  return one("runs", "readonly", (s) => new Promise((resolve, reject) => {
+    const rows = [];
+    const cursor = s.openCursor();
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (!c) {
+        resolve(rows.sort((a, b) => b.savedAt - a.savedAt));
+        return;
+      }
+      const v = c.value || {};
+      rows.push({ id: c.key, savedAt: Number(v.savedAt) || 0, step: v.step, steps: v.steps });
+      c.continue();
+    };
+    cursor.onerror = () => reject(cursor.error);
+  }));
+}
+
+// The newest saved run's state, for the lessons (null if none, or storage is refused).
+export async function latestRunState() {
+  try {
+    const [newest] = await listRuns();
+    return newest ? (await getRun(newest.id))?.state ?? null : null;
+  } catch {
+    return null;
+  }
+}
+
+// --- kept aside ---------------------------------------------------------------------------
+// Moves a record that could not be restored out of `runs`, in one transaction: it is
+// never lost, and it no longer stops the page from starting.
+export function keepAside(store, id, record, reason) {
+  return transact([store, "keptAside"], "readwrite", (stores) => Promise.all([
+    request(stores.keptAside.add({ keptAt: Date.now(), reason: String(reason).slice(0, 500), store, record })),
+    request(stores[store].delete(id)),
+  ]));
+}
+
+export const listKeptAside = () => one("keptAside", "readonly", (s) => request(s.getAll()));
+export const deleteKeptAside = (id) => one("keptAside", "readwrite", (s) => request(s.delete(id)));
+
+// --- run history -------------------------------------------------------------------------
+export const putHistory = (record) => one("history", "readwrite", (s) => request(s.put(record)));
+export const listHistory = () => one("history", "readonly", (s) => request(s.getAll()));
+export const deleteHistory = (id) => one("history", "readwrite", (s) => request(s.delete(id)));
+
+// --- saved models ------------------------------------------------------------------------
+export const listModels = () => one("models", "readonly", (s) => request(s.getAll()));
+export const getModel = (id) => one("models", "readonly", (s) => request(s.get(id)));
+
+export async function getModelFile(id) {
+  return (await one("modelFiles", "readonly", (s) => request(s.get(id))))?.file ?? null;
+}
+
+// Stores a model's summary and its file together; resolves with the new id.
+export function addModel(summary, file) {
+  return transact(["models", "modelFiles"], "readwrite", async (stores) => {
+    const id = await request(stores.models.add(summary));
+    await request(stores.modelFiles.put({ id, file }));
+    return id;
+  });
+}
+
+export const renameModel = (record, name) => one("models", "readwrite", (s) => request(s.put({ ...record, name })));
+
+export function deleteModel(id) {
+  return transact(["models", "modelFiles"], "readwrite", (stores) => Promise.all([
+    request(stores.models.delete(id)),
+    request(stores.modelFiles.delete(id)),
+  ]));
+}
