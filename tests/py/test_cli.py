@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SMALL, SMALL_ARGS, TEXT
 from microgpt_reference import MicroGPT
 
 from tinygpt import checkpoint
@@ -23,15 +24,6 @@ from tinygpt.data import MAX_TEXT_CHARS, MAX_VOCAB, parse_documents
 from tinygpt.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = """
-emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
-elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace
-liam noah william james oliver benjamin elijah lucas mason logan alexander ethan
-zoé jürgen ångström
-""".split()
-TEXT = "\n".join(NAMES) + "\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8}
-SMALL_ARGS = ["--n-embd", "8", "--n-head", "2", "--n-layer", "1", "--block-size", "8"]
 
 
 def tinygpt(args, cwd, timeout=120):

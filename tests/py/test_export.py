@@ -14,19 +14,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import SMALL, TEXT
 
 from tinygpt import checkpoint, export
 from tinygpt.session import Session, api
 from tinygpt.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = """
-emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
-elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace
-liam noah william james oliver benjamin elijah lucas mason logan alexander ethan
-""".split()
-TEXT = "\n".join(NAMES) + "\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8}
 PROJECT = {"README.md", "model.py", "train.py", "sample.py", "requirements.txt", "model.json"}
 
 

@@ -21,11 +21,14 @@ from pathlib import Path
 
 import pytest
 import torch  # requirements-dev.txt installs it: these tests must run, never skip
+from conftest import SMALL_ARGS
 
 from tinygpt import checkpoint
 from tinygpt.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
+# Its own names (not conftest's): with these, some greedy names fill a block of 8, which
+# the test of greedy generation needs.
 NAMES = """
 emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
 elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace
@@ -36,7 +39,6 @@ TEXT = "\n".join(NAMES) + "\n"
 # block_size 8 cuts the longer names: truncation is part of what must agree
 SETTINGS = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8, "steps": 60, "seed": 7,
             "lr": 0.02, "val_fraction": 0.1}
-SIZE_ARGS = ["--n-embd", "8", "--n-head", "2", "--n-layer", "1", "--block-size", "8"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1"}
 
 
@@ -122,7 +124,7 @@ def test_fresh_run_repeats_the_run_and_comes_back(project):
     assert len(losses) == SETTINGS["steps"]
     assert max(abs(a - b) for a, b in zip(losses, trainer.losses)) < 1e-9
     # ... as `python -m tinygpt train` logs it
-    tinygpt(["train", "--data", "data.txt", *SIZE_ARGS, "--steps", "60", "--seed", "7",
+    tinygpt(["train", "--data", "data.txt", *SMALL_ARGS, "--steps", "60", "--seed", "7",
              "--lr", "0.02", "--val-fraction", "0.1", "--log", "cli.jsonl"], folder)
     assert max(abs(a - b) for a, b in zip(losses, log_losses(folder / "cli.jsonl"))) < 1e-9
     # the trained model back in TinyGPT: its eval gives the validation loss train.py printed
@@ -196,7 +198,7 @@ def test_resume_continues_exactly(project, scripts, monkeypatch, capsys):
     folder, _ = project
     train = scripts["train"]
     common = ["--dtype", "float64", "--device", "cpu", "--threads", "1", "--batch", "2",
-              "--steps", "16", "--seed", "5", *SIZE_ARGS]
+              "--steps", "16", "--seed", "5", *SMALL_ARGS]
     assert train.main([*common, "--out", str(folder / "whole.json"),
                        "--log-file", str(folder / "whole.jsonl")]) == 0
     real_step = train.train_step

@@ -10,6 +10,7 @@ import json
 import math
 
 import pytest
+from conftest import SMALL, TEXT, one_line
 from microgpt_reference import MicroGPT
 from microgpt_reference import softmax as ref_softmax
 
@@ -19,21 +20,6 @@ from tinygpt import web
 from tinygpt.errors import TinyGPTError
 from tinygpt.session import VAL_DOCS, VAL_EVERY, Session, api, validate
 from tinygpt.trainer import DEFAULTS, Trainer
-
-NAMES = """
-emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
-elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace
-chloe penelope layla riley zoey nora lily eleanor hannah lillian addison aubrey
-liam noah william james oliver benjamin elijah lucas mason logan alexander ethan
-jacob michael daniel henry jackson sebastian aiden matthew samuel david joseph
-zoé jürgen ångström
-""".split()
-TEXT = "\n".join(NAMES) + "\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8}
-
-
-def one_line(message):
-    return isinstance(message, str) and message.strip() and "\n" not in message
 
 
 def plain_losses(n, **settings):

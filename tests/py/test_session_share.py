@@ -9,18 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SMALL as SIZE
+from conftest import TEXT
 
 from tinygpt import checkpoint, compact
 from tinygpt.errors import TinyGPTError
 from tinygpt.session import SHARE_MAX_LOSS_CHANGE, Session
 
 ROOT = Path(__file__).resolve().parents[2]
-NAMES = """emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
-elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace chloe
-liam noah william james oliver benjamin elijah lucas mason logan alexander ethan jacob
-zoé jürgen ångström""".split()
-TEXT = "\n".join(NAMES) + "\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8, "steps": 60}
+SMALL = {**SIZE, "steps": 60}
 
 
 @pytest.fixture(scope="module")

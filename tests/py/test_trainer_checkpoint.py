@@ -6,6 +6,7 @@ import math
 import random
 
 import pytest
+from conftest import NAMES, TEXT, one_line
 from microgpt_reference import MicroGPT
 from microgpt_reference import softmax as ref_softmax
 
@@ -15,22 +16,9 @@ from tinygpt.data import MAX_VOCAB
 from tinygpt.errors import TinyGPTError
 from tinygpt.trainer import Trainer
 
-NAMES = """
-emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
-elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace
-chloe penelope layla riley zoey nora lily eleanor hannah lillian addison aubrey
-ellie stella natalie zoe leah hazel violet aurora savannah audrey brooklyn bella
-liam noah william james oliver benjamin elijah lucas mason logan alexander ethan
-jacob michael daniel henry jackson sebastian aiden matthew samuel david joseph
-carter owen wyatt john jack luke jayden dylan grayson levi isaac gabriel julian
-zoé jürgen ångström
-""".split()
-TEXT = "\n".join(NAMES) + "\n"
 SMALL = dict(n_embd=8, n_head=2, n_layer=1, block_size=8, steps=100)
 
 
-def one_line(message):
-    return bool(message.strip()) and "\n" not in message and "Traceback" not in message
 
 
 def reference_with(params, config, text):
