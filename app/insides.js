@@ -188,7 +188,7 @@ class InsidesPanel {
       return;
     }
     // Drawn in a task of its own: the first drawing builds every table and point, and
-    // together with Python's first look (which compiles a few kernels) it would be long.
+    // together with Python's look it could make a long task.
     const asked = ++this.asked;
     if (data) setTimeout(() => asked === this.asked && this.show(data));
   }
@@ -228,6 +228,7 @@ class InsidesPanel {
 
   // No model (a new page, "New run"): nothing to show.
   clear() {
+    this.asked += 1; // an answer still to be drawn is out of date
     setText($("insides-status"), "Train a model, or open one, to see inside it.");
     $("insides").dataset.step = "";
     this.letters.reset();
