@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 # The browser set-up of the browser tests, so the benchmark runs Chromium the same way.
-from conftest import CHROMIUM_ARGS, DIST, chromium_path, serve  # noqa: E402
+from browsing import CHROMIUM_ARGS, DIST, chromium_path, serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 ENGINES = [("js", "JS port (scalar Value)"), ("fast", "Python fast"), ("scalar", "Python scalar")]

@@ -37,9 +37,12 @@ CANDIDATES = {
     "b2-lr005-4500": {"batch": 2, "lr": 0.005, "steps": 4500},
     "b4-lr005-2500": {"batch": 4, "lr": 0.005, "steps": 2500},
     "b4-lr01-2500": {"batch": 4, "lr": 0.01, "steps": 2500},
+    "b4-lr01-3000": {"batch": 4, "lr": 0.01, "steps": 3000},
     "b4-lr005-8000": {"batch": 4, "lr": 0.005, "steps": 8000},
     "b4-lr005-12000": {"batch": 4, "lr": 0.005, "steps": 12000},
     "b4-lr003-12000": {"batch": 4, "lr": 0.003, "steps": 12000},
+    "b4-lr01-12000": {"batch": 4, "lr": 0.01, "steps": 12000},
+    "b4-lr007-15000": {"batch": 4, "lr": 0.007, "steps": 15000},
     "e24-b4-lr005-8000": {"batch": 4, "lr": 0.005, "steps": 8000, "n_embd": 24},
 }
 # Documents per second of the playground in Pyodide on the test machine, by batch (UI
@@ -72,7 +75,7 @@ def search(args):
 
 
 def page(args):
-    from conftest import CHROMIUM_ARGS, DIST, chromium_path, serve
+    from browsing import CHROMIUM_ARGS, DIST, chromium_path, serve
     from playwright.sync_api import sync_playwright
 
     recipe = RECIPES[args.recipe]

@@ -7,7 +7,7 @@ step) and reports finite numbers. How fast each engine is, is the benchmark's bu
 import math
 
 import pytest
-from conftest import ROOT
+from browsing import ROOT
 
 from tinygpt.trainer import Trainer
 

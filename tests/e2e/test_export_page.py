@@ -10,7 +10,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import ROOT
+from browsing import ROOT
 from pageutil import generate_names, open_playground, py_call, wait_steps
 
 from tinygpt import checkpoint, export

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, new_page
+from browsing import ROOT, new_page
 
 sys.path.insert(0, str(ROOT / "py"))
 from tinygpt.trainer import Trainer  # noqa: E402 - the package the cells import

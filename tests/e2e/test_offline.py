@@ -11,7 +11,7 @@ import shutil
 import time
 
 import pytest
-from conftest import BASE_PATH, DIST, new_page, serve
+from browsing import BASE_PATH, DIST, new_page, serve
 from pageutil import generate_names, open_playground, wait_steps
 
 # Resolves once the service worker controls this page; answers what its cache holds.

@@ -10,7 +10,7 @@ import unicodedata
 import zlib
 
 import pytest
-from conftest import new_page
+from browsing import new_page
 from pageutil import (
     error_text,
     generate_names,

@@ -5,7 +5,7 @@ table's."""
 
 import json
 
-from conftest import ROOT
+from browsing import ROOT
 from pageutil import open_playground, py_call, wait_steps
 
 SCHEMA = json.loads((ROOT / "dist" / "schema.json").read_text())

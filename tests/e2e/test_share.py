@@ -10,7 +10,7 @@ import sys
 import zlib
 
 import pytest
-from conftest import DIST, ROOT, new_page
+from browsing import DIST, ROOT, new_page
 from pageutil import error_text, generate_names, open_playground, py_call, state
 
 from tinygpt import compact

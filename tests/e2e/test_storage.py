@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import DIST, ROOT, new_page
+from browsing import DIST, ROOT, new_page
 from pageutil import (
     error_text,
     generate_names,

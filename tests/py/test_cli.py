@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SMALL, SMALL_ARGS, TEXT
 from microgpt_reference import MicroGPT
+from samples import SMALL, SMALL_ARGS, TEXT
 
 from tinygpt import checkpoint
 from tinygpt.data import MAX_TEXT_CHARS, MAX_VOCAB, parse_documents

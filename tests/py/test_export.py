@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SMALL, TEXT
+from samples import SMALL, TEXT
 
 from tinygpt import checkpoint, export
 from tinygpt.session import Session, api

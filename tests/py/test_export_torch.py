@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pytest
 import torch  # requirements-dev.txt installs it: these tests must run, never skip
-from conftest import SMALL_ARGS
+from samples import SMALL_ARGS
 
 from tinygpt import checkpoint
 from tinygpt.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
-# Its own names (not conftest's): with these, some greedy names fill a block of 8, which
+# Its own names (not samples.NAMES): with these, some greedy names fill a block of 8, which
 # the test of greedy generation needs.
 NAMES = """
 emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily

@@ -10,9 +10,9 @@ import json
 import math
 
 import pytest
-from conftest import SMALL, TEXT, one_line
 from microgpt_reference import MicroGPT
 from microgpt_reference import softmax as ref_softmax
+from samples import SMALL, TEXT, one_line
 
 from tinygpt import model as scalar_model
 from tinygpt import session as session_module

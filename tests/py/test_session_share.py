@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SMALL as SIZE
-from conftest import TEXT
+from samples import SMALL as SIZE
+from samples import TEXT
 
 from tinygpt import checkpoint, compact
 from tinygpt.errors import TinyGPTError

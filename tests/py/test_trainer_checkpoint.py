@@ -6,9 +6,9 @@ import math
 import random
 
 import pytest
-from conftest import NAMES, TEXT, one_line
 from microgpt_reference import MicroGPT
 from microgpt_reference import softmax as ref_softmax
+from samples import NAMES, TEXT, one_line
 
 from tinygpt import checkpoint, model
 from tinygpt.checkpoint import load_model_file

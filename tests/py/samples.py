@@ -1,5 +1,6 @@
 """What the unit tests share: a small dataset, a small model's settings, and a check for
-one-line messages. (Each module's own fixtures build on these.)"""
+one-line messages. (A plain module, not conftest.py: tests/e2e has its own conftest, and
+`from conftest import` would find whichever of the two pytest imported first.)"""
 
 # Names with accents (more than ASCII in the vocabulary) and names longer than a block
 # of 8 (truncation is part of what must agree).
