@@ -2,7 +2,7 @@
 next-letter bars while the model trains, the probes, no long task, the phone layout, and
 a model opened from a file."""
 
-from conftest import new_page
+from browsing import new_page
 from pageutil import open_playground, py_call, wait_steps
 
 from tinygpt.checkpoint import dumps
