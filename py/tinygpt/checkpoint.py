@@ -39,8 +39,10 @@ def model_file(model, meta=None):
     }
 
 
-def check_params(state_dict, config, vocab_size):
-    """Parameters as fresh lists of floats, after checking names, shapes and values."""
+def check_params(state_dict, config, vocab_size, floats_checked=False):
+    """Parameters as fresh lists of floats, after checking names, shapes and values
+    (`floats_checked`: the caller built the matrices itself, from param_shapes, as fresh
+    lists of finite floats, so only the names are checked here)."""
     if not isinstance(state_dict, dict):
         raise TinyGPTError("The model's weights are missing.")
     shapes = param_shapes(config, vocab_size)
@@ -53,6 +55,9 @@ def check_params(state_dict, config, vocab_size):
     params = {}
     for name, rows, cols in shapes:
         mat = state_dict[name]
+        if floats_checked:
+            params[name] = mat
+            continue
         if (
             not isinstance(mat, list)
             or len(mat) != rows
@@ -113,9 +118,10 @@ def check_vocabulary(chars, what):
     return chars
 
 
-def load_model_file(data, for_page=False):
+def load_model_file(data, for_page=False, floats_checked=False):
     """A validated Model from a parsed model file (a dict). For the page, a model bigger
-    than the page can run is refused before its weights are read."""
+    than the page can run is refused before its weights are read. (`floats_checked`: see
+    check_params.)"""
     if not isinstance(data, dict):
         raise TinyGPTError("This is not a TinyGPT model file.")
     if data.get("format") != FORMAT:
@@ -134,7 +140,7 @@ def load_model_file(data, for_page=False):
     tokenizer = Tokenizer(check_vocabulary(data.get("chars"), "The model file's vocabulary"))
     if for_page:
         check_page_size(config, tokenizer.vocab_size)
-    params = check_params(data.get("state_dict"), config, tokenizer.vocab_size)
+    params = check_params(data.get("state_dict"), config, tokenizer.vocab_size, floats_checked)
     return Model(config, tokenizer, params, check_meta(data.get("meta", {})))
 
 

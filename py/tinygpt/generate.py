@@ -41,8 +41,8 @@ class Model:
         return plain_sum(self.document_loss(doc) for doc in docs) / len(docs)
 
     # --- generation -----------------------------------------------------------------
-    def _start(self, prefix):
-        """A cache fed with BOS and the prefix, and the logits that follow them."""
+    def _prefix_ids(self, prefix):
+        """The prefix's token ids, or a TinyGPTError saying why the model cannot take it."""
         if not isinstance(prefix, str):
             raise TinyGPTError("The prefix must be text.")
         ids = self.tokenizer.ids(prefix)
@@ -51,6 +51,11 @@ class Model:
                 f"The prefix is too long: this model sees {self.config.block_size} "
                 "positions, BOS included."
             )
+        return ids
+
+    def _start(self, prefix):
+        """A cache fed with BOS and the prefix, and the logits that follow them."""
+        ids = self._prefix_ids(prefix)
         cache = fast.Cache(self.config.n_layer)
         logits = fast.forward(self.params, self.config, [self.tokenizer.bos] + ids, cache)
         return cache, ids, logits[-1]
@@ -87,11 +92,12 @@ class Model:
         pause between them, as the page does to keep every task short), and finally the
         list of names."""
         n, temperature, prefix, seed = check_generate(n, temperature, prefix, seed)
-        self._start(prefix)  # a bad prefix is refused before the first name
+        self._prefix_ids(prefix)  # a bad prefix is refused before the first name
         if rng is None:
             rng = random.Random(seed)
         tokens = range(self.tokenizer.vocab_size)
         out = []
+        yield None  # the checks alone: a big model's forward passes come in later pieces
         for _ in range(n):
             cache, ids, logits = self._start(prefix)
             ids = list(ids)

@@ -10,6 +10,7 @@ the browser, so the same code runs (and is tested) in CPython.
 
 import base64
 import binascii
+import gc
 import random
 import struct
 import time
@@ -407,7 +408,10 @@ class Session:
         otherwise do in one long task: compile the fast engine's kernels for every vector
         length up to kernels.MAX_UNROLL. Returns {"done"}; the page calls it while idle."""
         deadline = time.perf_counter() + budget_ms / 1000
-        return {"done": kernels.prepare(range(1, kernels.MAX_UNROLL + 1), deadline)}
+        done = kernels.prepare(range(1, kernels.MAX_UNROLL + 1), deadline)
+        if done:
+            gc.freeze()  # the kernels live as long as the page: see web.install
+        return {"done": done}
 
     # --- generating ---------------------------------------------------------------------
     def _need_model(self):

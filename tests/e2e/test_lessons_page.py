@@ -458,21 +458,14 @@ def test_attention_uses_the_run_saved_by_the_playground(lessons, site):
     for _ in range(3):
         trainer.step()
     state = json.dumps(trainer.state())
+    # Saved as the playground saves a run: through its storage module, app/db.js.
     page.evaluate(
-        """state => new Promise((resolve, reject) => {
-            const req = indexedDB.open('tinygpt', 1);
-            req.onupgradeneeded = () => {
-              req.result.createObjectStore('runs');
-              req.result.createObjectStore('models', {keyPath: 'id', autoIncrement: true});
-            };
-            req.onsuccess = () => {
-              const tx = req.result.transaction('runs', 'readwrite');
-              tx.objectStore('runs').put({state: JSON.parse(state), savedAt: 0}, 'current');
-              tx.oncomplete = () => { req.result.close(); resolve(); };
-              tx.onerror = () => reject(tx.error);
-            };
-            req.onerror = () => reject(req.error);
-        })""",
+        """async state => {
+            const db = await import('./app/db.js');
+            await db.putRun({id: db.newRunId(), savedAt: Date.now(), step: 3, steps: 10,
+                             done: false, dataset: {id: 'custom', title: ''},
+                             state: JSON.parse(state)});
+        }""",
         state,
     )
     page.goto(site + "lessons.html#attention")

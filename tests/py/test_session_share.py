@@ -3,6 +3,7 @@ methods the page's share and file controls call, and how they treat damaged inpu
 
 import base64
 import json
+import math
 import struct
 import subprocess
 import sys
@@ -170,6 +171,19 @@ def test_non_finite_weights_are_refused(trained):
         data = rebuild(header, bad + weights[2:], bits=16)
         with pytest.raises(TinyGPTError, match="not a finite number"):
             Session().load_shared_model(b64(data))
+
+
+def test_huge_finite_weights_load_although_their_sum_overflows(trained):
+    # The link's check sums the weights first; a sum that overflows must not refuse them.
+    header, weights = header_of(good_bytes(trained))
+    count = len(weights) // 8
+    huge = struct.pack(f"<{count}d", *([1e308, -1e308, 1e308] * count)[:count])
+    model = Session().load_shared_model(b64(rebuild(header, huge)))
+    assert model["params"] == count
+    for where in (0, count // 2, count - 1):  # and a NaN anywhere among them is still found
+        bad = huge[: where * 8] + struct.pack("<d", math.nan) + huge[where * 8 + 8 :]
+        with pytest.raises(TinyGPTError, match="not a finite number"):
+            Session().load_shared_model(b64(rebuild(header, bad)))
 
 
 def test_broken_base64_and_oversized_data_are_refused():
