@@ -1,7 +1,7 @@
 // The "Inside the model" panel: while the model trains, where it keeps each letter (the
 // embeddings, flattened to 2D), what each attention head reads in a probe name, and the
 // next-letter probabilities after a probe prefix. Python computes all of it
-// (tinygpt.insides) inside the training tasks, at most every 250 ms and within their time
+// (tinygpt.insides) inside the training tasks, at most every 400 ms and within their time
 // budget: the panel turns that on with Session.set_insides while it is open, and
 // train_for's answers then carry `insides`, which the loop hands to the "step" event.
 // Paused, done, or for a loaded model, the panel asks once. Closed, it costs nothing.

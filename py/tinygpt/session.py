@@ -41,7 +41,7 @@ HEADLINE_STEPS = 100
 # (insides.gather) at most every INSIDES_EVERY seconds, inside its time budget, and for a
 # big model, whose data takes long to gather, less often: at most INSIDES_SHARE of the
 # time goes to it.
-INSIDES_EVERY = 0.25
+INSIDES_EVERY = 0.4
 INSIDES_SHARE = 0.05
 
 

@@ -414,7 +414,7 @@ def test_train_for_returns_the_panel_data_when_it_is_due(monkeypatch):
     monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
     session._insides_at = clock[0]
     assert "insides" not in session.train_for(20, max_steps=2)  # not due yet
-    clock[0] += session_module.INSIDES_EVERY
+    clock[0] += session_module.INSIDES_EVERY + 0.001
     expected = [list(p) for p in session.trainer.next_token_probs("e", 0.8)]
     answer = session.train_for(20, max_steps=2)
     data = answer["insides"]
