@@ -253,8 +253,8 @@ class InsidesPanel {
     );
     $("insides").dataset.step = data.step === null ? "loaded" : String(data.step);
     this.showEmbeddings(data);
-    this.showAttention(data.attention);
-    this.showNext(data.next);
+    this.showAttention(data.attention, data.too_big);
+    this.showNext(data.next, data.too_big);
   }
 
   showEmbeddings(data) {
@@ -286,7 +286,15 @@ class InsidesPanel {
     setText($("insides-dims"), String(neighbours.dims));
   }
 
-  showAttention(attention) {
+  showAttention(attention, tooBig) {
+    if (!attention) {
+      // A model too big to probe live (tinygpt.insides.MAX_PROBE_WORK): say so, draw none.
+      this.mapKey = "";
+      $("insides-heatmaps").replaceChildren();
+      $("insides-attention-text").replaceChildren();
+      setText($("insides-attention-note"), tooBig);
+      return;
+    }
     const tokens = attention.tokens.map(label);
     const layers = attention.layers;
     const heads = layers.flatMap((layer, l) => layer.map((weights, h) => ({ weights, l, h })));
@@ -320,7 +328,12 @@ class InsidesPanel {
     lines.forEach((line, i) => setText(list.children[i], line));
   }
 
-  showNext(next) {
+  showNext(next, tooBig) {
+    if (!next) {
+      $("insides-bars").replaceChildren();
+      setText($("insides-next-caption"), tooBig);
+      return;
+    }
     drawNextLetterBars($("insides-bars"), next.probs);
     const after = next.prefix ? `After “${next.prefix}”` : "As the first letter";
     setText($("insides-next-caption"), `${after}, at temperature ${next.temperature}:`);

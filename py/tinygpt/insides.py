@@ -357,13 +357,26 @@ def check_probe(text, what, model):
     return model.tokenizer.ids(text)
 
 
+# The probe views run the model, a forward pass per position: work about positions x
+# layers x n_embd^2. Past MAX_PROBE_WORK (about 30 ms in Pyodide on the test machine) one
+# gathering would be a long task, so a model that big shows its embeddings only.
+MAX_PROBE_WORK = 16_000
+
+
+def probe_work(model, positions):
+    return positions * model.config.n_layer * model.config.n_embd**2
+
+
 def default_probe_name(model, train_docs=None):
     """The name the panel probes unless told otherwise: the first training name, or for
-    a model without its data (a file, a link) the first name it generates with seed 0."""
+    a model without its data (a file, a link) the first name it generates with seed 0
+    (none for a model too big to generate one within MAX_PROBE_WORK)."""
     if train_docs:
         name = train_docs[0]
-    else:
+    elif probe_work(model, model.config.block_size) <= MAX_PROBE_WORK:
         name = model.sample(1, temperature=0.5, seed=0)[0]
+    else:
+        name = ""
     return name[:MAX_PROBE_CHARS]
 
 
@@ -380,6 +393,8 @@ def gather(model, probe_name="", probe_prefix="", temperature=0.5, letter=None,
     - attention: Model.attention for the probe name (BOS + name, clamped to the block:
       `cut` letters did not fit), and per layer, head and query the key it weighs most,
     - next: Model.next_token_probs after the probe prefix at `temperature`.
+    - too_big: None, or (attention and next then None) why the probe views are off: the
+      probes would take more than MAX_PROBE_WORK.
 
     `previous_axes` is {"embeddings": axes, "positions": axes} from the last answer, to
     keep the signs of the axes; axes that do not fit this model are ignored.
@@ -400,9 +415,8 @@ def gather(model, probe_name="", probe_prefix="", temperature=0.5, letter=None,
     if not isinstance(previous_axes, dict):
         previous_axes = {}
     shown = probe_name[: block - 1]  # BOS takes the first position
-    layers = model.attention(shown)
     wte = model.params["wte"]
-    return {
+    answer = {
         "vocab": vocab,
         "embeddings": project_2d(wte, previous_axes.get("embeddings")),
         "positions": project_2d(model.params["wpe"], previous_axes.get("positions"))
@@ -413,6 +427,15 @@ def gather(model, probe_name="", probe_prefix="", temperature=0.5, letter=None,
             "nearest": nearest(wte, vocab.index(letter), vocab),
             "dims": model.config.n_embd,
         },
+        "too_big": None,
+    }
+    if probe_work(model, len(shown) + 1 + len(probe_prefix) + 1) > MAX_PROBE_WORK:
+        answer.update(attention=None, next=None, too_big=(
+            "This model is too big to run on the probes a few times a second without "
+            "freezing the page: its attention and next-letter views are off."))
+        return answer
+    layers = model.attention(shown)
+    answer.update({
         "attention": {
             "name": probe_name,
             "tokens": [""] + list(shown),
@@ -428,7 +451,8 @@ def gather(model, probe_name="", probe_prefix="", temperature=0.5, letter=None,
             "temperature": temperature,
             "probs": [list(p) for p in model.next_token_probs(probe_prefix, temperature)],
         },
-    }
+    })
+    return answer
 
 
 def nearest(rows, i, labels, k=NEIGHBOURS):

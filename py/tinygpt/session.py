@@ -20,7 +20,7 @@ from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
 from .generate import Model
-from .trainer import ENGINES, Trainer
+from .trainer import ENGINES, PendingRun, Trainer
 
 # The validation loss is measured on at most this many held-out documents, every
 # VAL_EVERY steps; one document per loop iteration so a task never runs long.
@@ -90,6 +90,7 @@ class Session:
         self._live = None  # live names being generated while training
         self._live_last = None  # when the last live names were finished (perf_counter)
         self._letters = None  # the "Next letter" stepper's state
+        self._pending_run = None  # (PendingRun, dataset) between begin_run and finish_run
         self._insides = None  # the panel's probes while it is open (set_insides)
         self._insides_at = -INSIDES_EVERY  # perf_counter() of the last gather
         self._insides_cost = 0.0  # how long it took, in seconds
@@ -99,9 +100,25 @@ class Session:
     # --- starting, saving and restoring a run -------------------------------------------
     def new_run(self, text, settings, dataset=None):
         """A new run (the old one is kept if anything is wrong with the input)."""
-        trainer = Trainer(text, **settings)
-        checkpoint.check_page_size(trainer.config, trainer.tokenizer.vocab_size,
+        self.begin_run(text, settings, dataset)
+        return self.finish_run()
+
+    def begin_run(self, text, settings, dataset=None):
+        """new_run's first half, for the page: checks everything and shuffles the
+        documents (a TinyGPTError leaves the old run as it was). Building a whole run took
+        up to 50 ms in the page on a slow day, a long task; each half takes about half."""
+        pending = PendingRun(text, settings)
+        checkpoint.check_page_size(pending.config, pending.tokenizer.vocab_size,
                                    "A model of these settings")
+        self._pending_run = (pending, dataset)
+
+    def finish_run(self):
+        """new_run's second half: draws the weights of the run begin_run checked, makes
+        it the current run and returns info()."""
+        if self._pending_run is None:
+            raise TinyGPTError("Start a run first.")
+        (pending, dataset), self._pending_run = self._pending_run, None
+        trainer = Trainer.from_pending(pending)
         if dataset is not None:
             trainer.meta["dataset"] = _title(dataset)
         self._replace(trainer, trainer)
@@ -599,6 +616,8 @@ def api(session):
         "query_settings": query_settings,
         "settings_query": settings_query,
         "new_run": session.new_run,
+        "begin_run": session.begin_run,
+        "finish_run": session.finish_run,
         "info": session.info,
         "discard": session.discard,
         "run_state": session.run_state,

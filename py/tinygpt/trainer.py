@@ -27,15 +27,36 @@ DEFAULTS = RUN_DEFAULTS
 check_settings = check_run_settings
 
 
+class PendingRun:
+    """A run's first half: settings checked, documents shuffled, vocabulary known; its
+    weights are not drawn yet. (The page builds a run in two short tasks, see
+    Session.begin_run; Trainer(text, **settings) does both halves at once.)"""
+
+    def __init__(self, text, settings):
+        s = check_settings(settings)
+        self.settings, self.text = s, text
+        self.config = model.Config(s["n_embd"], s["n_head"], s["n_layer"], s["block_size"])
+        self.docs, self.rng = shuffled_documents(text, s["seed"])
+        self.tokenizer = Tokenizer.from_docs(self.docs)
+
+
 class Trainer(Model):
     def __init__(self, text, **settings):
-        s = check_settings(settings)
-        config = model.Config(s["n_embd"], s["n_head"], s["n_layer"], s["block_size"])
-        docs, rng = shuffled_documents(text, s["seed"])
-        tokenizer = Tokenizer.from_docs(docs)
+        self._build(PendingRun(text, settings))
+
+    @classmethod
+    def from_pending(cls, pending):
+        """The run's second half: its weights drawn (random numbers after the shuffle's,
+        as in microgpt.py), the optimizer ready."""
+        trainer = cls.__new__(cls)
+        trainer._build(pending)
+        return trainer
+
+    def _build(self, pending):
+        s, config, tokenizer, rng = pending.settings, pending.config, pending.tokenizer, pending.rng
         super().__init__(config, tokenizer, model.init_params(config, tokenizer.vocab_size, rng))
-        self.settings, self.text, self.rng = s, text, rng
-        self.train_docs, self.val_docs = split_documents(docs, s["val_fraction"])
+        self.settings, self.text, self.rng = s, pending.text, rng
+        self.train_docs, self.val_docs = split_documents(pending.docs, s["val_fraction"])
         self.optimizer = Adam(
             model.count_params(self.params), s["lr"], s["steps"], s["beta1"], s["beta2"], s["eps"]
         )

@@ -339,14 +339,20 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
     box.evaluate("(el, code) => el.editor.dispatch({changes: {from: 0, "
                  "to: el.editor.state.doc.length, insert: code}})", PLANT)
     box.locator("[data-testid=run]").click()
-    # The attack landed: the cached page and the saved run are overwritten.
-    page.wait_for_function("""async () => {
+    # The attack landed: the cached page and the saved run are overwritten. (Polled from
+    # Python: wait_for_function takes a promise for a truthy answer.)
+    landed = """async () => {
         const db = await import('./app/db.js');
         const [run] = await db.listRuns();
         const cached = await caches.match(location.href.split('lessons.html')[0]);
-        return run && (await db.getRun(run.id)).state.format === 1
-               && cached && (await cached.text()).includes('planted');
-    }""", polling=500, timeout=30_000)
+        return !!run && (await db.getRun(run.id)).state.format === 1
+               && !!cached && (await cached.text()).includes('planted');
+    }"""
+    for _ in range(60):
+        if page.evaluate(landed):
+            break
+        page.wait_for_timeout(500)
+    assert page.evaluate(landed), "the planted page and run did not land"
     page.goto(site)
     page.wait_for_selector("[data-testid=status]:not([data-state=loading])", timeout=60_000)
     assert "planted" not in page.content()  # the service worker checked what it served

@@ -498,3 +498,19 @@ def test_the_bridge_answers_insides_as_json(trained):
     answer = json.loads(web.call("insides", json.dumps({"probe_name": "EMMA"})))
     assert answer["kind"] == "user" and "does not know" in answer["error"]
     web._functions["discard"]()
+
+
+def test_a_model_too_big_to_probe_live_shows_its_embeddings_only():
+    # Probes cost a forward pass per position; past MAX_PROBE_WORK they are left out (with
+    # a reason), so one gathering cannot freeze the page, and the embeddings still show.
+    big = Trainer(TEXT, n_embd=48, n_head=4, n_layer=2, block_size=16, steps=10)
+    assert insides.probe_work(big, 2) > insides.MAX_PROBE_WORK / 4
+    data = gather(big, "emma", "")
+    assert insides.probe_work(big, 5 + 1) > insides.MAX_PROBE_WORK
+    assert data["attention"] is None and data["next"] is None and "too big" in data["too_big"]
+    assert len(data["embeddings"]["points"]) == big.tokenizer.vocab_size
+    assert insides.default_probe_name(big) == ""  # no generating a name either
+    small = Trainer(TEXT, n_embd=16, n_head=4, n_layer=1, block_size=16, steps=10)
+    shown = gather(small, "emma", "e")
+    assert shown["too_big"] is None and shown["attention"]["name"] == "emma"
+    assert shown["next"]["probs"] == [list(p) for p in small.next_token_probs("e", 0.5)]

@@ -524,3 +524,20 @@ def test_web_call_never_answers_invalid_json(call):
     call.functions["nan"] = lambda: math.nan
     answer = call("nan")
     assert "error" in answer and answer["kind"] == "bug"
+
+
+def test_a_run_built_in_two_halves_is_new_runs_run():
+    whole, halves = Session(), Session()
+    whole.new_run(TEXT, {**SMALL, "steps": 20})
+    assert halves.begin_run(TEXT, {**SMALL, "steps": 20}, "x") is None
+    assert halves.model is None  # nothing replaced until the second half
+    info = halves.finish_run()
+    assert info["step"] == 0 and info["dataset"] == "x"
+    assert [whole.trainer.step() for _ in range(5)] == [halves.trainer.step() for _ in range(5)]
+    with pytest.raises(TinyGPTError, match="Start a run first"):
+        halves.finish_run()  # each begin_run is finished once
+    with pytest.raises(TinyGPTError):
+        halves.begin_run("", {})  # bad input: the current run stays
+    with pytest.raises(TinyGPTError, match="Start a run first"):
+        halves.finish_run()
+    assert halves.trainer.step_count == 5
