@@ -49,6 +49,18 @@ def error_text(page):
     return box.text_content() if box.is_visible() else ""
 
 
+def wait_error(page, words, timeout=10_000):
+    """The error box's text once it says `words` (a new run's errors come a task or two
+    after the click: the run is built in short tasks)."""
+    page.wait_for_function(
+        "w => { const box = document.querySelector('[data-testid=error]');"
+        " return box && box.offsetParent !== null"
+        " && box.textContent.toLowerCase().includes(w); }",
+        arg=words.lower(), timeout=timeout,
+    )
+    return error_text(page)
+
+
 
 def generate_names(page, timeout=60_000):
     """Press Generate and wait for the names: Python makes them a letter at a time in

@@ -16,6 +16,7 @@ from pageutil import (
     set_text,
     state,
     steps_done,
+    wait_error,
     wait_steps,
 )
 
@@ -40,7 +41,8 @@ def test_startup_reaches_ready_with_visible_progress(page, site):
 def test_training_lowers_loss_and_generates_names(page, site, screenshots):
     open_playground(page, site, "?steps=200")
     page.click("[data-testid=train-toggle]")
-    assert state(page) == "training"
+    # A new run is built in a few short tasks before training starts.
+    page.wait_for_selector("[data-testid=status][data-state=training]", timeout=10_000)
     wait_steps(page, 200)
     page.wait_for_selector("[data-testid=status][data-state=done]")
     losses = py_call(page, "info")["losses"]
@@ -148,11 +150,11 @@ def test_bad_datasets_are_explained(page, site):
     page.select_option("[data-testid=dataset-select]", "custom")
     set_text(page, "[data-testid=dataset-text]", "   \n\n  \n")
     page.click("[data-testid=train-toggle]")
-    assert "empty" in error_text(page).lower()
+    assert "empty" in wait_error(page, "empty").lower()
     assert state(page) == "ready"
     set_text(page, "[data-testid=dataset-text]", "ab\u0007c\n")
     page.click("[data-testid=train-toggle]")
-    assert "control character" in error_text(page).lower()
+    assert "control character" in wait_error(page, "control character").lower()
     hostile = '<img src=x onerror="window.__pwned=1">\n<script>window.__pwned=1</script>\n'
     set_text(page, "[data-testid=dataset-text]", hostile * 20)
     page.click("[data-testid=train-toggle]")
