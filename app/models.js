@@ -7,7 +7,7 @@ import { addModel, deleteModel, getModel, getModelFile, getRun, listModels, rena
 import { describeModel, openModel } from "./open-model.js";
 import { describeCharacter, hiddenCharacter } from "./text.js";
 
-const MAX_NAME_CHARS = 60;
+const MAX_MODEL_LABEL_CHARS = 60; // a saved model's label (not a generated name: namecard.js MAX_NAME_CHARS)
 
 let app = null;
 
@@ -49,7 +49,7 @@ async function onBackToRun() {
 function checkName(name) {
   const trimmed = name.trim();
   if (!trimmed) return [null, "Give the model a name."];
-  if (trimmed.length > MAX_NAME_CHARS) return [null, `A name can be at most ${MAX_NAME_CHARS} characters.`];
+  if (trimmed.length > MAX_MODEL_LABEL_CHARS) return [null, `A name can be at most ${MAX_MODEL_LABEL_CHARS} characters.`];
   const hidden = hiddenCharacter(trimmed);
   if (hidden) return [null, `A name cannot contain the invisible or control character ${describeCharacter(hidden)}.`];
   return [trimmed, ""];
@@ -62,7 +62,7 @@ async function onSave() {
   const file = app.call("model_file", { meta: { source: "page", saved: new Date().toISOString() } });
   const steps = app.info.trainable ? app.info.step : file.meta?.steps ?? null;
   const summary = {
-    name: `${dataset || "Model"}${Number.isInteger(steps) ? `, ${steps} steps` : ""}`.slice(0, MAX_NAME_CHARS),
+    name: `${dataset || "Model"}${Number.isInteger(steps) ? `, ${steps} steps` : ""}`.slice(0, MAX_MODEL_LABEL_CHARS),
     dataset,
     params: app.info.params,
     config: app.info.config,
@@ -130,7 +130,7 @@ async function onOpen(id) {
 
 function startRename(li, record) {
   const inputId = `rename-${record.id}`;
-  const input = el("input", { id: inputId, type: "text", value: record.name, maxLength: MAX_NAME_CHARS, dataset: { testid: "rename-input" } });
+  const input = el("input", { id: inputId, type: "text", value: record.name, maxLength: MAX_MODEL_LABEL_CHARS, dataset: { testid: "rename-input" } });
   const error = el("span", { className: "field-error", id: `${inputId}-error`, role: "alert" });
   input.setAttribute("aria-describedby", error.id);
   const save = el("button", { type: "button", textContent: "Save name", dataset: { testid: "rename-save" } });

@@ -32,6 +32,19 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 ENGINES = [("js", "JS port (scalar Value)"), ("fast", "Python fast"), ("scalar", "Python scalar")]
 
 
+# Installed in a page after window.benchTimes exists: when Train was pressed and when the
+# run was done, in the page's own clock (both playground benchmarks read them).
+TIME_TRAIN_TO_DONE = """() => {
+    const status = document.querySelector('[data-testid=status]');
+    document.querySelector('[data-testid=train-toggle]').addEventListener('click', () => {
+        window.benchTimes.clicked = performance.now();
+    }, { capture: true });
+    new MutationObserver(() => {
+        if (status.dataset.state === 'done') window.benchTimes.done ??= performance.now();
+    }).observe(status, { attributes: true });
+}"""
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=200, help="JS port and fast steps per run")
@@ -88,7 +101,6 @@ def run_playground(browser, site, steps):
         # (polling from here would add up to a poll interval), and the bridge counts the
         # time spent in train_for: the rest is drawing, the browser and the loop.
         page.evaluate("""() => {
-            const status = document.querySelector('[data-testid=status]');
             window.benchTimes = { python: 0 };
             const call = window.tinygptCall;
             window.tinygptCall = (name, args) => {
@@ -99,14 +111,8 @@ def run_playground(browser, site, steps):
                     if (name === 'train_for') window.benchTimes.python += performance.now() - start;
                 }
             };
-            const toggle = document.querySelector('[data-testid=train-toggle]');
-            toggle.addEventListener('click', () => {
-                window.benchTimes.clicked = performance.now();
-            }, { capture: true });
-            new MutationObserver(() => {
-                if (status.dataset.state === 'done') window.benchTimes.done ??= performance.now();
-            }).observe(status, { attributes: true });
         }""")
+        page.evaluate(TIME_TRAIN_TO_DONE)
         page.click("[data-testid=train-toggle]")
         shown = []  # the page's own steps/s readout, sampled once a second
         while page.get_attribute("[data-testid=status]", "data-state") == "training":
@@ -199,7 +205,6 @@ def run_playground_panel(browser, site, steps, panel_open):
         if (toggle.get_attribute("aria-expanded") == "true") != panel_open:
             toggle.click()
         page.evaluate("""() => {
-            const status = document.querySelector('[data-testid=status]');
             // What the panel's updates cost: Python's gathering (its own "ms") and drawing.
             window.benchTimes = { updates: 0, gather: 0, draw: 0 };
             const call = window.tinygptCall;
@@ -216,13 +221,8 @@ def run_playground_panel(browser, site, steps, panel_open):
                 window.benchTimes.draw += performance.now() - start;
                 window.benchTimes.updates += 1;
             };
-            document.querySelector('[data-testid=train-toggle]').addEventListener('click', () => {
-                window.benchTimes.clicked = performance.now();
-            }, { capture: true });
-            new MutationObserver(() => {
-                if (status.dataset.state === 'done') window.benchTimes.done ??= performance.now();
-            }).observe(status, { attributes: true });
         }""")
+        page.evaluate(TIME_TRAIN_TO_DONE)
 
         def cpu():
             metrics = cdp.send("Performance.getMetrics")["metrics"]
