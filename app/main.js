@@ -12,7 +12,7 @@ import { Generator, LetterStepper, showSamples } from "./generate.js";
 import { installHistory } from "./history.js";
 import { installInsides } from "./insides.js";
 import { installLive } from "./live.js";
-import { RateMeter, trainingLoop, warmUpLoop } from "./loop.js";
+import { BUDGET_MS, RateMeter, trainingLoop, warmUpLoop } from "./loop.js";
 import { installModels } from "./models.js";
 import { registerServiceWorker } from "./offline.js";
 import {
@@ -90,6 +90,8 @@ function onSettingsChange() {
 }
 
 // --- training --------------------------------------------------------------------------
+let buildingRun = false; // a new run is being built, over several tasks
+
 async function onTrainToggle() {
   clearError();
   if (app.state === "training") {
@@ -105,16 +107,29 @@ async function onTrainToggle() {
     app.showError("Some settings need fixing first: see the messages next to the fields.");
     return;
   }
+  if (buildingRun) return; // a second click while the first one's run is being built
+  buildingRun = true;
+  try {
+    await buildRun();
+  } finally {
+    buildingRun = false;
+  }
+}
+
+async function buildRun() {
   const preset = currentPreset();
   const dataset = { id: preset?.id ?? "custom", title: preset?.title ?? "your own text" };
   try {
     const text = await currentText();
     await app.beforeReplace();
-    // A run is built in two halves, each in a task of its own, and so is what comes
-    // before and after them: on a slow day the whole took 50 ms, a long task.
+    // A run is built in short tasks (checks; shuffle and weights, a few rows at a time;
+    // making it current), and so is what comes before and after: on a slow day a run
+    // built at once took 50 ms, a long task.
     const settings = readForm();
     await nextTask();
     call("begin_run", { text, settings, dataset: dataset.title });
+    do await nextTask();
+    while (!call("build_run", { budget_ms: BUDGET_MS }).done);
     await nextTask();
     app.info = call("finish_run");
   } catch (error) {

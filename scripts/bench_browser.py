@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 # The browser set-up of the browser tests, so the benchmark runs Chromium the same way.
-from browsing import CHROMIUM_ARGS, DIST, chromium_path, serve  # noqa: E402
+from browsing import CHROMIUM_ARGS, DIST, LONG_TASKS_SCRIPT, chromium_path, serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 ENGINES = [("js", "JS port (scalar Value)"), ("fast", "Python fast"), ("scalar", "Python scalar")]
@@ -90,9 +90,10 @@ def run_playground(browser, site, steps):
     """Train `steps` steps in the playground with the UI live.
 
     Returns (seconds, the page's steps/s readouts, the share of those seconds spent
-    inside Python's train_for).
+    inside Python's train_for, the durations of the long tasks (over 50 ms) in ms).
     """
     context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.add_init_script(LONG_TASKS_SCRIPT)
     try:
         page = context.new_page()
         page.goto(f"{site}?steps={steps}")
@@ -113,6 +114,7 @@ def run_playground(browser, site, steps):
             };
         }""")
         page.evaluate(TIME_TRAIN_TO_DONE)
+        page.evaluate("window.__longTasks.length = 0")
         page.click("[data-testid=train-toggle]")
         shown = []  # the page's own steps/s readout, sampled once a second
         while page.get_attribute("[data-testid=status]", "data-state") == "training":
@@ -124,12 +126,13 @@ def run_playground(browser, site, steps):
         times = page.evaluate("window.benchTimes")
         seconds = (times["done"] - times["clicked"]) / 1000
         in_python = times["python"] / 1000 / seconds
+        long_tasks = page.evaluate("window.__longTasks.map((t) => Math.round(t.duration))")
         done = int(page.text_content("[data-testid=step-count]"))
         if done != steps:
             sys.exit(f"the playground stopped at step {done} of {steps}")
     finally:
         context.close()
-    return seconds, shown, in_python
+    return seconds, shown, in_python, long_tasks
 
 
 def print_table(results, playground, args):
@@ -152,16 +155,20 @@ def print_table(results, playground, args):
     print(f"largest loss difference from the scalar engine: {worst:.1e}")
     print("(steps/s = 1000 / mean ms: the JS port's garbage collections land in a few steps)")
     if playground:
-        seconds = med([s for s, _, _ in playground])
+        seconds = med([s for s, _, _, _ in playground])
         live = args.playground_steps / seconds
-        shown = [med(r) for _, r, _ in playground if r]
-        in_python = med([p for _, _, p in playground])
+        shown = [med(r) for _, r, _, _ in playground if r]
+        in_python = med([p for _, _, p, _ in playground])
+        long_tasks = [t for _, _, _, t in playground]
         print(
             f"\nplayground, UI live, fast engine: {args.playground_steps} steps in {seconds:.1f} s"
             f" = {live:.1f} steps/s (the page shows {med(shown) if shown else float('nan'):.0f});"
             f" {live / rate['js']:.2f}x the JS port's steps/s;"
             f" {in_python:.0%} of the time inside Python's train_for"
         )
+        print(f"long tasks (over 50 ms) from the click to done, per page load: "
+              f"{', '.join(str(len(t)) for t in long_tasks)}"
+              f"{'; their ms: ' + str(long_tasks) if any(long_tasks) else ''}")
     if args.profile:
         print("\n" + first.get("profile", "(no profile)"))
         print("\nbatch 4:\n" + first.get("profile_batch", "(no profile)"))

@@ -85,9 +85,14 @@ def shuffled_documents(text, seed):
     initial parameters (exactly as microgpt.py does with the global `random`).
     """
     docs = parse_documents(text)
+    return docs, shuffle_documents(docs, seed)
+
+
+def shuffle_documents(docs, seed):
+    """Shuffle `docs` in place as shuffled_documents does; returns the random generator."""
     rng = random.Random(seed)
     rng.shuffle(docs)
-    return docs, rng
+    return rng
 
 
 class Tokenizer:

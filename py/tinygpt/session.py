@@ -94,6 +94,7 @@ class Session:
         self._insides = None  # the panel's probes while it is open (set_insides)
         self._insides_at = -INSIDES_EVERY  # perf_counter() of the last gather
         self._insides_cost = 0.0  # how long it took, in seconds
+        self._step_s = 0.0  # how long the last training step took, in seconds
         self._insides_axes = None  # the axes last drawn, to keep their signs
         self._insides_default = (None, "")  # (model, its default probe name)
 
@@ -104,25 +105,34 @@ class Session:
         return self.finish_run()
 
     def begin_run(self, text, settings, dataset=None):
-        """new_run's first half, for the page: checks everything and shuffles the
-        documents (a TinyGPTError leaves the old run as it was). Building a whole run took
-        up to 50 ms in the page on a slow day, a long task; each half takes about half."""
+        """new_run's first part, for the page: checks the settings and the data (a
+        TinyGPTError leaves the old run as it was). Then build_run, called until it says
+        done, shuffles and draws the weights in short pieces, and finish_run makes it the
+        current run: each of the page's tasks stays short (see PendingRun)."""
         pending = PendingRun(text, settings)
         checkpoint.check_page_size(pending.config, pending.tokenizer.vocab_size,
                                    "A model of these settings")
         self._pending_run = (pending, dataset)
 
+    def build_run(self, budget_ms):
+        """Build the run begin_run checked for about `budget_ms`; returns {"done"}."""
+        pending, _ = self._need_pending_run()
+        return {"done": pending.build(time.perf_counter() + budget_ms / 1000)}
+
     def finish_run(self):
-        """new_run's second half: draws the weights of the run begin_run checked, makes
-        it the current run and returns info()."""
-        if self._pending_run is None:
-            raise TinyGPTError("Start a run first.")
-        (pending, dataset), self._pending_run = self._pending_run, None
+        """new_run's last part: builds what is left of the run begin_run checked, makes it
+        the current run and returns info()."""
+        (pending, dataset), self._pending_run = self._need_pending_run(), None
         trainer = Trainer.from_pending(pending)
         if dataset is not None:
             trainer.meta["dataset"] = _title(dataset)
         self._replace(trainer, trainer)
         return self.info()
+
+    def _need_pending_run(self):
+        if self._pending_run is None:
+            raise TinyGPTError("Start a run first.")
+        return self._pending_run
 
     def _replace(self, model, trainer):
         self.model, self.trainer = model, trainer
@@ -344,7 +354,8 @@ class Session:
     def train_for(self, budget_ms, max_steps=1_000_000, live=False):
         """Train for about `budget_ms` (at least one piece of work); returns what changed.
 
-        Pieces of work: a training step, one validation document (every VAL_EVERY steps
+        Pieces of work: the panel's data when it is due (see set_insides), a training
+        step, one validation document (every VAL_EVERY steps
         the loss on up to VAL_DOCS held-out names is measured, a name at a time), one
         letter of the names being generated (`start_generate`), and with `live`, one
         letter of a few names at temperature 0.5 every LIVE_EVERY_MS, made by the weights
@@ -361,17 +372,20 @@ class Session:
         panel = self._insides_due(start)  # first, so its time counts against the budget
         first = t.step_count
         answer = {"val_points": []}
-        while True:
+        # After the panel's data, a step runs only if one as long as the last one fits.
+        fits = panel is None or time.perf_counter() + self._step_s < deadline
+        while fits:
             began = time.perf_counter()
             if not self._side_piece(answer, live, began):
                 if t.done or t.step_count - first >= max_steps:
                     break
                 t.step()
+                self._step_s = time.perf_counter() - began
                 if t.val_docs and (t.step_count % VAL_EVERY == 0 or t.done):
                     self._val_start()
             now = time.perf_counter()
-            if now + (now - began) >= deadline:  # would one more like it overrun?
-                break
+            # Would one more like it overrun? (A step after a shorter piece would.)
+            fits = now + max(now - began, self._step_s) < deadline
         # done: the run has finished and its last validation loss is measured
         answer.update(step=t.step_count, done=t.done and not self._val_queue,
                       losses=t.losses[first:], loss=self.headline_loss(),
@@ -617,6 +631,7 @@ def api(session):
         "settings_query": settings_query,
         "new_run": session.new_run,
         "begin_run": session.begin_run,
+        "build_run": session.build_run,
         "finish_run": session.finish_run,
         "info": session.info,
         "discard": session.discard,

@@ -9,9 +9,10 @@ continue a run exactly.
 import base64
 import math
 import struct
+import time
 
 from . import fast, model
-from .data import Tokenizer, parse_documents, shuffled_documents, split_documents
+from .data import Tokenizer, parse_documents, shuffle_documents, split_documents
 from .errors import TinyGPTError, is_finite_number
 from .generate import Model
 from .optim import Adam, flatten, unflatten
@@ -28,16 +29,41 @@ check_settings = check_run_settings
 
 
 class PendingRun:
-    """A run's first half: settings checked, documents shuffled, vocabulary known; its
-    weights are not drawn yet. (The page builds a run in two short tasks, see
-    Session.begin_run; Trainer(text, **settings) does both halves at once.)"""
+    """A run being built: settings and documents checked and the vocabulary known at
+    once; then `build` shuffles the documents and draws the weights, row by row, in as
+    many pieces as its caller likes. The page builds a run in short tasks this way (see
+    Session.begin_run): in one piece, a run of the default size took up to 50 ms in the
+    page on a slow day, a long task. Trainer(text, **settings) does it all at once."""
 
     def __init__(self, text, settings):
         s = check_settings(settings)
         self.settings, self.text = s, text
         self.config = model.Config(s["n_embd"], s["n_head"], s["n_layer"], s["block_size"])
-        self.docs, self.rng = shuffled_documents(text, s["seed"])
-        self.tokenizer = Tokenizer.from_docs(self.docs)
+        self.docs = parse_documents(text)
+        self.tokenizer = Tokenizer.from_docs(self.docs)  # the same for any order of docs
+        self.rng = self.params = self._rows = None
+        self._drawn = 0
+
+    def build(self, deadline=None):
+        """Shuffle, then draw weights until time.perf_counter() passes `deadline` (None:
+        to the end); True when the run is whole. Each call does at least one piece. The
+        random numbers come in microgpt.py's order: the shuffle's, then init_params'."""
+        if self.rng is None:
+            self.rng = shuffle_documents(self.docs, self.settings["seed"])
+            shapes = model.param_shapes(self.config, self.tokenizer.vocab_size)
+            self.params = {name: [] for name, _, _ in shapes}
+            self._rows = [(name, cols) for name, rows, cols in shapes for _ in range(rows)]
+            self._drawn = 0
+            if deadline is not None and time.perf_counter() >= deadline:
+                return False
+        gauss = self.rng.gauss
+        while self._drawn < len(self._rows):
+            name, cols = self._rows[self._drawn]
+            self.params[name].append([gauss(0, model.INIT_STD) for _ in range(cols)])
+            self._drawn += 1
+            if deadline is not None and time.perf_counter() >= deadline:
+                break
+        return self._drawn == len(self._rows)
 
 
 class Trainer(Model):
@@ -46,15 +72,16 @@ class Trainer(Model):
 
     @classmethod
     def from_pending(cls, pending):
-        """The run's second half: its weights drawn (random numbers after the shuffle's,
-        as in microgpt.py), the optimizer ready."""
+        """The run a PendingRun builds (what it has not built yet is built now), with its
+        optimizer ready."""
         trainer = cls.__new__(cls)
         trainer._build(pending)
         return trainer
 
     def _build(self, pending):
+        pending.build()  # whatever is left of it
         s, config, tokenizer, rng = pending.settings, pending.config, pending.tokenizer, pending.rng
-        super().__init__(config, tokenizer, model.init_params(config, tokenizer.vocab_size, rng))
+        super().__init__(config, tokenizer, pending.params)
         self.settings, self.text, self.rng = s, pending.text, rng
         self.train_docs, self.val_docs = split_documents(pending.docs, s["val_fraction"])
         self.optimizer = Adam(

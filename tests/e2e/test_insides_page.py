@@ -3,7 +3,7 @@ next-letter bars while the model trains, the probes, no long task, the phone lay
 a model opened from a file."""
 
 from browsing import new_page
-from pageutil import open_playground, py_call, wait_steps
+from pageutil import assert_no_long_tasks, open_playground, py_call, wait_steps
 
 from tinygpt.checkpoint import dumps
 from tinygpt.trainer import Trainer
@@ -79,8 +79,7 @@ def test_the_panel_follows_training_live_with_no_long_task(page, site, screensho
     assert cells(page) != first_cells, "the heatmaps did not change while training"
     assert bars(page) != first_bars, "the bars did not change while training"
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=120_000)
-    tasks = page.evaluate("window.__longTasks")
-    assert tasks == [], f"long tasks while training with the panel open: {tasks}"
+    assert_no_long_tasks(page, "while training with the panel open")
     # Done: the panel shows the final state.
     page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '1000'")
     assert "step 1,000" in page.text_content("#insides-status")

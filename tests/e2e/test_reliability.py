@@ -12,6 +12,8 @@ import zlib
 import pytest
 from browsing import new_page
 from pageutil import (
+    FREEZE_MS,
+    assert_no_long_tasks,
     error_text,
     generate_names,
     open_playground,
@@ -271,7 +273,7 @@ def test_a_small_link_with_a_huge_model_is_refused_at_once(page, site):
                            ".includes('too big for this page')", timeout=60_000)
     assert "150,000 parameters" in error_text(page)
     assert state(page) == "ready"
-    assert page.evaluate("window.__longTasks") == []
+    assert_no_long_tasks(page, "refusing a huge model")
 
 
 def test_the_biggest_model_the_page_runs_loads_and_generates_without_freezing(page, site):
@@ -297,7 +299,7 @@ def test_the_biggest_model_the_page_runs_loads_and_generates_without_freezing(pa
     # Opening a model this big is one Python call (about 40 ms on the 2-core test machine,
     # and the first generating piece compiles its kernels): a short pause, not a freeze.
     # Training and generating in a model the page builds stay under 50 ms (test_page.py).
-    frozen = [t for t in page.evaluate("window.__longTasks") if t["duration"] > 100]
+    frozen = [t for t in page.evaluate("window.__longTasks") if t["duration"] > FREEZE_MS]
     assert frozen == [], f"the page froze while loading or generating: {frozen}"
 
 

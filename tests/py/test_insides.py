@@ -514,3 +514,33 @@ def test_a_model_too_big_to_probe_live_shows_its_embeddings_only():
     shown = gather(small, "emma", "e")
     assert shown["too_big"] is None and shown["attention"]["name"] == "emma"
     assert shown["next"]["probs"] == [list(p) for p in small.next_token_probs("e", 0.5)]
+
+
+def test_the_panels_data_is_a_piece_of_the_budget(monkeypatch):
+    # A task that gathers the panel's data trains only if a step still fits after it, so
+    # the data does not push the task past its budget; the steps come in the next task.
+    session = new_session()
+    session.set_insides({"probe_name": "mia"})
+    clock = [1000.0]
+
+    def slow_insides(**options):  # gathering takes 15 ms of a 20 ms budget
+        clock[0] += 0.015
+        return {"step": session.trainer.step_count}
+
+    def step(original=session.trainer.step):
+        clock[0] += 0.008  # and a step 8 ms
+        return original()
+
+    monkeypatch.setattr(session, "insides", slow_insides)
+    monkeypatch.setattr(session.trainer, "step", step)
+    monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
+    assert session.train_for(20)["losses"] and session.train_for(20)["losses"]  # 8 ms known
+    session._insides_at = -1e9
+    answer = session.train_for(20)
+    assert "insides" in answer and answer["losses"] == [] and answer["ms"] == pytest.approx(15)
+    answer = session.train_for(20)
+    assert "insides" not in answer and len(answer["losses"]) == 2  # 16 ms of steps
+    # A step that fits after the data still runs with it.
+    clock[0] += 1.0
+    answer = session.train_for(30)
+    assert "insides" in answer and len(answer["losses"]) == 1

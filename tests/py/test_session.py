@@ -526,18 +526,41 @@ def test_web_call_never_answers_invalid_json(call):
     assert "error" in answer and answer["kind"] == "bug"
 
 
-def test_a_run_built_in_two_halves_is_new_runs_run():
-    whole, halves = Session(), Session()
+def test_a_run_built_in_pieces_is_new_runs_run():
+    whole, pieces = Session(), Session()
     whole.new_run(TEXT, {**SMALL, "steps": 20})
-    assert halves.begin_run(TEXT, {**SMALL, "steps": 20}, "x") is None
-    assert halves.model is None  # nothing replaced until the second half
-    info = halves.finish_run()
+    assert pieces.begin_run(TEXT, {**SMALL, "steps": 20}, "x") is None
+    assert pieces.model is None  # nothing replaced until the last part
+    # A budget of 0 ms: one piece per call (the shuffle, then one row of weights each).
+    calls = 1
+    while not pieces.build_run(0)["done"]:
+        calls += 1
+    rows = sum(len(matrix) for matrix in whole.model.params.values())
+    assert calls == 1 + rows
+    assert pieces.model is None
+    info = pieces.finish_run()
     assert info["step"] == 0 and info["dataset"] == "x"
-    assert [whole.trainer.step() for _ in range(5)] == [halves.trainer.step() for _ in range(5)]
+    assert pieces.model.params == whole.model.params
+    assert pieces.trainer.train_docs == whole.trainer.train_docs
+    assert [whole.trainer.step() for _ in range(5)] == [pieces.trainer.step() for _ in range(5)]
     with pytest.raises(TinyGPTError, match="Start a run first"):
-        halves.finish_run()  # each begin_run is finished once
+        pieces.finish_run()  # each begin_run is finished once
+    with pytest.raises(TinyGPTError, match="Start a run first"):
+        pieces.build_run(20)
     with pytest.raises(TinyGPTError):
-        halves.begin_run("", {})  # bad input: the current run stays
+        pieces.begin_run("", {})  # bad input: the current run stays
     with pytest.raises(TinyGPTError, match="Start a run first"):
-        halves.finish_run()
-    assert halves.trainer.step_count == 5
+        pieces.finish_run()
+    assert pieces.trainer.step_count == 5
+
+
+def test_finish_run_builds_what_build_run_left():
+    whole = Session()
+    whole.new_run(TEXT, {**SMALL, "steps": 20})
+    for pieces_first in (0, 1, 7):
+        session = Session()
+        session.begin_run(TEXT, {**SMALL, "steps": 20})
+        for _ in range(pieces_first):
+            assert not session.build_run(0)["done"]
+        session.finish_run()
+        assert session.model.params == whole.model.params
