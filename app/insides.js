@@ -69,6 +69,7 @@ class InsidesPanel {
     this.live = false; // whether the data on show comes from a model in training
     this.timer = 0;
     this.asked = 0; // answers of an earlier ask are not drawn over newer ones
+    this.version = 0; // of the options last set (Session.set_insides): older data is dropped
     this.temperature = 0.5;
     this.resetProbes();
     this.wire();
@@ -190,13 +191,17 @@ class InsidesPanel {
     // Drawn in a task of its own: the first drawing builds every table and point, and
     // together with Python's look it could make a long task.
     const asked = ++this.asked;
-    if (data) setTimeout(() => asked === this.asked && this.show(data));
+    if (data) {
+      this.version = data.version;
+      setTimeout(() => asked === this.asked && this.show(data));
+    }
   }
 
-  // What the training tasks brought since the last frame drawn, if the panel asked.
+  // What the training tasks brought since the last frame drawn, if the panel asked; not
+  // data gathered with the options before the last change (a frame can bring it after).
   onStep(result) {
     const data = result.insides;
-    if (!data || !this.isOpen()) return;
+    if (!data || !this.isOpen() || data.version < this.version) return;
     if (data.error) this.fail({ message: data.error, kind: "user" });
     else this.show(data);
   }

@@ -94,6 +94,10 @@ class Session:
         self._insides = None  # the panel's probes while it is open (set_insides)
         self._insides_at = -INSIDES_EVERY  # perf_counter() of the last gather
         self._insides_cost = 0.0  # how long it took, in seconds
+        # Counts set_insides calls: the page drops data gathered with earlier options,
+        # which can reach it after the data of the new ones (a frame shows what the
+        # training tasks before the change gathered).
+        self._insides_version = 0
         self._step_s = 0.0  # how long the last training step took, in seconds
         self._insides_axes = None  # the axes last drawn, to keep their signs
         self._insides_default = (None, "")  # (model, its default probe name)
@@ -583,6 +587,9 @@ class Session:
         options.pop("previous_axes", None)  # from now on, the session's own last axes
         self._insides = options
         self._insides_at = time.perf_counter()
+        self._insides_version += 1
+        if answer is not None:
+            answer["version"] = self._insides_version
         return answer
 
     def _insides_due(self, now):
@@ -593,11 +600,13 @@ class Session:
             return None
         self._insides_at = now
         try:
-            return self.insides(**self._insides)
+            data = self.insides(**self._insides)
         except TinyGPTError as e:
-            return {"error": str(e)}
+            data = {"error": str(e)}
         finally:
             self._insides_cost = time.perf_counter() - now
+        data["version"] = self._insides_version
+        return data
 
 
 def _title(dataset):

@@ -544,3 +544,22 @@ def test_the_panels_data_is_a_piece_of_the_budget(monkeypatch):
     clock[0] += 1.0
     answer = session.train_for(30)
     assert "insides" in answer and len(answer["losses"]) == 1
+
+
+def test_the_panels_data_says_which_options_it_was_gathered_with():
+    # The page drops data gathered with options older than the last set_insides: a frame
+    # can bring a training task's data from before a probe change after the new data.
+    session = new_session()
+    assert session.set_insides({"probe_name": "ab"})["version"] == 1
+    session._insides_at = -1e9
+    old = session.train_for(60_000, max_steps=1)["insides"]
+    assert old["version"] == 1 and old["attention"]["name"] == "ab"
+    now = session.set_insides({"probe_name": "abigail"})
+    assert now["version"] == 2 and now["attention"]["name"] == "abigail"
+    session._insides_at = -1e9
+    later = session.train_for(60_000, max_steps=1)["insides"]
+    assert later["version"] == 2 and later["attention"]["name"] == "abigail"
+    session.new_run("XYZ\nZYX\n", SMALL)  # the probe no longer fits: an error, versioned too
+    session._insides_at = -1e9
+    error = session.train_for(60_000, max_steps=1)["insides"]
+    assert "does not know" in error["error"] and error["version"] == 2
