@@ -58,6 +58,16 @@ CANDIDATES = {
     "b8-lr005-6000": {"batch": 8, "lr": 0.005, "steps": 6000},
     "b8-lr005-5000": {"batch": 8, "lr": 0.005, "steps": 5000},
     "h2-b8-lr007-5000": {"batch": 8, "lr": 0.007, "steps": 5000, "n_head": 2},
+    "e24-b8-lr007-2500": {"batch": 8, "lr": 0.007, "steps": 2500, "n_embd": 24},
+    "e24-b8-lr01-2500": {"batch": 8, "lr": 0.01, "steps": 2500, "n_embd": 24},
+    "e20-b8-lr007-3500": {"batch": 8, "lr": 0.007, "steps": 3500, "n_embd": 20},
+    "e20-b8-lr01-3500": {"batch": 8, "lr": 0.01, "steps": 3500, "n_embd": 20},
+    "b8-lr007-5000-beta2-999": {"batch": 8, "lr": 0.007, "steps": 5000, "beta2": 0.999},
+    "b8-lr01-5000-beta1-9": {"batch": 8, "lr": 0.01, "steps": 5000, "beta1": 0.9},
+    "b8-lr007-4500-beta2-999": {"batch": 8, "lr": 0.007, "steps": 4500, "beta2": 0.999},
+    "b8-lr007-4000-beta2-999": {"batch": 8, "lr": 0.007, "steps": 4000, "beta2": 0.999},
+    "b8-lr01-4000-beta2-999": {"batch": 8, "lr": 0.01, "steps": 4000, "beta2": 0.999},
+    "b8-lr005-4500-beta2-999": {"batch": 8, "lr": 0.005, "steps": 4500, "beta2": 0.999},
 }
 # What each recipe promises (its `expect` in settings.py): held-out loss at most this.
 BOUNDS = {"microgpt": 2.30, "one-minute": 2.15, "five-minutes": 2.07}

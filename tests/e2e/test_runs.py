@@ -6,7 +6,7 @@ table's."""
 import json
 
 from browsing import ROOT
-from pageutil import open_playground, py_call, wait_steps
+from pageutil import assert_no_long_tasks, open_playground, py_call, wait_steps
 
 SCHEMA = json.loads((ROOT / "dist" / "schema.json").read_text())
 RECIPES = {r["name"]: r for r in SCHEMA["recipes"]}
@@ -72,6 +72,12 @@ def test_a_recipe_fills_the_form_and_the_link_says_the_recipe_and_the_changes(pa
     assert page.input_value("[data-testid=recipe-select]") == "one-minute"
     assert field(page, "lr") == "0.004"
     assert float(field(page, "steps")) == recipe["settings"]["steps"]
+    # A recipe is a full set: five-minutes sets Adam's beta2, one-minute sets it back.
+    page.select_option("[data-testid=recipe-select]", "five-minutes")
+    assert float(field(page, "beta2")) == RECIPES["five-minutes"]["settings"]["beta2"] != 0.99
+    assert "beta2=" not in query(page)  # the recipe says it
+    page.select_option("[data-testid=recipe-select]", "one-minute")
+    assert float(field(page, "beta2")) == 0.99 and float(field(page, "lr")) == 0.01
 
 
 def test_a_link_to_an_unknown_recipe_is_explained(page, site):
@@ -96,8 +102,7 @@ def test_live_names_appear_and_change_while_training_with_no_long_task(page, sit
              .all_text_contents())
     assert later[0] != first[0]
     wait_steps(page, 1200)
-    tasks = page.evaluate("window.__longTasks")
-    assert tasks == [], f"long tasks while training with live names: {tasks}"
+    assert_no_long_tasks(page, "while training with live names")
     # Names per second beside steps per second.
     assert page.text_content("[data-testid=names-per-second]") != "–"
 
