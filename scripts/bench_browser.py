@@ -77,7 +77,8 @@ def run_bench_page(browser, site, args):
         page = context.new_page()
         query = f"?js={args.steps}&fast={args.steps}&scalar={args.scalar_steps}"
         page.goto(site + "bench/" + query + ("&profile" if args.profile else ""))
-        page.wait_for_function("window.benchResult", timeout=600_000)
+        # A function, not an expression: the bench page's CSP allows no eval.
+        page.wait_for_function("() => window.benchResult", timeout=600_000)
         result = page.evaluate("window.benchResult")
     finally:
         context.close()
@@ -116,6 +117,8 @@ def run_playground(browser, site, steps):
         page.evaluate(TIME_TRAIN_TO_DONE)
         page.evaluate("window.__longTasks.length = 0")
         page.click("[data-testid=train-toggle]")
+        # The run is built in a few tasks first (Session.build_run), then trains.
+        page.wait_for_selector("[data-testid=status]:is([data-state=training], [data-state=done])")
         shown = []  # the page's own steps/s readout, sampled once a second
         while page.get_attribute("[data-testid=status]", "data-state") == "training":
             rate = page.text_content("[data-testid=steps-per-second]").strip()
