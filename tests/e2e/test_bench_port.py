@@ -1,10 +1,13 @@
 """The benchmark is a fair race: the JavaScript port of microgpt.py (bench/microgpt.js)
 computes the same losses as TinyGPT's scalar engine from the same start, and the
 benchmark page times all three engines (and the fast one at 1, 4 and 8 documents per
-step) and reports finite numbers. How fast each engine is, is the benchmark's business
-(scripts/bench_browser.py), not a test's."""
+step) and reports finite numbers, and scripts/bench_browser.py runs and prints its table.
+How fast each engine is, is the benchmark's business, not a test's."""
 
 import math
+import re
+import subprocess
+import sys
 
 import pytest
 from browsing import ROOT
@@ -91,3 +94,23 @@ def test_bench_page_rejects_bad_step_counts(page, site):
     assert page.text_content("#scalar-steps-error") == ""
     page.wait_for_timeout(300)
     assert page.evaluate("window.benchResult === undefined")  # nothing ran
+
+
+def test_the_benchmark_script_runs_and_prints_its_table():
+    # The script as the README runs it, tiny: it had broken once without any test noticing
+    # (the bench page's CSP refused the expression it waited with).
+    done = subprocess.run(
+        [sys.executable, "scripts/bench_browser.py", "--repeat", "1", "--steps", "5",
+         "--scalar-steps", "1", "--playground-steps", "20"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    for engine in ("JS port (scalar Value)", "Python fast", "Python scalar"):
+        row = re.search(rf"^{re.escape(engine)}\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)$",
+                        out, re.M)
+        assert row and float(row[2]) > 0, (engine, out)
+    assert re.search(r"^fast / JS port\s+[\d.]+x$", out, re.M), out
+    assert re.search(r"playground, UI live, fast engine: 20 steps in [\d.]+ s", out), out
+    assert re.search(r"long tasks \(over 50 ms\) from the click to done, per page load: \d+",
+                     out), out
