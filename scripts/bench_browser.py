@@ -90,8 +90,8 @@ def run_bench_page(browser, site, args):
 def run_playground(browser, site, steps):
     """Train `steps` steps in the playground with the UI live.
 
-    Returns (seconds, the page's steps/s readouts, the share of those seconds spent
-    inside Python's train_for, the durations of the long tasks (over 50 ms) in ms).
+    Returns {seconds, shown: the page's steps/s readouts, in_python: the share of those
+    seconds spent inside Python's train_for, long_tasks: their durations in ms}.
     """
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.add_init_script(LONG_TASKS_SCRIPT)
@@ -135,7 +135,7 @@ def run_playground(browser, site, steps):
             sys.exit(f"the playground stopped at step {done} of {steps}")
     finally:
         context.close()
-    return seconds, shown, in_python, long_tasks
+    return {"seconds": seconds, "shown": shown, "in_python": in_python, "long_tasks": long_tasks}
 
 
 def print_table(results, playground, args):
@@ -158,11 +158,11 @@ def print_table(results, playground, args):
     print(f"largest loss difference from the scalar engine: {worst:.1e}")
     print("(steps/s = 1000 / mean ms: the JS port's garbage collections land in a few steps)")
     if playground:
-        seconds = med([s for s, _, _, _ in playground])
+        seconds = med([run["seconds"] for run in playground])
         live = args.playground_steps / seconds
-        shown = [med(r) for _, r, _, _ in playground if r]
-        in_python = med([p for _, _, p, _ in playground])
-        long_tasks = [t for _, _, _, t in playground]
+        shown = [med(run["shown"]) for run in playground if run["shown"]]
+        in_python = med([run["in_python"] for run in playground])
+        long_tasks = [run["long_tasks"] for run in playground]
         print(
             f"\nplayground, UI live, fast engine: {args.playground_steps} steps in {seconds:.1f} s"
             f" = {live:.1f} steps/s (the page shows {med(shown) if shown else float('nan'):.0f});"

@@ -79,17 +79,16 @@ def parse_documents(text):
 
 
 def shuffled_documents(text, seed):
-    """Documents in the order training visits them: random.seed(seed), then shuffle.
-
-    Returns the documents and the random generator, whose stream goes on to draw the
-    initial parameters (exactly as microgpt.py does with the global `random`).
-    """
+    """The documents of `text` in the order training visits them, and the random
+    generator after the shuffle (see shuffle_documents)."""
     docs = parse_documents(text)
     return docs, shuffle_documents(docs, seed)
 
 
 def shuffle_documents(docs, seed):
-    """Shuffle `docs` in place as shuffled_documents does; returns the random generator."""
+    """Put `docs` in the order training visits them: random.seed(seed), then shuffle (in
+    place). Returns the random generator, whose stream goes on to draw the initial
+    parameters (exactly as microgpt.py does with the global `random`)."""
     rng = random.Random(seed)
     rng.shuffle(docs)
     return rng

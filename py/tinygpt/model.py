@@ -57,10 +57,18 @@ def param_shapes(config, vocab_size):
 
 def init_params(config, vocab_size, rng):
     """A state dict of plain floats: each matrix (out, in), row by row, gauss(0, 0.08)."""
-    return {
-        name: [[rng.gauss(0, INIT_STD) for _ in range(cols)] for _ in range(rows)]
-        for name, rows, cols in param_shapes(config, vocab_size)
-    }
+    params = {name: [] for name, _, _ in param_shapes(config, vocab_size)}
+    for name, row in init_rows(config, vocab_size, rng):
+        params[name].append(row)
+    return params
+
+
+def init_rows(config, vocab_size, rng):
+    """init_params' rows in its order, one at a time: (matrix name, row). A caller can
+    stop between rows (the page draws a run's weights a few rows per task)."""
+    for name, rows, cols in param_shapes(config, vocab_size):
+        for _ in range(rows):
+            yield name, [rng.gauss(0, INIT_STD) for _ in range(cols)]
 
 
 def count_params(params):

@@ -380,14 +380,16 @@ class Session:
         fits = panel is None or time.perf_counter() + self._step_s < deadline
         while fits:
             began = time.perf_counter()
-            if not self._side_piece(answer, live, began):
+            stepped = not self._side_piece(answer, live, began)
+            if stepped:
                 if t.done or t.step_count - first >= max_steps:
                     break
                 t.step()
-                self._step_s = time.perf_counter() - began
                 if t.val_docs and (t.step_count % VAL_EVERY == 0 or t.done):
                     self._val_start()
             now = time.perf_counter()
+            if stepped:
+                self._step_s = now - began
             # Would one more like it overrun? (A step after a shorter piece would.)
             fits = now + max(now - began, self._step_s) < deadline
         # done: the run has finished and its last validation loss is measured

@@ -42,28 +42,27 @@ class PendingRun:
         self.docs = parse_documents(text)
         self.tokenizer = Tokenizer.from_docs(self.docs)  # the same for any order of docs
         self.rng = self.params = self._rows = None
-        self._drawn = 0
+        self._left = 0  # rows still to draw
 
     def build(self, deadline=None):
-        """Shuffle, then draw weights until time.perf_counter() passes `deadline` (None:
-        to the end); True when the run is whole. Each call does at least one piece. The
-        random numbers come in microgpt.py's order: the shuffle's, then init_params'."""
+        """Shuffle, then draw weights (model.init_rows) until time.perf_counter() passes
+        `deadline` (None: to the end); True when the run is whole. Each call does at least
+        one piece. The random numbers come in microgpt.py's order: the shuffle's, then the
+        weights'."""
         if self.rng is None:
             self.rng = shuffle_documents(self.docs, self.settings["seed"])
             shapes = model.param_shapes(self.config, self.tokenizer.vocab_size)
             self.params = {name: [] for name, _, _ in shapes}
-            self._rows = [(name, cols) for name, rows, cols in shapes for _ in range(rows)]
-            self._drawn = 0
+            self._rows = model.init_rows(self.config, self.tokenizer.vocab_size, self.rng)
+            self._left = sum(rows for _, rows, _ in shapes)
             if deadline is not None and time.perf_counter() >= deadline:
                 return False
-        gauss = self.rng.gauss
-        while self._drawn < len(self._rows):
-            name, cols = self._rows[self._drawn]
-            self.params[name].append([gauss(0, model.INIT_STD) for _ in range(cols)])
-            self._drawn += 1
+        for name, row in self._rows:
+            self.params[name].append(row)
+            self._left -= 1
             if deadline is not None and time.perf_counter() >= deadline:
                 break
-        return self._drawn == len(self._rows)
+        return self._left == 0
 
 
 class Trainer(Model):
