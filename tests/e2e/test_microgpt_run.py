@@ -42,8 +42,14 @@ def published_names():
 
 def test_microgpts_run_in_the_page_draws_microgpts_names(page, site, cli_names):
     cli_losses, want = cli_names
-    open_playground(page, site, "?recipe=microgpt&dataset=makemore_names")
+    # Lesson 6 links to this run: the playground opens with its recipe and data.
+    page.goto(site + "lessons.html#build")
+    page.click("[data-testid=microgpt-run-link]")
+    page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
+    assert "index.html?" in page.url and "dataset=makemore_names" in page.url
     assert page.input_value("[data-testid=dataset-select]") == "makemore_names"
+    assert page.input_value("#recipe-select") == "microgpt"
+    assert "32,033 lines" in page.text_content("#dataset-info")
     # Before a run: no generator to draw with, and the page says why.
     assert page.is_disabled(BUTTON)
     assert "Train a run first" in page.text_content(NOTE)
