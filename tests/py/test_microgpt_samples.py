@@ -1,18 +1,24 @@
 """The page's "Generate as microgpt.py does": Session.start_generate(run_rng=True) draws
 with the run's own random generator where training left it, as microgpt.py does after its
-last step, and refuses (with a message saying why) where that means nothing.
+last step, and refuses (with a message saying why) where that means nothing. And the CLI's
+`train --samples N`, fuzzed (test_cli.py checks it by example).
 
 The names are checked against the independent transcription of microgpt.py
 (microgpt_reference.py): its own seeded generator and its Value forward pass.
 """
 
+import io
 import json
 import random
+from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from microgpt_reference import MicroGPT
-from samples import SMALL, TEXT, one_line
+from samples import SMALL, SMALL_ARGS, TEXT, one_line
 
+from tinygpt import __main__ as cli
 from tinygpt import checkpoint, jsonio
 from tinygpt.errors import TinyGPTError
 from tinygpt.session import Session, api
@@ -115,3 +121,37 @@ def test_the_other_generation_settings_still_apply(finished):
     assert all(name.startswith("a") for name in names)
     with pytest.raises(TinyGPTError, match="temperature"):
         finished.start_generate(n=3, temperature=0, run_rng=True)
+
+
+# --- the CLI's --samples N, fuzzed: a count of names, or one line on stderr ----------------
+
+
+@pytest.fixture(scope="module")
+def names_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("samples") / "names.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return path
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(value=st.one_of(st.integers(-5, 110).map(str), st.integers(-(10**30), 10**30).map(str),
+                         st.text(max_size=12)))
+def test_any_samples_value_prints_that_many_names_or_one_line(names_file, value):
+    out, err = io.StringIO(), io.StringIO()
+    args = ["train", "--data", str(names_file), "--steps", "1", *SMALL_ARGS, "--samples", value]
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(args)
+    lines = out.getvalue().splitlines()
+    samples = [line for line in lines if line.startswith("sample ")]
+    try:
+        n = int(value)  # what argparse's type=int makes of it
+    except ValueError:
+        n = None
+    if code == 0:
+        assert err.getvalue() == "" and 0 <= n <= cli.MAX_SAMPLES
+        assert len(samples) == n and (cli.SAMPLES_HEADER in lines) == (n > 0)
+    else:
+        assert code == 2 and lines == []  # refused before training
+        assert one_line(err.getvalue().rstrip("\n")) and "--samples" in err.getvalue()
+        # a plain count in range is never refused
+        assert not (value.isascii() and value.isdigit() and int(value) <= cli.MAX_SAMPLES)
