@@ -4,12 +4,30 @@
 // tasks (generationLoop, or the training loop while training), so even the biggest model
 // the page opens never freezes it, and Stop cancels; "Next letter" keeps the keys and
 // values of the letters before it, so each letter is one position of work, and draws
-// with Python's seeded random like every other draw.
+// with Python's seeded random like every other draw. "Generate as microgpt.py does"
+// draws the way microgpt.py ends its run: the run's own random generator, no seed.
 import { call } from "./bridge.js";
 import { $, el } from "./dom.js";
 import { generationLoop } from "./loop.js";
 import { renderProbBars } from "./probbars.js";
+import { schema } from "./schema.js";
 import { readGenerateForm, temperature } from "./settings.js";
+
+const MICROGPT = schema.microgpt_samples; // {n, temperature}: what microgpt.py prints
+
+// Whether "Generate as microgpt.py does" means something for what is on the page, and why
+// not: microgpt.py draws after its last step, with the generator that shuffled the names
+// and drew the weights, which only a run trained here (or restored) still has.
+export function microgptDraw(state, info) {
+  if (state === "loading") return { ok: false, why: "" };
+  if (!info) return { ok: false, why: "Train a run first: microgpt.py draws its names after its last step, with the run's own random generator." };
+  if (!info.trainable) return { ok: false, why: "This model was opened, not trained here: it has no run's random generator (only a run trained in this page has one)." };
+  if (!info.done) return { ok: false, why: "Once this run is done: microgpt.py draws its names after its last step." };
+  return {
+    ok: true,
+    why: `${MICROGPT.n} names at temperature ${MICROGPT.temperature}, drawn with this run's own random generator where training left it (no seed: the same names each time). With the microgpt recipe on makemore's names.txt, these are the names microgpt.py printed.`,
+  };
+}
 
 export function showSamples(names) {
   $("samples").dataset.state = "done";
@@ -28,14 +46,31 @@ export class Generator {
       onError: (error) => this.fail(error),
     });
     app.on("step", (result) => result.job && this.progress(result.job));
+    app.on("state", () => this.showMicrogpt());
     $("generate").addEventListener("click", () => this.start());
+    $("generate-microgpt").addEventListener("click", () => this.startMicrogpt());
     $("stop-generate").addEventListener("click", () => this.cancel("Stopped."));
+  }
+
+  showMicrogpt() {
+    const { ok, why } = microgptDraw(this.app.state, this.app.info);
+    $("generate-microgpt").disabled = !ok || !!this.job;
+    $("microgpt-note").textContent = why;
   }
 
   start() {
     this.app.clearError();
     const options = readGenerateForm();
-    if (!options) return;
+    if (options) this.run(options, "Generating…");
+  }
+
+  startMicrogpt() {
+    this.app.clearError();
+    const options = { n: MICROGPT.n, temperature: MICROGPT.temperature, prefix: "", seed: null, run_rng: true };
+    this.run(options, "Drawing as microgpt.py does…");
+  }
+
+  run(options, text) {
     let answer;
     try {
       answer = call("start_generate", options);
@@ -45,7 +80,7 @@ export class Generator {
     }
     this.job = { id: answer.job, options };
     $("samples").dataset.state = "running";
-    this.busy(true, "Generating…");
+    this.busy(true, text);
     // While training, the training loop's tasks advance the job too; otherwise ours do.
     if (this.app.state !== "training") this.loop.start();
   }
@@ -61,7 +96,7 @@ export class Generator {
     this.loop.stop({ discard: true });
     this.app.lastSamples = { ...options, names: answer.names };
     showSamples(answer.names);
-    this.busy(false, "");
+    this.busy(false, options.run_rng ? "Drawn as microgpt.py does: the run's own random generator, no seed." : "");
   }
 
   cancel(message) {
@@ -87,6 +122,7 @@ export class Generator {
     $("generate").disabled = on || !this.app.info;
     $("stop-generate").hidden = !on;
     $("generate-status").textContent = text;
+    this.showMicrogpt();
   }
 }
 

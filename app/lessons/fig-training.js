@@ -32,7 +32,8 @@ export function setupTraining(py) {
     await ensureDataset(py, DATASET);
     const answer = await py.call("train_reset", { dataset: DATASET });
     generation = py.generation;
-    summary.textContent = `Step 0. The first name to train on: "${answer.doc}". Press "Train one step".`;
+    // Steps are counted from k = 0, as in the lesson's prose and code.
+    summary.textContent = `No step yet. Step k = 0 will train on "${answer.doc}". Press "Train one step".`;
     // The rows are there from the start, so the first step fills them in place.
     table.tBodies[0].replaceChildren(...answer.matrices.map((name) => el("tr", {},
       el("th", { scope: "row", textContent: name }), el("td", { textContent: "–" }), el("td", { textContent: "–" }))));
@@ -45,7 +46,7 @@ export function setupTraining(py) {
     try {
       if (generation !== py.generation) await begin();
       const s = await py.call("train_step");
-      summary.textContent = `Step ${s.step}: trained on "${s.doc}", loss ${fmt(s.loss)}, learning rate ${fmt(s.lr, 5)}. Next name: "${s.next_doc}".`;
+      summary.textContent = `Step k = ${s.step - 1} trained on "${s.doc}": loss ${fmt(s.loss)}, learning rate ${fmt(s.lr, 5)}. Steps done: ${s.step}. Step k = ${s.step} will train on "${s.next_doc}".`;
       const maxGrad = Math.max(...s.matrices.map((m) => m.grad));
       const maxUpdate = Math.max(...s.matrices.map((m) => m.update));
       table.tBodies[0].replaceChildren(...s.matrices.map((m) => el("tr", {},

@@ -93,7 +93,31 @@ def load_model(path):
 # --- commands ----------------------------------------------------------------------------
 
 
+# microgpt.py's line before its samples, and the form of each sample's line.
+SAMPLES_HEADER = "--- inference (new, hallucinated names) ---"
+MAX_SAMPLES = table.BY_NAME["n"].high
+
+
+def check_samples(n):
+    if not 0 <= n <= MAX_SAMPLES:
+        raise UsageError(f"--samples must be between 0 and {MAX_SAMPLES}; it is {n}.")
+    return n
+
+
+def print_samples(trainer, n):
+    """The names microgpt.py prints after its run: drawn with the run's own random
+    generator, which shuffled the names and drew the weights and goes on from there (a
+    seed of its own would give other names), at microgpt.py's temperature."""
+    if not n:
+        return
+    print(SAMPLES_HEADER)
+    temperature = table.MICROGPT_SAMPLES["temperature"]
+    for i, name in enumerate(trainer.sample(n, temperature, rng=trainer.rng), start=1):
+        print(f"sample {i:2d}: {name}")
+
+
 def cmd_train(args):
+    check_samples(args.samples)
     check_writable_dir(args.out, "model file")
     check_writable_dir(args.log, "log file")
     if args.out and args.log and Path(args.out).resolve() == Path(args.log).resolve():
@@ -123,6 +147,7 @@ def cmd_train(args):
                 "settings": {k: settings[k] for k in export.RUN_SETTINGS},
             }
             out.write(json.dumps(trainer.model_file(meta)))
+    print_samples(trainer, args.samples)
     if args.out:
         print(f"saved {args.out}")
 
@@ -188,6 +213,12 @@ def build_parser():
     table.add_cli_options(train, "run", defaults=False)
     train.add_argument("--out", help="write the trained model here (JSON)")
     train.add_argument("--log", help="write one JSON line per step here")
+    train.add_argument(
+        "--samples", type=int, default=table.MICROGPT_SAMPLES["n"], metavar="N",
+        help="names to print after training, as microgpt.py prints them: drawn with the run's "
+        f"own random generator at temperature {table.MICROGPT_SAMPLES['temperature']} "
+        f"(default: {table.MICROGPT_SAMPLES['n']}; 0 for none; at most {MAX_SAMPLES})",
+    )
     train.set_defaults(run=cmd_train)
 
     sample = sub.add_parser("sample", help="generate names with a trained model")

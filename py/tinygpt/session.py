@@ -460,11 +460,28 @@ class Session:
         """Names, all at once (the CLI's way; the page uses start_generate / work_for)."""
         return self._need_model().sample(n, temperature, prefix, seed)
 
-    def start_generate(self, n=10, temperature=0.5, prefix="", seed=None):
+    def start_generate(self, n=10, temperature=0.5, prefix="", seed=None, run_rng=False):
         """Start generating names as a job that train_for or work_for advance a letter at
-        a time; a job already running is replaced. Bad settings are refused here."""
+        a time; a job already running is replaced. Bad settings are refused here.
+
+        `run_rng`: draw as microgpt.py does after its run, with the run's own random
+        generator where training left it (no seed), copied so that every such job of the
+        run draws the same names. Only a finished run trained here (or restored) has it."""
         model = self._need_model()
-        steps = model.sample_steps(n, temperature, prefix, seed)
+        rng = None
+        if run_rng:
+            t = self.trainer
+            if t is None:
+                raise TinyGPTError("This model was opened, not trained here: it has no run's "
+                                   "random generator to draw with. Train a run first.")
+            if not t.done:
+                raise TinyGPTError(f"microgpt.py draws its names after its last step: finish "
+                                   f"the run first (step {t.step_count} of {t.steps}).")
+            if seed is not None:
+                raise TinyGPTError("Drawing with the run's own generator takes no seed.")
+            rng = random.Random()
+            rng.setstate(t.rng.getstate())
+        steps = model.sample_steps(n, temperature, prefix, seed, rng)
         first = next(steps)  # checks the settings and the prefix now, not later
         self._jobs += 1
         self._job = {"id": self._jobs, "steps": steps, "names": first, "letters": 0}

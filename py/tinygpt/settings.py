@@ -248,6 +248,10 @@ RECIPES = {
     )
 }
 DEFAULT_RECIPE = "microgpt"
+# What microgpt.py prints after its run: this many names at this temperature, drawn with
+# the run's own random generator (the one that shuffled the names and drew the weights).
+# The CLI's `train` prints them; the page's "Generate as microgpt.py does" draws them.
+MICROGPT_SAMPLES = {"n": 20, "temperature": 0.5}
 
 
 def recipe_settings(name):
@@ -346,6 +350,7 @@ def schema():
             for r in RECIPES.values()
         ],
         "default_recipe": DEFAULT_RECIPE,
+        "microgpt_samples": dict(MICROGPT_SAMPLES),
         "max_prefix": MAX_PREFIX,
     }
 

@@ -215,3 +215,30 @@ class MicroGPT:
             p.grad = 0
         self.step_count += 1
         return loss.data
+
+    def load_floats(self, params):
+        """Set every parameter's data from {name: rows of floats} (e.g. a model file's)."""
+        for name, mat in self.state_dict.items():
+            for row, values in zip(mat, params[name], strict=True):
+                for p, x in zip(row, values, strict=True):
+                    p.data = x
+
+    def sample(self, n=20, temperature=0.5):
+        """microgpt.py's inference: n names, each from BOS, drawn with the run's own
+        `random` (going on from where the shuffle and the weights left it) by
+        random.choices at `temperature`, ending at BOS or after block_size tokens."""
+        names = []
+        for _ in range(n):
+            keys, values = [[] for _ in range(self.n_layer)], [[] for _ in range(self.n_layer)]
+            token_id, sample = self.BOS, []
+            for pos_id in range(self.block_size):
+                logits = self.gpt(token_id, pos_id, keys, values)
+                probs = softmax([logit / temperature for logit in logits])
+                token_id = self.random.choices(
+                    range(self.vocab_size), weights=[p.data for p in probs]
+                )[0]
+                if token_id == self.BOS:
+                    break
+                sample.append(self.uchars[token_id])
+            names.append("".join(sample))
+        return names

@@ -498,3 +498,107 @@ def test_bench_refuses_bad_step_counts(folder):
     before = listing(folder)
     result = tinygpt(["bench", "--data", "names.txt", "--scalar-steps", "0"], folder)
     assert_refused(result, folder, before)
+
+
+# --- microgpt.py's own run: names.txt, the microgpt recipe, its 20 samples ------------------
+
+MAKEMORE = ROOT / "public" / "data" / "makemore_names.txt"
+SAMPLE_LINE = re.compile(r"^sample +(\d+): (.*)$")
+
+
+def published_output():
+    """microgpt.py's published output on names.txt, as public/data/SOURCES.md quotes it (from
+    the output its users know): the step lines, the header, the sample lines it shows, and
+    its closing note "(N samples in all, at temperature T, the last one: NAME)"."""
+    text = (ROOT / "public" / "data" / "SOURCES.md").read_text(encoding="utf-8")
+    quoted = [line[4:] for line in text.splitlines() if line.startswith("    ")]
+    note = re.search(r"\((\d+) samples in all, at temperature ([\d.]+), the last one: (\w+)\)",
+                     text)
+    count = int(note[1])
+    return {
+        "steps": [line for line in quoted if line.startswith("step ")],
+        "header": next(line for line in quoted if line.startswith("---")),
+        "samples": [line for line in quoted if SAMPLE_LINE.match(line)]
+        + [f"sample {count:2d}: {note[3]}"],
+        "count": count,
+        "temperature": float(note[2]),
+    }
+
+
+@pytest.fixture(scope="module")
+def names_txt_run(tmp_path_factory):
+    """`python -m tinygpt train --data names.txt`: microgpt.py's run (the microgpt recipe is
+    the default), its model saved to check the samples independently."""
+    folder = tmp_path_factory.mktemp("names_txt")
+    result = tinygpt(["train", "--data", str(MAKEMORE), "--out", "model.json"], folder,
+                     timeout=600)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return folder, result.stdout.splitlines()
+
+
+def test_names_txt_run_prints_microgpts_published_output(names_txt_run):
+    _, lines = names_txt_run
+    published = published_output()
+    assert len(published["steps"]) == 4 and len(published["samples"]) == 11  # what it shows
+    assert published["temperature"] == 0.5 and published["count"] == 20
+    # The last four losses: microgpt.py pads the step number, TinyGPT's lines do not.
+    printed = {int(m[1]): m[3] for m in map(STEP_LINE.match, lines) if m}
+    assert sorted(printed) == list(range(1, 1001))
+    for line in published["steps"]:
+        step, loss = re.match(r"step +(\d+) / 1000 \| loss (\d\.\d{4})$", line).groups()
+        assert printed[int(step)] == loss, line
+    # Then microgpt.py's header and its sample lines, exactly, and "saved" last.
+    at = lines.index(published["header"])
+    assert lines[at - 1] == "step 1000 / 1000 | loss " + printed[1000]
+    samples = lines[at + 1 : -1]
+    assert lines[-1] == "saved model.json"
+    assert [int(SAMPLE_LINE.match(line)[1]) for line in samples] == list(range(1, 21))
+    for line in published["samples"]:
+        assert line in samples, line
+
+
+def test_names_txt_samples_are_drawn_as_microgpt_draws_them(names_txt_run):
+    """All 20 names (the published text shows 11), against the independent transcription of
+    microgpt.py: its own generator (seeded, shuffled, weights drawn: where training leaves
+    it) and its Value forward, on the weights the run saved."""
+    folder, lines = names_txt_run
+    model = checkpoint.loads((folder / "model.json").read_text(encoding="utf-8"))
+    ref = MicroGPT(MAKEMORE.read_text(encoding="utf-8"))
+    ref.load_floats(model.params)
+    printed = [SAMPLE_LINE.match(line)[2] for line in lines if SAMPLE_LINE.match(line)]
+    assert printed == ref.sample(20, 0.5)
+
+
+def test_samples_sets_how_many_names_train_prints(folder):
+    def train(*extra):
+        result = tinygpt(["train", "--data", "names.txt", "--steps", "5", *SMALL_ARGS, *extra],
+                         folder)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        lines = result.stdout.splitlines()
+        assert len([line for line in lines if STEP_LINE.match(line)]) == 5
+        return [m[2] for m in map(SAMPLE_LINE.match, lines) if m], lines
+
+    default, lines = train()
+    assert len(default) == 20 and lines[5] == "--- inference (new, hallucinated names) ---"
+    three, _ = train("--samples", "3")
+    assert three == default[:3]  # the same generator, drawn from the same point
+    none, lines = train("--samples", "0")
+    assert none == [] and len(lines) == 5  # the steps, and nothing after them
+    # The run's own generator goes on from the shuffle and the weights: not a fresh seed.
+    t = Trainer(TEXT, steps=5, **SMALL)
+    while not t.done:
+        t.step()
+    assert default == t.sample(20, 0.5, rng=t.rng)
+    assert default != t.sample(20, 0.5, seed=t.settings["seed"])
+
+
+@pytest.mark.parametrize("value", ["-1", "101", "99999999999999999999"])
+def test_bad_samples_count(folder, value):
+    refused_train(folder, extra=["--samples", value], fragments=["--samples"])
+
+
+@pytest.mark.parametrize("value", ["abc", "2.5", "1e3", ""])
+def test_samples_that_is_not_a_whole_number(folder, value):
+    before = listing(folder)
+    result = tinygpt(["train", "--data", "names.txt", "--samples", value], folder)
+    assert_refused(result, folder, before, "--samples", "--help")
