@@ -9,6 +9,7 @@ constant. Indented lines and comments are free text.
 """
 
 import ast
+import functools
 import importlib
 import inspect
 import re
@@ -20,6 +21,7 @@ from tinygpt import __main__ as cli
 from tinygpt.checkpoint import load_model_file
 from tinygpt.data import Tokenizer
 from tinygpt.generate import Model
+from tinygpt.scheduler import Scheduler
 from tinygpt.session import Session, api
 from tinygpt.trainer import Trainer
 
@@ -30,13 +32,18 @@ CONSTANT = re.compile(r"^([A-Z_][\w.]*)\s*==\s*(.+)$")
 ATTRIBUTE = re.compile(r"^([A-Za-z_]\w*)\.(\w+)\s*(#.*|->.*)?$")
 
 
+@functools.cache
 def sample_instances():
     """One object of each documented class, for attributes set in __init__."""
     trainer = Trainer(NAMES, val_fraction=0.2)
+    session = Session()
+    session.new_run(NAMES, {"steps": 2})
     return {
         Trainer: trainer,
         Model: load_model_file(trainer.model_file()),
         Tokenizer: trainer.tokenizer,
+        Session: session,
+        Scheduler: session.work,
     }
 
 
