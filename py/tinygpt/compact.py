@@ -19,7 +19,7 @@ import struct
 from . import checkpoint, jsonio
 from .errors import TinyGPTError
 from .generate import Model
-from .model import Config, param_shapes
+from .model import Config, blank_params, count_params, param_shapes
 
 MAGIC, VERSION = b"TGPT", 1
 FORMATS = {16: "e", 32: "f", 64: "d"}  # bits per weight -> struct code
@@ -138,7 +138,7 @@ def unpack(data, for_page=False):
         checkpoint.check_page_size(config, len(chars) + 1)
     shapes = param_shapes(config, len(chars) + 1)
     size = struct.calcsize(FORMATS[bits])
-    count = sum(rows * cols for _, rows, cols in shapes)
+    count = count_params(blank_params(config, len(chars) + 1))
     if len(data) - start != count * size:
         raise TinyGPTError(
             f"The model link holds {len(data) - start:,} bytes of weights; a model of this size "

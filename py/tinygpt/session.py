@@ -18,33 +18,17 @@ from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
 from .generate import Letters
+from .model import count_params
 from .scheduler import VAL_EVERY, Panel, Scheduler
 from .trainer import ENGINES, PendingRun, Trainer
 
 # A shared model's precision is measured on at most this many documents (compact.choose_bits).
 SHARE_EVAL_DOCS = 100
-# The run settings of the page's form, in its order.
-SETTINGS = tuple(s.name for s in table.RUN if s.form)
-
-
-def validate(settings):
-    """{field: message} for every setting that is wrong on its own or with the others."""
-    return table.validate(settings)
 
 
 def schema():
     """The settings table, the recipes and the page's limits, for the page's form."""
     return {**table.schema(), "limits": limits()}
-
-
-def query_settings(pairs):
-    """Settings from a link's query ([[key, value]]): see settings.from_query."""
-    return table.from_query(pairs)
-
-
-def settings_query(settings, recipe=table.DEFAULT_RECIPE, dataset=None):
-    """[[key, value]] for a link to a run with these settings: the recipe and what differs."""
-    return [list(pair) for pair in table.to_query(settings, recipe, dataset)]
 
 
 def limits():
@@ -132,7 +116,7 @@ class Session:
         info = {
             "config": m.config.as_dict(),
             "chars": list(m.tokenizer.chars),
-            "params": sum(len(r) * len(r[0]) for r in m.params.values()),
+            "params": count_params(m.params),
             "meta": dict(m.meta),
             "trainable": t is not None,
             "dataset": self._dataset_title(),
@@ -377,10 +361,10 @@ def api(session):
     browser tests reading what the page summarises (info, evaluate_text). Everything
     else is called in Python, by the tests and the CLI."""
     return {
-        "validate": validate,
+        "validate": table.validate,  # the settings table answers these four itself
         "validate_generate": table.validate_generate,
-        "query_settings": query_settings,
-        "settings_query": settings_query,
+        "query_settings": table.from_query,
+        "settings_query": table.to_query,
         "begin_run": session.begin_run,
         "build_run": session.build_run,
         "finish_run": session.finish_run,

@@ -13,17 +13,15 @@ from . import checkpoint, fast, model
 from .data import Tokenizer, parse_documents, shuffle_documents, split_documents
 from .errors import TinyGPTError
 from .generate import Model
+from .kernels import plain_sum
 from .optim import Adam
-from .settings import RUN_DEFAULTS, check, check_run_settings
+from .settings import check, check_run_settings
 
 # (params, config, [tokens, ...]) -> (mean loss of the documents, its gradients)
 ENGINES = {"fast": fast.batch_loss_and_grads, "scalar": model.batch_loss_and_grads}
 # One name's loss jumps too much to quote: the headline loss of a run without held-out
 # names is the mean of this many last training losses (see headline_loss).
 HEADLINE_STEPS = 100
-# The run settings and their defaults live in settings.py, with every other setting.
-DEFAULTS = RUN_DEFAULTS
-check_settings = check_run_settings
 
 
 class PendingRun:
@@ -34,7 +32,7 @@ class PendingRun:
     page on a slow day, a long task. Trainer(text, **settings) does it all at once."""
 
     def __init__(self, text, settings):
-        s = check_settings(settings)
+        s = check_run_settings(settings)
         self.settings, self.text = s, text
         self.config = model.Config(s["n_embd"], s["n_head"], s["n_layer"], s["block_size"])
         self.docs = parse_documents(text)
@@ -155,13 +153,10 @@ class Trainer(Model):
 
     def model_file(self, meta=None):
         """The run's model as a model file (checkpoint.model_file), its meta saying the
-        steps done, the loss and the batch, then `meta`."""
-        info = {
-            "steps": self.step_count,
-            "loss": self.losses[-1] if self.losses else None,
-            "batch": self.batch,
-        }
-        info.update(meta or {})
+        steps done, the batch and then `meta`, and the headline loss (of `meta`'s val_loss
+        if it gives one) unless `meta` gives a loss."""
+        info = {"steps": self.step_count, "batch": self.batch, **(meta or {})}
+        info.setdefault("loss", headline_loss(self.losses, info.get("val_loss")))
         return checkpoint.model_file(self, info)
 
     # --- saving and continuing a run (the run format lives in checkpoint.py) ------------
@@ -187,4 +182,4 @@ def headline_loss(losses, val_loss=None):
     if val_loss is not None:
         return val_loss
     recent = losses[-HEADLINE_STEPS:]
-    return sum(recent) / len(recent) if recent else None
+    return plain_sum(recent) / len(recent) if recent else None

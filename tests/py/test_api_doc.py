@@ -129,7 +129,8 @@ API_LINES = list(entries(API_TEXT))
 def test_api_md_has_entries_in_every_part():
     modules = {where for where, _ in API_LINES}
     assert ("page", "tinygpt.session.api") in modules
-    assert {"tinygpt.data", "tinygpt.trainer", "tinygpt.generate", "tinygpt.checkpoint"} <= {
+    assert {"tinygpt.data", "tinygpt.trainer", "tinygpt.generate", "tinygpt.checkpoint",
+            "tinygpt.model", "tinygpt.session", "tinygpt.scheduler"} <= {
         name for _, name in modules
     }
 
@@ -242,3 +243,11 @@ def test_the_readme_names_every_train_option():
     missing = [o for o in cli_options()["train"] if o.startswith("--") and o != "--help"]
     missing = [o for o in missing if o not in text]
     assert not missing, f"README.md does not mention these train options: {missing}"
+
+
+def test_the_packages_reading_order_lists_every_module():
+    import tinygpt
+
+    listed = re.findall(r"^    (\w+)  ", tinygpt.__doc__, re.M)
+    modules = sorted(p.stem for p in (ROOT / "py/tinygpt").glob("*.py") if p.stem != "__init__")
+    assert sorted(listed) == modules and len(set(listed)) == len(listed)

@@ -24,7 +24,8 @@ import pytest
 from tinygpt import lessons
 from tinygpt.data import parse_documents
 from tinygpt.model import Config, param_shapes
-from tinygpt.trainer import DEFAULTS, Trainer
+from tinygpt.settings import RUN_DEFAULTS
+from tinygpt.trainer import Trainer
 from tinygpt.value import Value
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,9 +185,9 @@ def computed(snapshots):
         "lesson4-vocab": str(lesson4.tokenizer.vocab_size),
         "lesson4-uniform-loss": uniform(lesson4.tokenizer.vocab_size),
         "lesson4-first-loss": f"{lesson4.losses[0]:.2f}",
-        "beta1": str(DEFAULTS["beta1"]),
-        "beta2": str(DEFAULTS["beta2"]),
-        "eps": f"{DEFAULTS['eps']:.0e}".replace("e-0", "e-"),
+        "beta1": str(RUN_DEFAULTS["beta1"]),
+        "beta2": str(RUN_DEFAULTS["beta2"]),
+        "eps": f"{RUN_DEFAULTS['eps']:.0e}".replace("e-0", "e-"),
         "lesson6-epochs": str(lesson6.steps // len(lesson6.train_docs)),
         "lesson6-vocab": str(lesson6.tokenizer.vocab_size),
         "lesson6-uniform-loss": uniform(lesson6.tokenizer.vocab_size),
@@ -262,7 +263,7 @@ def test_lesson6_claims(ran):
     assert list(train) == sorted(train, reverse=True) and list(val) == sorted(val)
     assert val[-1] > 1.5 * math.log(held_out.tokenizer.vocab_size)  # "far above the uniform guess"
     # "the default run's 1000 steps each train on a different one of the first names"
-    assert DEFAULTS["steps"] <= len(first_names())
+    assert RUN_DEFAULTS["steps"] <= len(first_names())
 
 
 def test_lesson3_causal_claim(ran):

@@ -16,11 +16,11 @@ from samples import SMALL, TEXT, one_line
 
 from tinygpt import model as scalar_model
 from tinygpt import scheduler, web
-from tinygpt import session as session_module
 from tinygpt.errors import TinyGPTError
 from tinygpt.scheduler import VAL_DOCS, VAL_EVERY
-from tinygpt.session import Session, api, validate
-from tinygpt.trainer import DEFAULTS, Trainer
+from tinygpt.session import Session, api
+from tinygpt.settings import RUN_DEFAULTS, validate
+from tinygpt.trainer import Trainer
 
 
 def plain_losses(n, **settings):
@@ -56,7 +56,7 @@ BAD_ALONE = [
 
 @pytest.mark.parametrize("field, value", BAD_ALONE)
 def test_validate_names_the_bad_field(field, value):
-    problems = validate({**{k: DEFAULTS[k] for k in session_module.SETTINGS}, field: value})
+    problems = validate({**RUN_DEFAULTS, field: value})
     assert set(problems) == {field}
     assert one_line(problems[field])
     with pytest.raises(TinyGPTError):  # what validate refuses, a run refuses too
@@ -100,7 +100,7 @@ def test_validate_accepts_what_json_gives_for_good_settings(settings):
     info = session.new_run(TEXT, settings)
     for name in ("steps", "seed", "n_embd", "n_head", "n_layer", "block_size"):
         assert type(info["settings"][name]) is int  # 100.0 from JSON becomes 100
-        assert info["settings"][name] == settings.get(name, DEFAULTS[name])
+        assert info["settings"][name] == settings.get(name, RUN_DEFAULTS[name])
 
 
 # --- new runs, loaded models and restored runs keep the current run on failure -----------
@@ -302,6 +302,37 @@ def test_no_validation_without_a_split():
     s.new_run(TEXT, dict(SMALL, steps=VAL_EVERY))
     answers = train_all(s, max_steps=50)
     assert all(a["val_points"] == [] for a in answers) and s.info()["val_points"] == []
+
+
+# --- the headline loss: one meaning of "the loss" ----------------------------------------------
+
+
+def test_the_loss_quoted_without_held_out_names_is_the_mean_of_the_last_100_steps():
+    s = Session()
+    s.new_run(TEXT, dict(SMALL, steps=150))
+    assert s.info()["loss"] is None  # no step yet
+    first = s.train_for(60_000, max_steps=30)
+    assert first["loss"] == pytest.approx(math.fsum(first["losses"]) / 30, rel=1e-14)
+    last = s.train_for(60_000)
+    losses = s.trainer.losses
+    assert len(losses) == 150 and last["loss"] == s.info()["loss"]
+    assert last["loss"] == pytest.approx(math.fsum(losses[-100:]) / 100, rel=1e-14)
+    assert s.model_file()["meta"]["loss"] == last["loss"]
+    assert s.trainer.model_file()["meta"]["loss"] == last["loss"]  # the CLI's files too
+
+
+def test_the_loss_quoted_with_held_out_names_is_the_newest_validation_loss():
+    s = Session()
+    s.new_run(TEXT, dict(SMALL, steps=VAL_EVERY + 5, val_fraction=0.2))
+    answer = s.train_for(60_000, max_steps=VAL_EVERY - 1)
+    assert answer["loss"] == pytest.approx(math.fsum(answer["losses"]) / (VAL_EVERY - 1))
+    answers = train_all(s)
+    newest = s.work.val_points[-1]
+    assert newest[0] == VAL_EVERY + 5 and len(s.work.val_points) == 2
+    assert answers[-1]["loss"] == s.info()["loss"] == newest[1]
+    assert s.trainer.evaluate(VAL_DOCS) == pytest.approx(newest[1], rel=1e-12)
+    meta = s.model_file()["meta"]
+    assert meta["loss"] == meta["val_loss"] == newest[1]
 
 
 # --- saving and restoring a run ------------------------------------------------------------------
