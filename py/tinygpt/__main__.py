@@ -16,7 +16,7 @@ from . import bench, checkpoint, export
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError
-from .trainer import Trainer
+from .trainer import Trainer, headline_loss
 
 
 class UsageError(TinyGPTError):
@@ -141,6 +141,7 @@ def cmd_train(args):
                 "seed": settings["seed"],
                 "engine": settings["engine"],
                 "val_loss": val,
+                "loss": headline_loss(trainer.losses, val),
                 "source": "cli",
                 "recipe": args.recipe,
                 # what an exported PyTorch project takes as train.py's defaults

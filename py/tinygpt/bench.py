@@ -7,7 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from .trainer import DEFAULTS, Trainer
+from .settings import RUN_DEFAULTS
+from .trainer import Trainer
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "public" / "data" / "first_names.txt"
 
@@ -19,7 +20,7 @@ def run(text, name, fast_steps, scalar_steps):
     print(f"Python {sys.version.split()[0]}, {name}, default configuration")
     times = {}
     for engine, steps in (("scalar", scalar_steps), ("fast", fast_steps)):
-        trainer = Trainer(text, engine=engine, steps=max(steps, DEFAULTS["steps"]))
+        trainer = Trainer(text, engine=engine, steps=max(steps, RUN_DEFAULTS["steps"]))
         times[engine] = []
         for _ in range(steps):
             start = time.perf_counter()
@@ -51,7 +52,7 @@ def bench_batches(text, docs):
     """
     rounds = max(1, min(BENCH_ROUNDS, docs // 8))
     block = max(8, docs // rounds // 8 * 8)
-    trainers = {b: Trainer(text, engine="fast", batch=b, steps=max(docs, DEFAULTS["steps"]))
+    trainers = {b: Trainer(text, engine="fast", batch=b, steps=max(docs, RUN_DEFAULTS["steps"]))
                 for b in BENCH_BATCHES}
     step_ms = {b: [] for b in BENCH_BATCHES}
     rates = {b: [] for b in BENCH_BATCHES}

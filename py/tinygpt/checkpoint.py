@@ -1,20 +1,30 @@
-"""Model files: the trained weights as JSON, readable by the CLI and the page alike.
+"""The file formats: model files (the trained weights as JSON, readable by the CLI and
+the page alike) and saved runs (a training run, to continue it exactly).
 
 A file from somewhere else is data from a stranger: every field is checked (types,
-shapes, sizes, finite numbers) before anything uses it.
+shapes, sizes, finite numbers) before anything uses it. docs/formats.md describes every
+format field by field.
 """
 
+import base64
+import binascii
 import json
 import math
+import struct
 
 from . import jsonio
-from .data import MAX_VOCAB, Tokenizer, describe_character, hidden_character
-from .errors import TinyGPTError
+from .data import MAX_VOCAB, Tokenizer, describe_character, hidden_character, parse_documents
+from .errors import TinyGPTError, is_finite_number
 from .generate import Model
-from .model import Config, param_shapes
-from .settings import short
+from .model import Config, blank_params, count_params, param_shapes
+from .optim import flatten, unflatten
+from .settings import check_run_settings, short
 
 FORMAT, VERSION = "tinygpt-model", 1
+RUN_FORMAT, RUN_VERSION = "tinygpt-run", 1
+# Version 2 is version 1 with its numbers packed (see `packed_run_state`): what the page
+# saves.
+PACKED_VERSION = 2
 MAX_FILE_CHARS = 200_000_000  # the largest model the settings allow, written as JSON
 MAX_META_CHARS = 10_000
 # The largest model the page opens or trains: one letter of generation then costs under
@@ -28,7 +38,7 @@ _NUMBER_TYPES = {int, float}
 
 
 def model_file(model, meta=None):
-    """The DESIGN.md model-file dict of a Model (or Trainer)."""
+    """The model-file dict of a Model (or Trainer): see docs/formats.md."""
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -84,8 +94,9 @@ def _finite_row(row, name):
 
 
 def check_page_size(config, vocab_size, what="This model"):
-    """Refuse a model bigger than the page can run without freezing (PAGE_MAX_PARAMS)."""
-    params = sum(rows * cols for _, rows, cols in param_shapes(config, vocab_size))
+    """Refuse a model bigger than the page can run without freezing (PAGE_MAX_PARAMS);
+    returns its parameter count."""
+    params = count_params(blank_params(config, vocab_size))
     if params > PAGE_MAX_PARAMS:
         raise TinyGPTError(
             f"{what} has {params:,} parameters; this page runs models of up to "
@@ -181,3 +192,179 @@ def loads(text, for_page=False):
 
 def dumps(model, meta=None):
     return json.dumps(model_file(model, meta))
+
+
+def quoted_loss(meta):
+    """The loss a model's meta quotes: its validation loss, else its loss (None if it
+    quotes neither as a number >= 0)."""
+    for key in ("val_loss", "loss"):
+        if is_finite_number(meta.get(key)) and meta[key] >= 0:
+            return float(meta[key])
+    return None
+
+
+# --- the page's way in: a model file parsed in a worker, and base64 data ---------------------
+def decode_base64(data, what, max_bytes):
+    """The bytes of base64 text from the page, refused if damaged or over `max_bytes`."""
+    if not isinstance(data, str) or len(data) > max_bytes * 4 // 3 + 4:
+        raise TinyGPTError(f"{what} is too large: the limit is {max_bytes:,} bytes.")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise TinyGPTError(f"{what} is damaged (its encoding is broken).") from None
+
+
+def load_page_parts(header, rows, weights):
+    """A validated Model (for the page) from a model file that the page parsed: JSON.parse
+    in a worker is far faster than Python's json in Pyodide, and keeps the page free.
+
+    The parts: the file's fields without the weights (`header`, JSON text), the length of
+    every row of every matrix of its state_dict (`rows`: {name: [length, or -1 for a row
+    that is not a list], or -1 for a matrix that is not a list}, or None when there is no
+    state_dict object), and all its numbers in that order (`weights`: base64 float64;
+    anything not a number is NaN). The file is rebuilt exactly as it was, and checked by
+    the same code as any model file (load_model_file).
+    """
+    data = jsonio.loads(header, "The model file", MAX_META_CHARS * 10)
+    if not isinstance(data, dict):
+        raise TinyGPTError("This is not a TinyGPT model file.")
+    raw = decode_base64(weights, "The model file's weights", PAGE_MAX_FILE_BYTES)
+    floats = struct.unpack(f"<{len(raw) // 8}d", raw[: len(raw) // 8 * 8])
+    state_dict, at = None, 0
+    if isinstance(rows, dict):
+        state_dict = {}
+        for name, lengths in rows.items():
+            if not isinstance(lengths, list):
+                state_dict[name] = None
+                continue
+            matrix = []
+            for n in lengths:
+                if type(n) is not int or n < 0 or at + n > len(floats):
+                    matrix.append(None)
+                    continue
+                matrix.append(list(floats[at : at + n]))
+                at += n
+            state_dict[name] = matrix
+    if at != len(floats) or len(raw) % 8:
+        raise TinyGPTError("The model file's weights do not match its shapes.")
+    return load_model_file({**data, "state_dict": state_dict}, True)
+
+
+# --- saved runs: "format": "tinygpt-run" ---------------------------------------------------------
+_SHAPE = ("n_embd", "n_head", "n_layer", "block_size")
+
+
+def run_state(trainer):
+    """A Trainer's whole run as JSON-able data (version 1): settings, text, step, losses,
+    weights, Adam's moments, the random generator's state and the meta."""
+    version, internal, gauss_next = trainer.rng.getstate()
+    return {
+        "format": RUN_FORMAT,
+        "version": RUN_VERSION,
+        "settings": dict(trainer.settings),
+        "text": trainer.text,
+        "step": trainer.step_count,
+        "losses": list(trainer.losses),
+        "params": trainer.params,
+        "optimizer": trainer.optimizer.state(),
+        "rng": [version, list(internal), gauss_next],
+        "meta": dict(trainer.meta),
+    }
+
+
+def packed_run_state(trainer):
+    """`run_state` with its many numbers (weights, Adam's moments, losses) packed as one
+    base64 string of little-endian float64s, in that order: version 2 of the run
+    format. The page saves a run every second or so; packing costs about a millisecond
+    where JSON lists of floats cost tens."""
+    state = run_state(trainer)
+    floats = flatten(state.pop("params"), trainer.params)
+    optimizer = state.pop("optimizer")
+    floats += optimizer["m"] + optimizer["v"] + state.pop("losses")
+    data = base64.b64encode(struct.pack(f"<{len(floats)}d", *floats)).decode("ascii")
+    return {**state, "version": PACKED_VERSION, "floats": data}
+
+
+def unpack_run_state(state):
+    """A version 2 (packed) run state as version 1; anything else comes back as it is."""
+    if not isinstance(state, dict) or state.get("version") != PACKED_VERSION:
+        return state
+    data = state.get("floats")
+    try:
+        raw = base64.b64decode(data, validate=True) if isinstance(data, str) else b""
+    except ValueError:
+        raw = b""
+    settings, step = state.get("settings"), state.get("step")
+    try:
+        settings = check_run_settings(settings)
+        vocab_size = Tokenizer.from_docs(parse_documents(state.get("text"))).vocab_size
+        like = blank_params(Config(*(settings[k] for k in _SHAPE)), vocab_size)
+    except TinyGPTError as e:
+        raise TinyGPTError(f"The saved run cannot be read: {e}") from None
+    count = count_params(like)
+    if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step:
+        raise TinyGPTError("The saved run has an invalid step count.")
+    if len(raw) != 8 * (3 * count + step):
+        raise TinyGPTError("The saved run's numbers are damaged (the wrong amount of them).")
+    floats = list(struct.unpack(f"<{len(raw) // 8}d", raw))
+    unpacked = {k: v for k, v in state.items() if k != "floats"}
+    unpacked.update(
+        version=RUN_VERSION,
+        params=unflatten(floats[:count], like),
+        optimizer={"m": floats[count : 2 * count], "v": floats[2 * count : 3 * count]},
+        losses=floats[3 * count :],
+    )
+    return unpacked
+
+
+def load_run(state, new_run):
+    """The run saved in `state` (either version), checked field by field: `new_run(text,
+    **settings)` (the Trainer class) builds it afresh, then its progress is put back, so
+    it continues with exactly the losses of the run it was saved from."""
+    if not isinstance(state, dict) or state.get("format") != RUN_FORMAT:
+        raise TinyGPTError("This is not a saved TinyGPT run.")
+    if state.get("version") not in (RUN_VERSION, PACKED_VERSION):
+        raise TinyGPTError(
+            f"This saved run has version {short(state.get('version'))}; this TinyGPT "
+            f"reads versions {RUN_VERSION} and {PACKED_VERSION}. It comes from another "
+            "version of TinyGPT."
+        )
+    state = unpack_run_state(state)
+    settings = state.get("settings")
+    if not isinstance(settings, dict):
+        raise TinyGPTError("The saved run has no settings.")
+    trainer = new_run(state.get("text"), **settings)
+    step, losses = state.get("step"), state.get("losses")
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= trainer.steps:
+        raise TinyGPTError("The saved run has an invalid step count.")
+    if not isinstance(losses, list) or len(losses) != step:
+        raise TinyGPTError("The saved run's loss history does not match its step count.")
+    trainer.params = check_params(
+        state.get("params"), trainer.config, trainer.tokenizer.vocab_size
+    )
+    trainer.optimizer.load_state(state.get("optimizer"))
+    trainer.step_count = step
+    if not all(is_finite_number(x) for x in losses):
+        raise TinyGPTError("The saved run's loss history holds something that is not a number.")
+    trainer.losses = [float(x) for x in losses]
+    trainer.rng.setstate(_check_rng(state.get("rng")))
+    trainer.meta = dict(check_meta(state.get("meta", {}), "The saved run's description"))
+    return trainer
+
+
+def _check_rng(rng):
+    """random.Random's state, as run_state saves it, checked before setstate (which takes
+    huge ints and raises OverflowError, or accepts a broken state silently)."""
+    ok = (
+        isinstance(rng, list)
+        and len(rng) == 3
+        and rng[0] == 3
+        and isinstance(rng[1], list)
+        and len(rng[1]) == 625
+        and all(type(x) is int and 0 <= x < 2**32 for x in rng[1])
+        and rng[1][-1] <= 624
+        and (rng[2] is None or is_finite_number(rng[2]))
+    )
+    if not ok:
+        raise TinyGPTError("The saved run's random state is damaged.")
+    return (3, tuple(rng[1]), None if rng[2] is None else float(rng[2]))

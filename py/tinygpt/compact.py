@@ -18,13 +18,16 @@ import struct
 
 from . import checkpoint, jsonio
 from .errors import TinyGPTError
-from .model import Config, param_shapes
+from .generate import Model
+from .model import Config, blank_params, count_params, param_shapes
 
 MAGIC, VERSION = b"TGPT", 1
 FORMATS = {16: "e", 32: "f", 64: "d"}  # bits per weight -> struct code
 MAX_BYTES = 16_000_000  # about 2 million exact weights; far more than a link can carry
 MAX_HEADER_BYTES = 20_000
 _PREFIX = struct.Struct("<4sBBI")
+# A shared model may carry fewer bits per weight if its loss moves by less than this.
+MAX_LOSS_CHANGE = 0.01
 
 
 def quantize(params, bits):
@@ -43,6 +46,37 @@ def _pack_row(row, code):
     except (OverflowError, struct.error):  # beyond float16's range (65504)
         raise TinyGPTError(f"A weight is too large to store in {8 * struct.calcsize(code)} "
                            "bits; share the exact model instead.") from None
+
+
+def choose_bits(model, docs, exact=False):
+    """The fewest bits per weight that keep the model's loss: {bits, loss, loss_shared}.
+
+    16 and then 32 bits are tried unless `exact`; one is used when it leaves every
+    weight unchanged, or moves the loss on `docs` by less than MAX_LOSS_CHANGE (`loss`
+    and `loss_shared`: before and after rounding, None when nothing was measured).
+    Otherwise, or without documents to measure on, 64 bits: every weight exact.
+    """
+    answer = {"bits": 64, "loss": None, "loss_shared": None}
+    if exact:
+        return answer
+    base = None
+    for bits in (16, 32):
+        try:
+            rounded = quantize(model.params, bits)
+        except TinyGPTError:
+            continue  # a weight beyond float16's range
+        if rounded == model.params:
+            answer["bits"] = bits
+            break
+        if not docs:
+            continue
+        if base is None:
+            base = model.evaluate_docs(docs)
+        loss = Model(model.config, model.tokenizer, rounded).evaluate_docs(docs)
+        if abs(loss - base) < MAX_LOSS_CHANGE:
+            answer.update(bits=bits, loss=base, loss_shared=loss)
+            break
+    return answer
 
 
 def pack(model, meta, bits):
@@ -104,7 +138,7 @@ def unpack(data, for_page=False):
         checkpoint.check_page_size(config, len(chars) + 1)
     shapes = param_shapes(config, len(chars) + 1)
     size = struct.calcsize(FORMATS[bits])
-    count = sum(rows * cols for _, rows, cols in shapes)
+    count = count_params(blank_params(config, len(chars) + 1))
     if len(data) - start != count * size:
         raise TinyGPTError(
             f"The model link holds {len(data) - start:,} bytes of weights; a model of this size "

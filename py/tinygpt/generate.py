@@ -131,3 +131,52 @@ class Model:
         record = {}
         fast.forward(self.params, self.config, tokens, record=record)
         return [layer[0] for layer in record["attention"]]
+
+
+class Letters:
+    """One name, a letter at a time (the page's "Next letter"): the model's probabilities
+    for the next letter, then the letter drawn, fed back in with the keys and values of
+    the letters before it kept (one position of work per letter, not the whole name
+    again). It draws what Model.sample draws with the same random stream and ends where
+    it ends."""
+
+    def __init__(self, model, seed=None):
+        seed = check("sample_seed", seed)
+        self.model = model
+        self.cache, ids, self.logits = model._start("")
+        self.ids = list(ids)
+        self.rng = random.Random(seed)
+        self.done = False
+
+    def next(self, temperature=0.5):
+        """Draw the next letter and feed it in; returns view() with the letter chosen."""
+        temperature = check_temperature(temperature)
+        if self.done:
+            return self.view(temperature)
+        model, tokenizer = self.model, self.model.tokenizer
+        probs = model.probabilities(self.logits, temperature)
+        token = self.rng.choices(range(tokenizer.vocab_size), weights=probs)[0]
+        if token != tokenizer.bos:
+            self.ids.append(token)
+        chosen = {"ch": "" if token == tokenizer.bos else tokenizer.chars[token],
+                  "p": probs[token]}
+        if model.ends_name(token, len(self.ids)):
+            self.done = True
+        else:
+            self.logits = model.forward_one(token, self.cache)
+        return self.view(temperature, chosen)
+
+    def view(self, temperature=0.5, chosen=None):
+        """{text, done, chosen, probs}: the name so far, whether it has ended, the letter
+        just drawn ({ch, p}, "" for the end) and the next letter's [[char, p]], most
+        likely first (none once the name has ended)."""
+        temperature = check_temperature(temperature)
+        tokenizer = self.model.tokenizer
+        names = tokenizer.chars + [""]
+        probs = [] if self.done else self.model.probabilities(self.logits, temperature)
+        return {
+            "text": tokenizer.decode(self.ids),
+            "done": self.done,
+            "chosen": chosen,
+            "probs": sorted(([names[i], p] for i, p in enumerate(probs)), key=lambda x: -x[1]),
+        }

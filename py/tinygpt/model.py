@@ -72,7 +72,15 @@ def init_rows(config, vocab_size, rng):
 
 
 def count_params(params):
+    """How many numbers a state dict holds: the model's parameter count, the one the
+    page, the files and the lessons quote (for a model not built yet: of blank_params)."""
     return sum(len(row) for matrix in params.values() for row in matrix)
+
+
+def blank_params(config, vocab_size):
+    """A state dict of the right shapes, all zeros, each matrix's rows one shared list:
+    for shapes and counts (a model too big to build is measured this way), not to train."""
+    return {name: [[0.0] * cols] * rows for name, rows, cols in param_shapes(config, vocab_size)}
 
 
 # --- the GPT on Values, as in microgpt.py ---------------------------------------------

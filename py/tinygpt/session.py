@@ -1,68 +1,35 @@
 """The playground's run, as the page sees it: plain data in, plain data out.
 
-The page holds one `Session`. JavaScript calls its methods through `web.py` with
-JSON-able arguments. Work that takes time is cut into pieces so that no task of the
-page runs long: training runs in `train_for` (about 20 ms at a time, see app/loop.js),
-and so do the things measured while it trains (validation loss, live names); generating
-names is a job that `work_for` advances in the same short pieces. Nothing here touches
-the browser, so the same code runs (and is tested) in CPython.
+The page holds one `Session`: the run being trained (or the model opened from a file,
+a link or the saved models) through its life, from new to discarded. JavaScript calls
+the functions of `api(session)` through `web.py` with JSON-able arguments; each is a
+thin layer over the module that does the work: scheduler.py cuts training and
+generating into short pieces, checkpoint.py and compact.py read and write the formats,
+insides.py computes the "Inside the model" panel. Nothing here touches the browser, so
+the same code runs (and is tested) in CPython.
 """
 
 import base64
-import binascii
 import gc
 import random
-import struct
 import time
 
-from . import checkpoint, compact, export, insides, jsonio, kernels
+from . import checkpoint, compact, export, insides, kernels
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
-from .generate import Model
+from .generate import Letters
+from .model import count_params
+from .scheduler import VAL_EVERY, Panel, Scheduler
 from .trainer import ENGINES, PendingRun, Trainer
 
-# The validation loss is measured on at most this many held-out documents, every
-# VAL_EVERY steps; one document per loop iteration so a task never runs long.
-VAL_DOCS = 100
-VAL_EVERY = 100
-# A shared model may carry fewer bits per weight if the loss on these documents moves
-# by less than SHARE_MAX_LOSS_CHANGE.
+# A shared model's precision is measured on at most this many documents (compact.choose_bits).
 SHARE_EVAL_DOCS = 100
-SHARE_MAX_LOSS_CHANGE = 0.01
-# The run settings of the page's form, in its order.
-SETTINGS = tuple(s.name for s in table.RUN if s.form)
-# Live names while training: how many, how often, how hot.
-LIVE_NAMES, LIVE_EVERY_MS, LIVE_TEMPERATURE = 4, 1000, 0.5
-# The loss the page shows for a run: the newest validation loss, or else the mean of
-# the last HEADLINE_STEPS training losses (one name's loss jumps too much to quote).
-HEADLINE_STEPS = 100
-# With the "Inside the model" panel open, train_for also gathers the panel's data
-# (insides.gather) at most every INSIDES_EVERY seconds, inside its time budget, and for a
-# big model, whose data takes long to gather, less often: at most INSIDES_SHARE of the
-# time goes to it.
-INSIDES_EVERY = 0.4
-INSIDES_SHARE = 0.05
-
-
-def validate(settings):
-    """{field: message} for every setting that is wrong on its own or with the others."""
-    return table.validate(settings)
 
 
 def schema():
     """The settings table, the recipes and the page's limits, for the page's form."""
     return {**table.schema(), "limits": limits()}
-
-
-def query_settings(pairs):
-    """Settings from a link's query ([[key, value]]): see settings.from_query."""
-    return table.from_query(pairs)
-
-
-def settings_query(settings, recipe=table.DEFAULT_RECIPE, dataset=None):
-    """[[key, value]] for a link to a run with these settings: the recipe and what differs."""
-    return [list(pair) for pair in table.to_query(settings, recipe, dataset)]
 
 
 def limits():
@@ -81,30 +48,18 @@ class Session:
     def __init__(self):
         self.trainer = None  # the run being trained, if any
         self.model = None  # what generates: the trainer, or a model loaded from a file
-        self.val_points = []  # [(step, loss)]
-        self._val_queue = []
-        self._val_sum = 0.0
-        self._val_step = 0
-        self._job = None  # names being generated: {"id", "steps" (a generator)}
-        self._jobs = 0
-        self._live = None  # live names being generated while training
-        self._live_last = None  # when the last live names were finished (perf_counter)
-        self._letters = None  # the "Next letter" stepper's state
+        # The panel gathers through self.insides, looked up at each call.
+        self.panel = Panel(lambda **options: self.insides(**options))
+        self.work = Scheduler(None, None, self.panel)  # the model's work, in short pieces
+        self._letters = None  # the "Next letter" stepper (generate.Letters)
         self._pending_run = None  # (PendingRun, dataset) between begin_run and finish_run
-        self._insides = None  # the panel's probes while it is open (set_insides)
-        self._insides_at = -INSIDES_EVERY  # perf_counter() of the last gather
-        self._insides_cost = 0.0  # how long it took, in seconds
-        # Counts set_insides calls: the page drops data gathered with earlier options,
-        # which can reach it after the data of the new ones (a frame shows what the
-        # training tasks before the change gathered).
-        self._insides_version = 0
-        self._step_s = 0.0  # how long the last training step took, in seconds
-        self._insides_axes = None  # the axes last drawn, to keep their signs
+        self._insides_axes = None  # the panel's axes last drawn, to keep their signs
         self._insides_default = (None, "")  # (model, its default probe name)
 
     # --- starting, saving and restoring a run -------------------------------------------
     def new_run(self, text, settings, dataset=None):
-        """A new run (the old one is kept if anything is wrong with the input)."""
+        """A new run (the old one is kept if anything is wrong with the input): begin_run,
+        build_run and finish_run at once, as Python callers want it."""
         self.begin_run(text, settings, dataset)
         return self.finish_run()
 
@@ -139,10 +94,21 @@ class Session:
         return self._pending_run
 
     def _replace(self, model, trainer):
+        """Make `model` (and its run `trainer`, if it trains) the session's; what was
+        under way for the old one (validation, names, the next letter) ends."""
         self.model, self.trainer = model, trainer
-        self.val_points, self._val_queue = [], []
-        self._job = self._live = self._letters = None
-        self._live_last = None
+        self.work = Scheduler(model, trainer, self.panel)
+        self._letters = None
+
+    def discard(self):
+        """Forget the run, the model and a run being built (the page's "New run"), and
+        stop the panel's data. Job numbers and the panel's version go on counting, so an
+        answer the page still waits for can never match what comes after."""
+        self._replace(None, None)
+        self._pending_run = None
+        self.panel.set(None)
+        self._insides_axes = None
+        self._insides_default = (None, "")
 
     def info(self):
         t, m = self.trainer, self.model
@@ -151,7 +117,7 @@ class Session:
         info = {
             "config": m.config.as_dict(),
             "chars": list(m.tokenizer.chars),
-            "params": sum(len(r) * len(r[0]) for r in m.params.values()),
+            "params": count_params(m.params),
             "meta": dict(m.meta),
             "trainable": t is not None,
             "dataset": self._dataset_title(),
@@ -167,30 +133,20 @@ class Session:
                 train_docs=len(t.train_docs),
                 val_docs=len(t.val_docs),
                 losses=list(t.losses),
-                val_points=[list(p) for p in self.val_points],
+                val_points=[list(p) for p in self.work.val_points],
             )
         return info
 
     def headline_loss(self):
-        """The one loss the page quotes for the model (cards, saved models, files)."""
+        """The one loss the page quotes for the model (cards, saved models, files): the
+        run's (trainer.headline_loss), or the one a loaded model's meta quotes."""
         if self.trainer is not None:
-            if self.val_points:
-                return self.val_points[-1][1]
-            recent = self.trainer.losses[-HEADLINE_STEPS:]
-            return sum(recent) / len(recent) if recent else None
-        meta = self.model.meta if self.model else {}
-        for key in ("val_loss", "loss"):
-            if is_finite_number(meta.get(key)) and meta[key] >= 0:
-                return float(meta[key])
-        return None
+            return self.work.headline_loss()
+        return checkpoint.quoted_loss(self.model.meta) if self.model else None
 
     def _dataset_title(self):
         title = self.model.meta.get("dataset") if self.model else None
         return title[:80] if isinstance(title, str) else ""
-
-    def discard(self):
-        """Forget the run and the model (the page's "New run")."""
-        self.__init__()
 
     def run_state(self, packed=False):
         """The run, to continue it later: `Trainer.state()` plus the validation points;
@@ -198,7 +154,7 @@ class Session:
         if self.trainer is None:
             raise TinyGPTError("There is no run to save yet.")
         state = self.trainer.packed_state() if packed else self.trainer.state()
-        return {**state, "val_points": [list(p) for p in self.val_points]}
+        return {**state, "val_points": [list(p) for p in self.work.val_points]}
 
     def restore_run(self, state):
         trainer = Trainer.from_state(state)
@@ -210,66 +166,35 @@ class Session:
         checkpoint.check_page_size(trainer.config, trainer.tokenizer.vocab_size,
                                    "The saved run's model")
         self._replace(trainer, trainer)
-        self.val_points = [tuple(p) for p in points]
+        self.work.val_points = [tuple(p) for p in points]
         step = trainer.step_count
         if (  # saved while measuring: measure again, so the point is not lost
             trainer.val_docs
             and step
             and (step % VAL_EVERY == 0 or trainer.done)
-            and all(p[0] != step for p in self.val_points)
+            and all(p[0] != step for p in self.work.val_points)
         ):
-            self._val_start()
+            self.work.start_validation()
         return self.info()
 
     # --- opening a model: a file, a link, a saved model ----------------------------------
     def load_model(self, text):
-        """Load a model file (its text) for generating; the current run is kept on failure."""
-        self._open(checkpoint.loads(text, for_page=True))
+        """Load a model file (its text) for generating; the current run is kept on failure.
+        (The page parses files in a worker and calls open_model_file.)"""
+        self._replace(checkpoint.loads(text, for_page=True), None)
         return self.info()
 
     def open_model_file(self, header, rows, weights):
-        """A model file that the page parsed (JSON.parse in a worker is far faster than
-        Python's json in Pyodide, and keeps the page free), sent as: its fields without the
-        weights (`header`, JSON text), the length of every row of every matrix of its
-        state_dict (`rows`: {name: [length, or -1 for a row that is not a list], or -1 for
-        a matrix that is not a list}, or None when there is no state_dict object), and all
-        its numbers in that order (`weights`: base64 float64; anything not a number is
-        NaN). The file is rebuilt exactly as it was, and checked by the same code as any
-        model file (checkpoint.load_model_file)."""
-        data = jsonio.loads(header, "The model file", checkpoint.MAX_META_CHARS * 10)
-        if not isinstance(data, dict):
-            raise TinyGPTError("This is not a TinyGPT model file.")
-        raw = _b64(weights, "The model file's weights", checkpoint.PAGE_MAX_FILE_BYTES)
-        floats = struct.unpack(f"<{len(raw) // 8}d", raw[: len(raw) // 8 * 8])
-        state_dict, at = None, 0
-        if isinstance(rows, dict):
-            state_dict = {}
-            for name, lengths in rows.items():
-                if not isinstance(lengths, list):
-                    state_dict[name] = None
-                    continue
-                matrix = []
-                for n in lengths:
-                    if type(n) is not int or n < 0 or at + n > len(floats):
-                        matrix.append(None)
-                        continue
-                    matrix.append(list(floats[at : at + n]))
-                    at += n
-                state_dict[name] = matrix
-        if at != len(floats) or len(raw) % 8:
-            raise TinyGPTError("The model file's weights do not match its shapes.")
-        self._open(checkpoint.load_model_file({**data, "state_dict": state_dict}, True))
+        """A model file that the page parsed, in parts (checkpoint.load_page_parts)."""
+        self._replace(checkpoint.load_page_parts(header, rows, weights), None)
         return self.info()
 
     def load_shared_model(self, data):
         """Load a model from a link's bytes (base64); the current run is kept on failure."""
-        raw = _b64(data, "The shared model", compact.MAX_BYTES)
+        raw = checkpoint.decode_base64(data, "The shared model", compact.MAX_BYTES)
         model, bits = compact.unpack(raw, for_page=True)
-        self._open(model)
-        return {**self.info(), "bits": bits}
-
-    def _open(self, model):
         self._replace(model, None)
+        return {**self.info(), "bits": bits}
 
     def model_file(self, meta=None):
         """The model as a model file, its meta saying what the page knows about it."""
@@ -281,11 +206,11 @@ class Session:
         model = self._need_model()
         meta = dict(model.meta)
         if self.trainer is not None:
-            t = self.trainer
+            t, points = self.trainer, self.work.val_points
             meta.update(steps=t.step_count, loss=self.headline_loss(),
                         batch=t.settings["batch"], seed=t.settings["seed"])
-            if self.val_points:
-                meta["val_loss"] = self.val_points[-1][1]
+            if points:
+                meta["val_loss"] = points[-1][1]
         if isinstance(extra, dict):
             meta.update(extra)
         return checkpoint.check_meta(meta, "The model's description")
@@ -297,38 +222,15 @@ class Session:
         """
         return export.page_export(self.model_file(meta), self.trainer)
 
-    # --- sharing a model in a link (compact.py) ------------------------------------------
     def share_model(self, exact=False, meta=None):
-        """The model as compact bytes (base64), with the fewest bits that keep its loss.
-
-        16 and then 32 bits per weight are tried unless `exact`; one is used when it
-        leaves every weight unchanged, or moves the loss on up to SHARE_EVAL_DOCS
-        documents (validation ones when the run holds some out) by less than
-        SHARE_MAX_LOSS_CHANGE. Otherwise, or without documents to measure on, 64 bits.
-        """
+        """The model as compact bytes (base64), with the fewest bits that keep its loss
+        (compact.choose_bits) on up to SHARE_EVAL_DOCS of the run's documents, held-out
+        ones when it has them; a model without a run has none to measure on."""
         model = self._need_model()
         info = self._meta(meta)
         docs, measured_on = self._share_eval_docs()
-        answer = {"bits": 64, "loss": None, "loss_shared": None, "docs": len(docs),
+        answer = {**compact.choose_bits(model, docs, exact), "docs": len(docs),
                   "measured_on": measured_on}
-        if not exact:
-            base = None
-            for bits in (16, 32):
-                try:
-                    rounded = compact.quantize(model.params, bits)
-                except TinyGPTError:
-                    continue  # a weight beyond float16's range
-                if rounded == model.params:
-                    answer["bits"] = bits
-                    break
-                if not docs:
-                    continue
-                if base is None:
-                    base = model.evaluate_docs(docs)
-                loss = _with_params(model, rounded).evaluate_docs(docs)
-                if abs(loss - base) < SHARE_MAX_LOSS_CHANGE:
-                    answer.update(bits=bits, loss=base, loss_shared=loss)
-                    break
         data = compact.pack(model, info, answer["bits"])
         answer["data"] = base64.b64encode(data).decode("ascii")
         answer["bytes"] = len(data)
@@ -347,7 +249,7 @@ class Session:
         docs = parse_documents(text)
         return {"loss": self._need_model().evaluate_docs(docs), "docs": len(docs)}
 
-    # --- training ---------------------------------------------------------------------
+    # --- training (scheduler.py) -------------------------------------------------------
     def set_engine(self, engine):
         if self.trainer is None:
             raise TinyGPTError("Start a run first.")
@@ -356,90 +258,9 @@ class Session:
         self.trainer.engine = engine
 
     def train_for(self, budget_ms, max_steps=1_000_000, live=False):
-        """Train for about `budget_ms` (at least one piece of work); returns what changed.
+        """Train for about `budget_ms` in short pieces: see Scheduler.train_for."""
+        return self.work.train_for(budget_ms, max_steps, live)
 
-        Pieces of work: the panel's data when it is due (see set_insides), a training
-        step, one validation document (every VAL_EVERY steps
-        the loss on up to VAL_DOCS held-out names is measured, a name at a time), one
-        letter of the names being generated (`start_generate`), and with `live`, one
-        letter of a few names at temperature 0.5 every LIVE_EVERY_MS, made by the weights
-        of the step they start at. At least one piece always runs, so the scalar engine,
-        whose step can exceed the budget, still moves. After that, a piece starts only if
-        one as long as the last still fits the budget: the page's tasks then stay near the
-        budget instead of overshooting it.
-        """
-        t = self.trainer
-        if t is None:
-            raise TinyGPTError("Start a run first.")
-        start = time.perf_counter()
-        deadline = start + budget_ms / 1000
-        panel = self._insides_due(start)  # first, so its time counts against the budget
-        first = t.step_count
-        answer = {"val_points": []}
-        # After the panel's data, a step runs only if one as long as the last one fits.
-        fits = panel is None or time.perf_counter() + self._step_s < deadline
-        while fits:
-            began = time.perf_counter()
-            stepped = not self._side_piece(answer, live, began)
-            if stepped:
-                if t.done or t.step_count - first >= max_steps:
-                    break
-                t.step()
-                if t.val_docs and (t.step_count % VAL_EVERY == 0 or t.done):
-                    self._val_start()
-            now = time.perf_counter()
-            if stepped:
-                self._step_s = now - began
-            # Would one more like it overrun? (A step after a shorter piece would.)
-            fits = now + max(now - began, self._step_s) < deadline
-        # done: the run has finished and its last validation loss is measured
-        answer.update(step=t.step_count, done=t.done and not self._val_queue,
-                      losses=t.losses[first:], loss=self.headline_loss(),
-                      ms=(time.perf_counter() - start) * 1000)
-        answer["val_points"] = [list(p) for p in answer["val_points"]]
-        if panel is not None:
-            answer["insides"] = panel
-        return answer
-
-    def _side_piece(self, answer, live, now):
-        """One piece of the work that goes along with training; False if there is none."""
-        if self._val_queue:
-            point = self._val_next()
-            if point:
-                answer["val_points"].append(point)
-            return True
-        if self._job is not None:
-            self._job_piece(answer)
-            return True
-        t = self.trainer
-        if live and not t.done and self._live is None and t.step_count and (
-            self._live_last is None or (now - self._live_last) * 1000 >= LIVE_EVERY_MS
-        ):
-            snapshot = Model(t.config, t.tokenizer, t.params)  # the weights of this step
-            steps = snapshot.sample_steps(LIVE_NAMES, LIVE_TEMPERATURE, "", t.step_count)
-            self._live = {"step": t.step_count, "steps": steps}
-        if live and self._live is not None:
-            names = next(self._live["steps"])
-            if names is not None:
-                answer["live"] = {"step": self._live["step"], "names": names}
-                self._live, self._live_last = None, now
-            return True
-        return False
-
-    def _val_start(self):
-        self._val_queue = list(self.trainer.val_docs[:VAL_DOCS])
-        self._val_sum, self._val_count = 0.0, len(self._val_queue)
-        self._val_step = self.trainer.step_count
-
-    def _val_next(self):
-        self._val_sum += self.trainer.document_loss(self._val_queue.pop())
-        if self._val_queue:
-            return None
-        point = (self._val_step, self._val_sum / self._val_count)
-        self.val_points.append(point)
-        return point
-
-    # --- warming up ---------------------------------------------------------------------
     def prepare(self, budget_ms):
         """Do, in pieces of about `budget_ms`, the one-off work a first training step would
         otherwise do in one long task: compile the fast engine's kernels for every vector
@@ -456,18 +277,13 @@ class Session:
             raise TinyGPTError("There is no model yet: train one or load a model file.")
         return self.model
 
-    def generate(self, n=10, temperature=0.5, prefix="", seed=None):
-        """Names, all at once (the CLI's way; the page uses start_generate / work_for)."""
-        return self._need_model().sample(n, temperature, prefix, seed)
-
     def start_generate(self, n=10, temperature=0.5, prefix="", seed=None, run_rng=False):
-        """Start generating names as a job that train_for or work_for advance a letter at
-        a time; a job already running is replaced. Bad settings are refused here.
+        """Names as a job that train_for or work_for advance a letter at a time.
 
         `run_rng`: draw as microgpt.py does after its run, with the run's own random
         generator where training left it (no seed), copied so that every such job of the
         run draws the same names. Only a finished run trained here (or restored) has it."""
-        model = self._need_model()
+        self._need_model()
         rng = None
         if run_rng:
             t = self.trainer
@@ -481,89 +297,31 @@ class Session:
                 raise TinyGPTError("Drawing with the run's own generator takes no seed.")
             rng = random.Random()
             rng.setstate(t.rng.getstate())
-        steps = model.sample_steps(n, temperature, prefix, seed, rng)
-        first = next(steps)  # checks the settings and the prefix now, not later
-        self._jobs += 1
-        self._job = {"id": self._jobs, "steps": steps, "names": first, "letters": 0}
-        return {"job": self._jobs}
+        return self.work.start_generate(n, temperature, prefix, seed, rng)
 
     def work_for(self, budget_ms):
         """Advance the generation job for about `budget_ms` (at least one letter)."""
-        answer = {}
-        deadline = time.perf_counter() + budget_ms / 1000
-        while self._job is not None:
-            began = time.perf_counter()
-            self._job_piece(answer)
-            now = time.perf_counter()
-            if now + (now - began) >= deadline:
-                break
-        return answer.get("job") or {"job": None, "done": True, "names": None}
-
-    def _job_piece(self, answer):
-        job = self._job
-        names = job["names"] if job["names"] is not None else next(job["steps"])
-        job["names"] = None
-        job["letters"] += 1
-        if names is not None:
-            self._job = None
-        answer["job"] = {"job": job["id"], "done": names is not None, "names": names,
-                         "letters": job["letters"]}
+        return self.work.work_for(budget_ms)
 
     def cancel_generate(self):
         """Stop the generation job, if any."""
-        self._job = None
+        self.work.cancel_generate()
 
-    # --- one name, letter by letter ("Next letter") ---------------------------------------
     def letters_start(self, temperature=0.5, seed=None):
-        """Start a name from BOS; returns the probabilities of its first letter. Drawing
-        uses Python's random, seeded (the sampling seed) when `seed` is given."""
+        """"Next letter": start a name from BOS (generate.Letters); returns the
+        probabilities of its first letter. `seed`: the sampling seed, or None."""
         model = self._need_model()
-        temperature = table.check("temperature", temperature)
-        seed = table.check("sample_seed", seed)
-        cache, ids, logits = model._start("")
-        self._letters = {"cache": cache, "ids": list(ids), "logits": logits,
-                         "rng": random.Random(seed), "done": False}
-        return self._letters_answer(temperature, None)
+        table.check("temperature", temperature)
+        self._letters = Letters(model, seed)
+        return self._letters.view(temperature)
 
     def letters_next(self, temperature=0.5):
-        """Draw the next letter, feed it to the model with the keys and values of the
-        letters before it kept (one position of work, not the whole name again)."""
-        model = self._need_model()
-        temperature = table.check("temperature", temperature)
-        state = self._letters
-        if state is None:
-            raise TinyGPTError("Press Start over first.")
-        if state["done"]:
-            return self._letters_answer(temperature, None)
-        probs = model.probabilities(state["logits"], temperature)
-        token = state["rng"].choices(range(model.tokenizer.vocab_size), weights=probs)[0]
-        if token != model.tokenizer.bos:
-            state["ids"].append(token)
-        chosen = {"ch": "" if token == model.tokenizer.bos else model.tokenizer.chars[token],
-                  "p": probs[token]}
-        if model.ends_name(token, len(state["ids"])):
-            state["done"] = True
-        else:
-            state["logits"] = model.forward_one(token, state["cache"])
-        return self._letters_answer(temperature, chosen)
-
-    def _letters_answer(self, temperature, chosen):
-        model, state = self.model, self._letters
-        names = model.tokenizer.chars + [""]
-        probs = [] if state["done"] else model.probabilities(state["logits"], temperature)
-        return {
-            "text": model.tokenizer.decode(state["ids"]),
-            "done": state["done"],
-            "chosen": chosen,
-            "probs": sorted(([names[i], p] for i, p in enumerate(probs)), key=lambda x: -x[1]),
-        }
-
-    def next_probs(self, context="", temperature=0.5):
+        """Draw the next letter of the name letters_start began."""
+        self._need_model()
         table.check("temperature", temperature)
-        return [list(p) for p in self._need_model().next_token_probs(context, temperature)]
-
-    def attention(self, text):
-        return self._need_model().attention(text)
+        if self._letters is None:
+            raise TinyGPTError("Press Start over first.")
+        return self._letters.next(temperature)
 
     # --- the "Inside the model" panel (insides.py) --------------------------------------
     def insides(self, probe_name=None, probe_prefix="", temperature=0.5, previous_axes=None,
@@ -595,7 +353,7 @@ class Session:
         arguments, as a dict) or off (None). Returns the data for the model now, or None
         without a model; bad options raise TinyGPTError and leave the last good ones."""
         if options is None:
-            self._insides = None
+            self.panel.set(None)
             return None
         if not isinstance(options, dict):
             raise TinyGPTError("The panel's options must be an object.")
@@ -604,28 +362,10 @@ class Session:
         options = {k: v for k, v in options.items() if k in known}
         answer = self.insides(**options) if self.model is not None else None
         options.pop("previous_axes", None)  # from now on, the session's own last axes
-        self._insides = options
-        self._insides_at = time.perf_counter()
-        self._insides_version += 1
+        version = self.panel.set(options)
         if answer is not None:
-            answer["version"] = self._insides_version
+            answer["version"] = version
         return answer
-
-    def _insides_due(self, now):
-        """The panel's data if it is open and due (see INSIDES_EVERY), else None; a probe
-        the model cannot read (it changed since the probe was set) gives {"error"}."""
-        wait = max(INSIDES_EVERY, self._insides_cost / INSIDES_SHARE)
-        if self._insides is None or now - self._insides_at < wait:
-            return None
-        self._insides_at = now
-        try:
-            data = self.insides(**self._insides)
-        except TinyGPTError as e:
-            data = {"error": str(e)}
-        finally:
-            self._insides_cost = time.perf_counter() - now
-        data["version"] = self._insides_version
-        return data
 
 
 def _title(dataset):
@@ -634,30 +374,15 @@ def _title(dataset):
     return dataset[:80]
 
 
-def _b64(data, what, max_bytes):
-    if not isinstance(data, str) or len(data) > max_bytes * 4 // 3 + 4:
-        raise TinyGPTError(f"{what} is too large: the limit is {max_bytes:,} bytes.")
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise TinyGPTError(f"{what} is damaged (its encoding is broken).") from None
-
-
-def _with_params(model, params):
-    """A copy of `model` that computes with other weights (for measuring rounding)."""
-    return Model(model.config, model.tokenizer, params, model.meta)
-
-
 def api(session):
-    """The functions the page may call, by name."""
+    """The functions the pages call, by name: the playground's JavaScript (app/), and the
+    browser tests reading what the page summarises (info, evaluate_text). Everything
+    else is called in Python, by the tests and the CLI."""
     return {
-        "schema": schema,
-        "validate": validate,
+        "validate": table.validate,  # the settings table answers these four itself
         "validate_generate": table.validate_generate,
-        "defaults": lambda: {k: table.RUN_DEFAULTS[k] for k in SETTINGS},
-        "query_settings": query_settings,
-        "settings_query": settings_query,
-        "new_run": session.new_run,
+        "query_settings": table.from_query,
+        "settings_query": table.to_query,
         "begin_run": session.begin_run,
         "build_run": session.build_run,
         "finish_run": session.finish_run,
@@ -665,7 +390,6 @@ def api(session):
         "discard": session.discard,
         "run_state": session.run_state,
         "restore_run": session.restore_run,
-        "load_model": session.load_model,
         "open_model_file": session.open_model_file,
         "model_file": session.model_file,
         "export_project": session.export_project,
@@ -675,14 +399,10 @@ def api(session):
         "set_engine": session.set_engine,
         "prepare": session.prepare,
         "train_for": session.train_for,
-        "generate": session.generate,
         "start_generate": session.start_generate,
         "work_for": session.work_for,
         "cancel_generate": session.cancel_generate,
         "letters_start": session.letters_start,
         "letters_next": session.letters_next,
-        "next_probs": session.next_probs,
-        "attention": session.attention,
-        "insides": session.insides,
         "set_insides": session.set_insides,
     }

@@ -6,26 +6,22 @@ the held-out loss, `sample()` generates, and `state()` / `from_state()` save and
 continue a run exactly.
 """
 
-import base64
 import math
-import struct
 import time
 
-from . import fast, model
+from . import checkpoint, fast, model
 from .data import Tokenizer, parse_documents, shuffle_documents, split_documents
-from .errors import TinyGPTError, is_finite_number
+from .errors import TinyGPTError
 from .generate import Model
-from .optim import Adam, flatten, unflatten
-from .settings import RUN_DEFAULTS, check, check_run_settings, short
+from .kernels import plain_sum
+from .optim import Adam
+from .settings import check, check_run_settings
 
 # (params, config, [tokens, ...]) -> (mean loss of the documents, its gradients)
 ENGINES = {"fast": fast.batch_loss_and_grads, "scalar": model.batch_loss_and_grads}
-RUN_FORMAT, RUN_VERSION = "tinygpt-run", 1
-# Version 2 is version 1 with its numbers packed (see `packed_state`): what the page saves.
-PACKED_VERSION = 2
-# The run settings and their defaults live in settings.py, with every other setting.
-DEFAULTS = RUN_DEFAULTS
-check_settings = check_run_settings
+# One name's loss jumps too much to quote: the headline loss of a run without held-out
+# names is the mean of this many last training losses (see headline_loss).
+HEADLINE_STEPS = 100
 
 
 class PendingRun:
@@ -36,7 +32,7 @@ class PendingRun:
     page on a slow day, a long task. Trainer(text, **settings) does it all at once."""
 
     def __init__(self, text, settings):
-        s = check_settings(settings)
+        s = check_run_settings(settings)
         self.settings, self.text = s, text
         self.config = model.Config(s["n_embd"], s["n_head"], s["n_layer"], s["block_size"])
         self.docs = parse_documents(text)
@@ -156,140 +152,34 @@ class Trainer(Model):
         return self.evaluate_docs(self.val_docs[:max_docs] if max_docs else self.val_docs)
 
     def model_file(self, meta=None):
-        from .checkpoint import model_file
+        """The run's model as a model file (checkpoint.model_file), its meta saying the
+        steps done, the batch and then `meta`, and the headline loss (of `meta`'s val_loss
+        if it gives one) unless `meta` gives a loss."""
+        info = {"steps": self.step_count, "batch": self.batch, **(meta or {})}
+        info.setdefault("loss", headline_loss(self.losses, info.get("val_loss")))
+        return checkpoint.model_file(self, info)
 
-        info = {
-            "steps": self.step_count,
-            "loss": self.losses[-1] if self.losses else None,
-            "batch": self.batch,
-        }
-        info.update(meta or {})
-        return model_file(self, info)
-
-    # --- saving and continuing a run --------------------------------------------------
+    # --- saving and continuing a run (the run format lives in checkpoint.py) ------------
     def state(self):
-        version, internal, gauss_next = self.rng.getstate()
-        return {
-            "format": RUN_FORMAT,
-            "version": RUN_VERSION,
-            "settings": dict(self.settings),
-            "text": self.text,
-            "step": self.step_count,
-            "losses": list(self.losses),
-            "params": self.params,
-            "optimizer": self.optimizer.state(),
-            "rng": [version, list(internal), gauss_next],
-            "meta": dict(self.meta),
-        }
+        """The whole run as JSON-able data, version 1 of the run format."""
+        return checkpoint.run_state(self)
 
     def packed_state(self):
-        """`state()` with its many numbers (weights, Adam's moments, losses) packed as one
-        base64 string of little-endian float64s, in that order: version 2 of the run
-        format. The page saves a run every second or so; packing costs about a
-        millisecond where JSON lists of floats cost tens (docs/formats.md)."""
-        state = self.state()
-        floats = flatten(state.pop("params"), self.params)
-        optimizer = state.pop("optimizer")
-        floats += optimizer["m"] + optimizer["v"] + state.pop("losses")
-        data = base64.b64encode(struct.pack(f"<{len(floats)}d", *floats)).decode("ascii")
-        return {**state, "version": PACKED_VERSION, "floats": data}
-
-    @classmethod
-    def unpack_state(cls, state):
-        """A version 2 (packed) run state as version 1; version 1 comes back as it is."""
-        if not isinstance(state, dict) or state.get("version") != PACKED_VERSION:
-            return state
-        data = state.get("floats")
-        try:
-            raw = base64.b64decode(data, validate=True) if isinstance(data, str) else b""
-        except ValueError:
-            raw = b""
-        settings, step = state.get("settings"), state.get("step")
-        try:
-            settings = check_run_settings(settings)
-            count = param_count(state.get("text"), settings)
-        except TinyGPTError as e:
-            raise TinyGPTError(f"The saved run cannot be read: {e}") from None
-        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step:
-            raise TinyGPTError("The saved run has an invalid step count.")
-        if len(raw) != 8 * (3 * count + step):
-            raise TinyGPTError("The saved run's numbers are damaged (the wrong amount of them).")
-        floats = list(struct.unpack(f"<{len(raw) // 8}d", raw))
-        like = {name: [[0.0] * cols] * rows for name, rows, cols in
-                model.param_shapes(model.Config(*(settings[k] for k in _SHAPE)),
-                                   _vocab_size(state.get("text")))}
-        unpacked = {k: v for k, v in state.items() if k != "floats"}
-        unpacked.update(
-            version=RUN_VERSION,
-            params=unflatten(floats[:count], like),
-            optimizer={"m": floats[count : 2 * count], "v": floats[2 * count : 3 * count]},
-            losses=floats[3 * count :],
-        )
-        return unpacked
+        """state() with its numbers packed (version 2): what the page saves."""
+        return checkpoint.packed_run_state(self)
 
     @classmethod
     def from_state(cls, state):
-        """A run from `state()` or `packed_state()`, checked field by field: it continues
+        """A run from state() or packed_state(), checked field by field: it continues
         with exactly the losses of the run it was saved from."""
-        from .checkpoint import check_meta, check_params
-
-        if not isinstance(state, dict) or state.get("format") != RUN_FORMAT:
-            raise TinyGPTError("This is not a saved TinyGPT run.")
-        if state.get("version") not in (RUN_VERSION, PACKED_VERSION):
-            raise TinyGPTError(
-                f"This saved run has version {short(state.get('version'))}; this TinyGPT "
-                f"reads versions {RUN_VERSION} and {PACKED_VERSION}. It comes from another "
-                "version of TinyGPT."
-            )
-        state = cls.unpack_state(state)
-        settings = state.get("settings")
-        if not isinstance(settings, dict):
-            raise TinyGPTError("The saved run has no settings.")
-        trainer = cls(state.get("text"), **settings)
-        step, losses = state.get("step"), state.get("losses")
-        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= trainer.steps:
-            raise TinyGPTError("The saved run has an invalid step count.")
-        if not isinstance(losses, list) or len(losses) != step:
-            raise TinyGPTError("The saved run's loss history does not match its step count.")
-        trainer.params = check_params(
-            state.get("params"), trainer.config, trainer.tokenizer.vocab_size
-        )
-        trainer.optimizer.load_state(state.get("optimizer"))
-        trainer.step_count = step
-        if not all(is_finite_number(x) for x in losses):
-            raise TinyGPTError("The saved run's loss history holds something that is not a number.")
-        trainer.losses = [float(x) for x in losses]
-        trainer.rng.setstate(_check_rng(state.get("rng")))
-        trainer.meta = dict(check_meta(state.get("meta", {}), "The saved run's description"))
-        return trainer
+        return checkpoint.load_run(state, cls)
 
 
-_SHAPE = ("n_embd", "n_head", "n_layer", "block_size")
-
-
-def _vocab_size(text):
-    return Tokenizer.from_docs(parse_documents(text)).vocab_size
-
-
-def param_count(text, settings):
-    """How many parameters the run of these settings on this text has."""
-    config = model.Config(*(settings[k] for k in _SHAPE))
-    return sum(r * c for _, r, c in model.param_shapes(config, _vocab_size(text)))
-
-
-def _check_rng(rng):
-    """random.Random's state, as state() saves it, checked before setstate (which takes
-    huge ints and raises OverflowError, or accepts a broken state silently)."""
-    ok = (
-        isinstance(rng, list)
-        and len(rng) == 3
-        and rng[0] == 3
-        and isinstance(rng[1], list)
-        and len(rng[1]) == 625
-        and all(type(x) is int and 0 <= x < 2**32 for x in rng[1])
-        and rng[1][-1] <= 624
-        and (rng[2] is None or is_finite_number(rng[2]))
-    )
-    if not ok:
-        raise TinyGPTError("The saved run's random state is damaged.")
-    return (3, tuple(rng[1]), None if rng[2] is None else float(rng[2]))
+def headline_loss(losses, val_loss=None):
+    """The one loss TinyGPT quotes for a run (the page's readout, saved models, cards,
+    links, model files): the newest validation loss when names are held out, else the
+    mean of the last HEADLINE_STEPS training losses; None before the first step."""
+    if val_loss is not None:
+        return val_loss
+    recent = losses[-HEADLINE_STEPS:]
+    return plain_sum(recent) / len(recent) if recent else None

@@ -9,6 +9,7 @@ constant. Indented lines and comments are free text.
 """
 
 import ast
+import functools
 import importlib
 import inspect
 import re
@@ -20,6 +21,7 @@ from tinygpt import __main__ as cli
 from tinygpt.checkpoint import load_model_file
 from tinygpt.data import Tokenizer
 from tinygpt.generate import Model
+from tinygpt.scheduler import Scheduler
 from tinygpt.session import Session, api
 from tinygpt.trainer import Trainer
 
@@ -30,13 +32,18 @@ CONSTANT = re.compile(r"^([A-Z_][\w.]*)\s*==\s*(.+)$")
 ATTRIBUTE = re.compile(r"^([A-Za-z_]\w*)\.(\w+)\s*(#.*|->.*)?$")
 
 
+@functools.cache
 def sample_instances():
     """One object of each documented class, for attributes set in __init__."""
     trainer = Trainer(NAMES, val_fraction=0.2)
+    session = Session()
+    session.new_run(NAMES, {"steps": 2})
     return {
         Trainer: trainer,
         Model: load_model_file(trainer.model_file()),
         Tokenizer: trainer.tokenizer,
+        Session: session,
+        Scheduler: session.work,
     }
 
 
@@ -122,7 +129,8 @@ API_LINES = list(entries(API_TEXT))
 def test_api_md_has_entries_in_every_part():
     modules = {where for where, _ in API_LINES}
     assert ("page", "tinygpt.session.api") in modules
-    assert {"tinygpt.data", "tinygpt.trainer", "tinygpt.generate", "tinygpt.checkpoint"} <= {
+    assert {"tinygpt.data", "tinygpt.trainer", "tinygpt.generate", "tinygpt.checkpoint",
+            "tinygpt.model", "tinygpt.session", "tinygpt.scheduler"} <= {
         name for _, name in modules
     }
 
@@ -235,3 +243,11 @@ def test_the_readme_names_every_train_option():
     missing = [o for o in cli_options()["train"] if o.startswith("--") and o != "--help"]
     missing = [o for o in missing if o not in text]
     assert not missing, f"README.md does not mention these train options: {missing}"
+
+
+def test_the_packages_reading_order_lists_every_module():
+    import tinygpt
+
+    listed = re.findall(r"^    (\w+)  ", tinygpt.__doc__, re.M)
+    modules = sorted(p.stem for p in (ROOT / "py/tinygpt").glob("*.py") if p.stem != "__init__")
+    assert sorted(listed) == modules and len(set(listed)) == len(listed)

@@ -23,7 +23,8 @@ from test_gradients import ALPHABET, entries_to_check, make_case, numeric_grad
 from tinygpt import fast, model
 from tinygpt.data import Tokenizer
 from tinygpt.errors import TinyGPTError
-from tinygpt.trainer import DEFAULTS, Trainer
+from tinygpt.settings import RUN_DEFAULTS
+from tinygpt.trainer import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINES = {"scalar": model, "fast": fast}
@@ -167,7 +168,7 @@ def test_a_step_takes_the_next_batch_of_documents_in_shuffled_order():
         assert abs(t.step() - mean) <= 1e-12 * mean
     assert t.step_count == 12 and len(t.losses) == 12
     # the learning rate still falls per step, not per document
-    assert t.optimizer.learning_rate(12) == SMALL.get("lr", DEFAULTS["lr"]) * (1 - 12 / 40)
+    assert t.optimizer.learning_rate(12) == SMALL.get("lr", RUN_DEFAULTS["lr"]) * (1 - 12 / 40)
 
 
 def test_batch_one_is_the_default_step():

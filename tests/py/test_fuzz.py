@@ -231,7 +231,8 @@ def test_any_text_as_json(text):
 
 
 @FUZZ
-@given(name=st.text(max_size=20) | st.sampled_from(["info", "validate", "new_run", "generate"]),
+@given(name=st.text(max_size=20)
+       | st.sampled_from(["info", "validate", "begin_run", "start_generate"]),
        args=st.text(max_size=200) | json_values.map(json.dumps))
 def test_the_call_protocol_always_answers_json(name, args):
     from tinygpt.session import api

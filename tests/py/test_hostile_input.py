@@ -14,6 +14,7 @@ import pytest
 from tinygpt import checkpoint, compact, fast, jsonio
 from tinygpt.data import hidden_character, parse_documents
 from tinygpt.errors import TinyGPTError
+from tinygpt.generate import Letters
 from tinygpt.model import Config, param_shapes
 from tinygpt.session import Session, limits
 from tinygpt.trainer import Trainer
@@ -107,7 +108,7 @@ def test_model_files_of_any_size_the_settings_allow_are_read_by_the_cli(tmp_path
 
 # --- generating in pieces ----------------------------------------------------------------------
 def test_generation_job_gives_the_names_generate_gives(trained):
-    want = trained.generate(7, 0.8, "a", 5)
+    want = trained.model.sample(7, 0.8, "a", 5)
     trained.start_generate(7, 0.8, "a", 5)
     answers = []
     while True:
@@ -132,7 +133,7 @@ def test_generation_job_can_be_cancelled_and_bad_settings_fail_at_once(trained):
 def test_training_advances_a_generation_job_too():
     s = Session()
     s.new_run(TEXT, {**SMALL, "steps": 400})
-    want = s.generate(3, 0.5, "", 2)
+    want = s.model.sample(3, 0.5, "", 2)
     s.start_generate(3, 0.5, "", 2)  # the names of the weights at this step
     answer = {}
     while "job" not in answer or not answer["job"]["done"]:
@@ -161,13 +162,11 @@ def test_next_letter_feeds_one_position_per_letter(trained, monkeypatch):
 
 def test_next_letter_stops_where_sample_stops():
     trainer = Trainer(TEXT, n_embd=8, n_head=2, block_size=3, steps=1)
-    s = Session()
-    s.trainer = s.model = trainer
     for seed in range(30):
-        s.letters_start(2.0, seed)
-        answer = s.letters_start(2.0, seed)
+        letters = Letters(trainer, seed)
+        answer = letters.view(2.0)
         while not answer["done"]:
-            answer = s.letters_next(2.0)
+            answer = letters.next(2.0)
         assert answer["text"] == trainer.sample(1, 2.0, "", seed)[0]
         assert len(answer["text"]) <= trainer.max_name_length == 3
 
@@ -292,7 +291,7 @@ def test_the_saved_model_the_card_and_the_link_quote_one_loss():
     while not s.train_for(60_000)["done"]:
         pass
     info = s.info()
-    assert info["loss"] == s.val_points[-1][1] and info["dataset"] == "Test names"
+    assert info["loss"] == s.work.val_points[-1][1] and info["dataset"] == "Test names"
     assert s.model_file()["meta"]["loss"] == info["loss"]
     assert s.model_file()["meta"]["dataset"] == "Test names"
     other = Session()

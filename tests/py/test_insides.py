@@ -16,8 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinygpt import insides, web
-from tinygpt import session as session_module
+from tinygpt import insides, scheduler, web
 from tinygpt.checkpoint import dumps
 from tinygpt.errors import TinyGPTError
 from tinygpt.insides import gather, nearest, project_2d
@@ -411,10 +410,10 @@ def test_train_for_returns_the_panel_data_when_it_is_due(monkeypatch):
     now = session.set_insides({"probe_name": "mia", "probe_prefix": "e", "temperature": 0.8})
     assert now["attention"]["name"] == "mia" and now["step"] == 1
     clock = [1000.0]
-    monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
-    session._insides_at = clock[0]
+    monkeypatch.setattr(scheduler.time, "perf_counter", lambda: clock[0])
+    session.panel.at = clock[0]
     assert "insides" not in session.train_for(20, max_steps=2)  # not due yet
-    clock[0] += session_module.INSIDES_EVERY + 0.001
+    clock[0] += scheduler.INSIDES_EVERY + 0.001
     expected = [list(p) for p in session.trainer.next_token_probs("e", 0.8)]
     answer = session.train_for(20, max_steps=2)
     data = answer["insides"]
@@ -431,8 +430,8 @@ def test_the_panel_does_not_change_the_losses(monkeypatch):
     plain = new_session()
     watched = new_session()
     watched.set_insides({"probe_name": "emma"})
-    monkeypatch.setattr(session_module, "INSIDES_EVERY", 0.0)
-    monkeypatch.setattr(session_module, "INSIDES_SHARE", math.inf)
+    monkeypatch.setattr(scheduler, "INSIDES_EVERY", 0.0)
+    monkeypatch.setattr(scheduler, "INSIDES_SHARE", math.inf)
     answers = [watched.train_for(60_000, max_steps=5) for _ in range(4)]
     assert all("insides" in a for a in answers)
     losses = [loss for a in answers for loss in a["losses"]]
@@ -449,8 +448,8 @@ def test_a_model_slow_to_look_inside_is_looked_at_less_often(monkeypatch):
         return {"step": session.trainer.step_count}
 
     monkeypatch.setattr(session, "insides", slow_insides)
-    monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
-    session._insides_at = -1e9
+    monkeypatch.setattr(scheduler.time, "perf_counter", lambda: clock[0])
+    session.panel.at = -1e9
     assert "insides" in session.train_for(20, max_steps=1)
     # At most INSIDES_SHARE of the time: the next one after 0.1 / 0.05 = 2 s, not 0.25 s.
     clock[0] += 1.0
@@ -465,7 +464,7 @@ def test_bad_options_keep_the_last_good_ones():
     for bad in ({"probe_name": "AVA"}, {"probe_prefix": "x" * 50}, {"temperature": -1}, "ava", 3):
         with pytest.raises(TinyGPTError):
             session.set_insides(bad)
-    session._insides_at = -1e9
+    session.panel.at = -1e9
     data = session.train_for(60_000, max_steps=1)["insides"]
     assert data["attention"]["name"] == "ava" and data["next"]["prefix"] == "l"
 
@@ -474,7 +473,7 @@ def test_a_probe_the_new_model_cannot_read_comes_back_as_an_error():
     session = new_session()
     session.set_insides({"probe_name": "emma"})
     session.new_run("XYZ\nZYX\n", SMALL)  # a vocabulary without 'e'
-    session._insides_at = -1e9
+    session.panel.at = -1e9
     answer = session.train_for(60_000, max_steps=1)
     assert "does not know" in answer["insides"]["error"]
     assert answer["losses"]  # training went on
@@ -484,20 +483,19 @@ def test_set_insides_before_any_model_only_stores_the_options():
     session = Session()
     assert session.set_insides({"probe_name": None, "probe_prefix": ""}) is None
     session.new_run(TEXT, SMALL)
-    session._insides_at = -1e9
+    session.panel.at = -1e9
     assert session.train_for(60_000, max_steps=1)["insides"]["step"] == 0
 
 
-def test_the_bridge_answers_insides_as_json(trained):
-    functions = api(Session())
-    assert "insides" in functions and "set_insides" in functions
-    web._functions["load_model"](text=dumps(trained))
-    args = json.dumps({"probe_name": "emma", "probe_prefix": "a"})
-    answer = json.loads(web.call("insides", args))
+def test_the_bridge_answers_insides_as_json(trained, monkeypatch):
+    session = Session()
+    session.load_model(dumps(trained))
+    monkeypatch.setattr(web, "_functions", api(session))  # web.py keeps one per page
+    args = json.dumps({"options": {"probe_name": "emma", "probe_prefix": "a"}})
+    answer = json.loads(web.call("set_insides", args))
     assert answer["ok"]["attention"]["layers"] == trained.attention("emma")
-    answer = json.loads(web.call("insides", json.dumps({"probe_name": "EMMA"})))
+    answer = json.loads(web.call("set_insides", json.dumps({"options": {"probe_name": "EMMA"}})))
     assert answer["kind"] == "user" and "does not know" in answer["error"]
-    web._functions["discard"]()
 
 
 def test_a_model_too_big_to_probe_live_shows_its_embeddings_only():
@@ -533,9 +531,9 @@ def test_the_panels_data_is_a_piece_of_the_budget(monkeypatch):
 
     monkeypatch.setattr(session, "insides", slow_insides)
     monkeypatch.setattr(session.trainer, "step", step)
-    monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(scheduler.time, "perf_counter", lambda: clock[0])
     assert session.train_for(20)["losses"] and session.train_for(20)["losses"]  # 8 ms known
-    session._insides_at = -1e9
+    session.panel.at = -1e9
     answer = session.train_for(20)
     assert "insides" in answer and answer["losses"] == [] and answer["ms"] == pytest.approx(15)
     answer = session.train_for(20)
@@ -551,15 +549,15 @@ def test_the_panels_data_says_which_options_it_was_gathered_with():
     # can bring a training task's data from before a probe change after the new data.
     session = new_session()
     assert session.set_insides({"probe_name": "ab"})["version"] == 1
-    session._insides_at = -1e9
+    session.panel.at = -1e9
     old = session.train_for(60_000, max_steps=1)["insides"]
     assert old["version"] == 1 and old["attention"]["name"] == "ab"
     now = session.set_insides({"probe_name": "abigail"})
     assert now["version"] == 2 and now["attention"]["name"] == "abigail"
-    session._insides_at = -1e9
+    session.panel.at = -1e9
     later = session.train_for(60_000, max_steps=1)["insides"]
     assert later["version"] == 2 and later["attention"]["name"] == "abigail"
     session.new_run("XYZ\nZYX\n", SMALL)  # the probe no longer fits: an error, versioned too
-    session._insides_at = -1e9
+    session.panel.at = -1e9
     error = session.train_for(60_000, max_steps=1)["insides"]
     assert "does not know" in error["error"] and error["version"] == 2

@@ -24,8 +24,8 @@ import pytest
 from tinygpt import lessons
 from tinygpt.data import parse_documents
 from tinygpt.model import Config, param_shapes
-from tinygpt.settings import RECIPES
-from tinygpt.trainer import DEFAULTS, Trainer
+from tinygpt.settings import RECIPES, RUN_DEFAULTS
+from tinygpt.trainer import Trainer
 from tinygpt.value import Value
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,10 +202,10 @@ def computed(snapshots):
         "lesson4-vocab": str(lesson4.tokenizer.vocab_size),
         "lesson4-uniform-loss": uniform(lesson4.tokenizer.vocab_size),
         "lesson4-first-loss": f"{lesson4.losses[0]:.2f}",
-        "beta1": str(DEFAULTS["beta1"]),
-        "beta2": str(DEFAULTS["beta2"]),
-        "eps": f"{DEFAULTS['eps']:.0e}".replace("e-0", "e-"),
-        "lr": str(DEFAULTS["lr"]),
+        "beta1": str(RUN_DEFAULTS["beta1"]),
+        "beta2": str(RUN_DEFAULTS["beta2"]),
+        "eps": f"{RUN_DEFAULTS['eps']:.0e}".replace("e-0", "e-"),
+        "lr": str(RUN_DEFAULTS["lr"]),
         "recipe-batch": str(batches.pop()),
         "makemore-names-count": f"{len(makemore_names()):,}",
         "microgpt-last-loss": published_losses[-1],
@@ -291,7 +291,7 @@ def test_lesson6_claims(ran):
     everything = held_out.train_docs + held_out.val_docs
     assert len(everything) == 8 and held_out.tokenizer.chars == sorted(set("".join(everything)))
     # "the default run's 1000 steps each train on a different one of the first names"
-    assert DEFAULTS["steps"] <= len(first_names())
+    assert RUN_DEFAULTS["steps"] <= len(first_names())
 
 
 def test_lesson3_causal_claim(ran):

@@ -12,8 +12,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from tinygpt import lessons
-from tinygpt.session import validate
-from tinygpt.settings import from_query
+from tinygpt.settings import from_query, validate
 from tinygpt.trainer import Trainer
 
 NAMES = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail"

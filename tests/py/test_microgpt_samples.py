@@ -97,14 +97,14 @@ def test_refused_before_the_run_is_done():
     session.train_for(60_000, max_steps=3)
     message = refusal(session)
     assert "last step" in message and f"step 3 of {STEPS}" in message
-    assert session._job is None  # nothing started
+    assert session.work._job is None  # nothing started
 
 
 def test_refused_for_a_model_opened_from_a_file(finished):
     opened = Session()
     opened.load_model(json.dumps(checkpoint.model_file(finished.model, {})))
     assert "opened" in refusal(opened)
-    assert opened.generate(3, 0.5, "", 1)  # the model itself still generates
+    assert opened.model.sample(3, 0.5, "", 1)  # the model itself still generates
 
 
 def test_refused_with_a_seed_and_without_a_model(finished):

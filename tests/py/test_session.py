@@ -15,11 +15,12 @@ from microgpt_reference import softmax as ref_softmax
 from samples import SMALL, TEXT, one_line
 
 from tinygpt import model as scalar_model
-from tinygpt import session as session_module
-from tinygpt import web
+from tinygpt import scheduler, web
 from tinygpt.errors import TinyGPTError
-from tinygpt.session import VAL_DOCS, VAL_EVERY, Session, api, validate
-from tinygpt.trainer import DEFAULTS, Trainer
+from tinygpt.scheduler import VAL_DOCS, VAL_EVERY
+from tinygpt.session import Session, api
+from tinygpt.settings import RUN_DEFAULTS, validate
+from tinygpt.trainer import Trainer
 
 
 def plain_losses(n, **settings):
@@ -33,7 +34,7 @@ def train_all(session, max_steps=7):
     answers = []
     while True:
         answers.append(session.train_for(60_000, max_steps=max_steps))
-        if answers[-1]["done"] and not session._val_queue:
+        if answers[-1]["done"] and not session.work.measuring:
             return answers
 
 
@@ -55,7 +56,7 @@ BAD_ALONE = [
 
 @pytest.mark.parametrize("field, value", BAD_ALONE)
 def test_validate_names_the_bad_field(field, value):
-    problems = validate({**{k: DEFAULTS[k] for k in session_module.SETTINGS}, field: value})
+    problems = validate({**RUN_DEFAULTS, field: value})
     assert set(problems) == {field}
     assert one_line(problems[field])
     with pytest.raises(TinyGPTError):  # what validate refuses, a run refuses too
@@ -99,7 +100,7 @@ def test_validate_accepts_what_json_gives_for_good_settings(settings):
     info = session.new_run(TEXT, settings)
     for name in ("steps", "seed", "n_embd", "n_head", "n_layer", "block_size"):
         assert type(info["settings"][name]) is int  # 100.0 from JSON becomes 100
-        assert info["settings"][name] == settings.get(name, DEFAULTS[name])
+        assert info["settings"][name] == settings.get(name, RUN_DEFAULTS[name])
 
 
 # --- new runs, loaded models and restored runs keep the current run on failure -----------
@@ -163,10 +164,10 @@ def test_loading_a_damaged_copy_of_the_runs_own_model_keeps_the_run(running):
 
 def test_a_loaded_model_generates_but_does_not_train(running):
     text = json.dumps(running.model_file())
-    want = running.generate(5, 0.7, "", 9)
+    want = running.model.sample(5, 0.7, "", 9)
     info = running.load_model(text)
     assert info["trainable"] is False and "step" not in info
-    assert running.generate(5, 0.7, "", 9) == want
+    assert running.model.sample(5, 0.7, "", 9) == want
     with pytest.raises(TinyGPTError):
         running.train_for(10)
     with pytest.raises(TinyGPTError):
@@ -199,9 +200,10 @@ def test_restoring_a_damaged_run_keeps_the_current_one(running, damage):
 def test_actions_without_a_run_are_clear_errors():
     s = Session()
     assert s.info() is None
-    for action in (lambda: s.train_for(10), lambda: s.run_state(), lambda: s.generate(),
-                   lambda: s.next_probs(""), lambda: s.attention("a"),
-                   lambda: s.set_engine("fast"), lambda: s.model_file()):
+    for action in (lambda: s.train_for(10), lambda: s.run_state(), lambda: s.start_generate(),
+                   lambda: s.letters_start(), lambda: s.letters_next(), lambda: s.insides(),
+                   lambda: s.set_engine("fast"), lambda: s.model_file(),
+                   lambda: s.share_model(), lambda: s.evaluate_text("emma")):
         with pytest.raises(TinyGPTError) as e:
             action()
         assert one_line(str(e.value))
@@ -241,7 +243,7 @@ def test_train_for_starts_a_step_only_if_it_fits_the_budget(monkeypatch):
         step()
         clock[0] += 0.004
 
-    monkeypatch.setattr(session_module.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(scheduler.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(s.trainer, "step", slow_step)
     assert len(s.train_for(10)["losses"]) == 2
     assert len(s.train_for(12.5)["losses"]) == 3
@@ -278,8 +280,8 @@ def test_validation_points_every_val_every_steps():
 
 
 def test_validation_uses_at_most_val_docs_documents(monkeypatch):
-    monkeypatch.setattr(session_module, "VAL_DOCS", 3)
-    monkeypatch.setattr(session_module, "VAL_EVERY", 4)
+    monkeypatch.setattr(scheduler, "VAL_DOCS", 3)
+    monkeypatch.setattr(scheduler, "VAL_EVERY", 4)
     settings = dict(SMALL, steps=8, val_fraction=0.3)
     s = Session()
     s.new_run(TEXT, settings)
@@ -300,6 +302,37 @@ def test_no_validation_without_a_split():
     s.new_run(TEXT, dict(SMALL, steps=VAL_EVERY))
     answers = train_all(s, max_steps=50)
     assert all(a["val_points"] == [] for a in answers) and s.info()["val_points"] == []
+
+
+# --- the headline loss: one meaning of "the loss" ----------------------------------------------
+
+
+def test_the_loss_quoted_without_held_out_names_is_the_mean_of_the_last_100_steps():
+    s = Session()
+    s.new_run(TEXT, dict(SMALL, steps=150))
+    assert s.info()["loss"] is None  # no step yet
+    first = s.train_for(60_000, max_steps=30)
+    assert first["loss"] == pytest.approx(math.fsum(first["losses"]) / 30, rel=1e-14)
+    last = s.train_for(60_000)
+    losses = s.trainer.losses
+    assert len(losses) == 150 and last["loss"] == s.info()["loss"]
+    assert last["loss"] == pytest.approx(math.fsum(losses[-100:]) / 100, rel=1e-14)
+    assert s.model_file()["meta"]["loss"] == last["loss"]
+    assert s.trainer.model_file()["meta"]["loss"] == last["loss"]  # the CLI's files too
+
+
+def test_the_loss_quoted_with_held_out_names_is_the_newest_validation_loss():
+    s = Session()
+    s.new_run(TEXT, dict(SMALL, steps=VAL_EVERY + 5, val_fraction=0.2))
+    answer = s.train_for(60_000, max_steps=VAL_EVERY - 1)
+    assert answer["loss"] == pytest.approx(math.fsum(answer["losses"]) / (VAL_EVERY - 1))
+    answers = train_all(s)
+    newest = s.work.val_points[-1]
+    assert newest[0] == VAL_EVERY + 5 and len(s.work.val_points) == 2
+    assert answers[-1]["loss"] == s.info()["loss"] == newest[1]
+    assert s.trainer.evaluate(VAL_DOCS) == pytest.approx(newest[1], rel=1e-12)
+    meta = s.model_file()["meta"]
+    assert meta["loss"] == meta["val_loss"] == newest[1]
 
 
 # --- saving and restoring a run ------------------------------------------------------------------
@@ -328,7 +361,7 @@ def test_run_state_round_trip_continues_exactly(save_at):
     assert resumed.trainer.params == whole.trainer.params
     # validation points too, even when saved while a measurement was under way
     assert resumed.info()["val_points"] == whole.info()["val_points"]
-    assert resumed.generate(4, 0.5, "", 1) == whole.generate(4, 0.5, "", 1)
+    assert resumed.model.sample(4, 0.5, "", 1) == whole.model.sample(4, 0.5, "", 1)
 
 
 def test_restore_replaces_the_current_run():
@@ -378,17 +411,17 @@ def trained():
 
 
 def test_generate(trained):
-    names = trained.generate(12, 0.7, "", 3)
+    names = trained.model.sample(12, 0.7, "", 3)
     assert len(names) == 12
-    assert names == trained.generate(12, 0.7, "", 3)
+    assert names == trained.model.sample(12, 0.7, "", 3)
     assert names == trained.trainer.sample(12, 0.7, "", 3)
     chars = set(trained.trainer.tokenizer.chars)
     assert all(set(n) <= chars and len(n) <= trained.trainer.config.block_size for n in names)
-    assert all(n.startswith("ja") for n in trained.generate(5, 1.0, "ja", 1))
+    assert all(n.startswith("ja") for n in trained.model.sample(5, 1.0, "ja", 1))
     for bad in ({"n": 0}, {"n": 1.5}, {"temperature": 0}, {"temperature": -1},
                 {"temperature": None}, {"prefix": "Q"}, {"prefix": 5}):
         with pytest.raises(TinyGPTError):
-            trained.generate(**{"n": 3, **bad})
+            trained.model.sample(**{"n": 3, **bad})
 
 
 def reference_for(session):
@@ -403,7 +436,7 @@ def reference_for(session):
 
 @pytest.mark.parametrize("context, temperature", [("", 1.0), ("em", 0.5), ("jürg", 2.0)])
 def test_next_probs_are_the_softmax_of_the_reference_logits(trained, context, temperature):
-    probs = trained.next_probs(context, temperature)
+    probs = trained.model.next_token_probs(context, temperature)
     assert abs(sum(p for _, p in probs) - 1) < 1e-12
     assert all(0 <= p <= 1 for _, p in probs)
     assert [p for _, p in probs] == sorted((p for _, p in probs), reverse=True)
@@ -425,13 +458,13 @@ def test_next_probs_are_the_softmax_of_the_reference_logits(trained, context, te
 def test_next_probs_refuses_bad_input(trained):
     for context, temperature in (("Q", 1.0), ("", 0), ("", -2), ("", "hot"), ("a" * 8, 1.0)):
         with pytest.raises(TinyGPTError):
-            trained.next_probs(context, temperature)
+            trained.model.next_token_probs(context, temperature)
 
 
 @pytest.mark.parametrize("text", ["", "emma", "ethanolivia"])
 def test_attention_rows_sum_to_one_and_are_causal(trained, text):
     config = trained.trainer.config
-    att = trained.attention(text)
+    att = trained.model.attention(text)
     n = min(1 + len(text), config.block_size)
     assert len(att) == config.n_layer and all(len(layer) == config.n_head for layer in att)
     # independently: the scalar engine, one position at a time, recording its weights
@@ -454,7 +487,7 @@ def test_attention_rows_sum_to_one_and_are_causal(trained, text):
                 for a, b in zip(row[: q + 1], ref_head[q], strict=True):
                     assert abs(a - b) <= 1e-12
     with pytest.raises(TinyGPTError):
-        trained.attention("Q")
+        trained.model.attention("Q")
 
 
 # --- web.py: the JSON boundary ------------------------------------------------------------------
@@ -474,20 +507,27 @@ def call(monkeypatch):
     return call
 
 
+def start_run(call, settings):
+    """A run started through the bridge, as the page starts one."""
+    assert call("begin_run", text=TEXT, settings=settings) == {"ok": None}
+    while not call("build_run", budget_ms=20)["ok"]["done"]:
+        pass
+    return call("finish_run")["ok"]
+
+
 def test_web_call_returns_results(call):
-    assert call("defaults") == {"ok": {k: DEFAULTS[k] for k in session_module.SETTINGS}}
     assert call("validate", settings={"steps": 0}) == {"ok": validate({"steps": 0})}
-    info = call("new_run", text=TEXT, settings=dict(SMALL, steps=5))["ok"]
+    info = start_run(call, dict(SMALL, steps=5))
     assert info["step"] == 0 and info["trainable"] is True
     answer = call("train_for", budget_ms=60_000, max_steps=2)["ok"]
     assert answer["step"] == 2 and answer["losses"] == plain_losses(2, **SMALL, steps=5)[0]
 
 
 def test_web_call_turns_tinygpt_errors_into_user_errors(call):
-    call("new_run", text=TEXT, settings=dict(SMALL, steps=5))
-    for name, args in (("new_run", {"text": "  ", "settings": {}}),
-                       ("load_model", {"text": "{"}),
-                       ("next_probs", {"context": "", "temperature": 0}),
+    start_run(call, dict(SMALL, steps=5))
+    for name, args in (("begin_run", {"text": "  ", "settings": {}}),
+                       ("open_model_file", {"header": "{", "rows": None, "weights": ""}),
+                       ("letters_start", {"temperature": 0}),
                        ("set_engine", {"engine": "gpu"})):
         answer = call(name, **args)
         assert set(answer) == {"error", "kind"} and answer["kind"] == "user"
@@ -516,7 +556,7 @@ def test_web_call_refuses_unknown_names_and_bad_arguments(call):
     assert "error" in answer and "JSON object" in answer["error"]
     answer = json.loads(web.call("info", "{not json"))
     assert answer["kind"] == "bug" and "error" in answer
-    answer = call("new_run", txt=TEXT)
+    answer = call("begin_run", txt=TEXT)
     assert answer["kind"] == "bug" and "txt" in answer["error"]
 
 

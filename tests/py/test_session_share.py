@@ -15,7 +15,7 @@ from samples import TEXT
 
 from tinygpt import checkpoint, compact
 from tinygpt.errors import TinyGPTError
-from tinygpt.session import SHARE_MAX_LOSS_CHANGE, Session
+from tinygpt.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {**SIZE, "steps": 60}
@@ -42,14 +42,14 @@ def test_exact_share_gives_identical_weights_and_names(trained):
     assert info["bits"] == 64 and info["trainable"] is False
     assert other.model.params == trained.model.params
     assert info["meta"]["dataset"] == "test names" and info["meta"]["steps"] == 60
-    assert other.generate(20, 0.7, "", 11) == trained.generate(20, 0.7, "", 11)
+    assert other.model.sample(20, 0.7, "", 11) == trained.model.sample(20, 0.7, "", 11)
 
 
 def test_compact_share_rounds_within_the_loss_budget(trained):
     answer = trained.share_model()
     assert answer["bits"] in (16, 32)
     assert answer["measured_on"] == "training" and answer["docs"] == len(trained.trainer.train_docs)
-    assert abs(answer["loss_shared"] - answer["loss"]) < SHARE_MAX_LOSS_CHANGE
+    assert abs(answer["loss_shared"] - answer["loss"]) < compact.MAX_LOSS_CHANGE
     exact = trained.share_model(exact=True)
     assert answer["bytes"] < exact["bytes"] / 3  # 16 bits per weight instead of 64
     other = Session()
@@ -70,7 +70,7 @@ def test_compact_share_measures_on_validation_documents():
 
 
 def test_rounding_that_changes_the_loss_too_much_falls_back(trained, monkeypatch):
-    monkeypatch.setattr("tinygpt.session.SHARE_MAX_LOSS_CHANGE", 0.0)
+    monkeypatch.setattr(compact, "MAX_LOSS_CHANGE", 0.0)
     assert trained.share_model()["bits"] == 64
 
 
