@@ -182,8 +182,8 @@ class TrainJob:
             yield {"phase": "training", "step": k + 1, "loss": _finite(loss),
                    "reference": reference[-1]}
         parting = failure[0] if failure else first_parting(losses, reference)
-        culprits = []
-        if parting is not None:
+        culprits = []  # an exception names its piece itself (its traceback)
+        if parting is not None and failure is None:
             for piece in self.pieces.yours:
                 yield {"phase": "locating", "piece": piece}
                 if self._parts_alone(piece, parting, reference):
@@ -224,7 +224,7 @@ class TrainJob:
         if failure is not None:
             step, piece, sentence = failure
             result.update(state="differ", message=f"Training stopped at step {step}: {sentence}"
-                          + stood_in, culprits=[piece] if piece else culprits)
+                          + stood_in, culprits=[piece] if piece else [])
             return result
         largest = max((abs(a - b) for a, b in zip(losses, reference)), default=0.0)
         result["largest_difference"] = _finite(largest)
@@ -234,8 +234,10 @@ class TrainJob:
                            f"own run: the same losses over {steps} steps, as it must be. Solve "
                            "the exercises to put your pieces in.")
             else:
+                exact = ("bit for bit, in fact" if largest == 0 else
+                         f"the largest difference: {largest:.1e}")
                 message = (f"Your pieces give the same losses as TinyGPT to 1e-12 over {steps} "
-                           f"steps (the largest difference: {largest:.1e}).{stood_in}")
+                           f"steps ({exact}).{stood_in}")
             result.update(state="match", message=message)
             return result
         a, b = losses[parting - 1], reference[parting - 1]

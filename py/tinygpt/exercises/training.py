@@ -219,8 +219,11 @@ def adam_show(case):
 def adam_explain(case, difference, expected, actual):
     e, a = show_pair(difference.expected, difference.actual)
     key, i = difference.key, difference.index
+    unchanged = all(actual[k] == [float(x) for x in case[k]] for k in ("params", "m", "v"))
+    note = (" Your adam_update changed nothing (a body that is still the stub's `...` does "
+            "nothing)." if unchanged else "")
     return (f"After adam_update(params, grads, m, v, step, lr) with {adam_show(case)}: "
-            f"{key}[{i}] should be {e}; yours is {a}.")
+            f"{key}[{i}] should be {e}; yours is {a}.{note}")
 
 
 FIRST_STEP = {"params": [0.5, -0.25], "grads": [0.1, -2.0], "m": [0.0, 0.0], "v": [0.0, 0.0],

@@ -26,8 +26,8 @@ def need_values(items, length, what, cls=Value):
     for i, item in enumerate(items):
         if not isinstance(item, cls):
             raise Wrong(
-                f"Item {i} of {what} is {show(item)}, not a Value: build it with Value operations "
-                "so that backward() can reach the inputs."
+                f"Item {i} of {what} is {show(item)} (a {type(item).__name__}), not a Value: "
+                "build it with Value operations so that backward() can reach the inputs."
             )
     return list(items)
 
