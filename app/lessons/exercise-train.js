@@ -40,7 +40,8 @@ function chart(mine, theirs, steps) {
     root.append(svg("text", { x: x(step), y: H - PAD.bottom + 16, "text-anchor": "middle" }, String(step)));
   }
   root.append(svg("text", { x: W - PAD.right, y: H - 2, "text-anchor": "end" }, "step"));
-  for (const [losses, side] of [[theirs, "theirs"], [mine, "mine"]]) {
+  // TinyGPT's dashes over the learner's line: where they agree, both show.
+  for (const [losses, side] of [[mine, "mine"], [theirs, "theirs"]]) {
     const coords = losses.map((loss, i) => (Number.isFinite(loss) ? `${x(i + 1).toFixed(1)},${y(loss).toFixed(1)}` : null))
       .filter(Boolean).join(" ");
     root.append(svg("polyline", { points: coords, class: `curve ${side}` }));

@@ -22,8 +22,9 @@ export function setupExercises(root, worker, onChange) {
   });
   return {
     list,
-    // The code of each exercise, for "Train with my code" (Python checks it again).
-    codes: () => Object.fromEntries(list.map((exercise) => [exercise.id, exercise.code()])),
+    // The code of each exercise the learner has written, for "Train with my code"
+    // (Python checks it again; a stub is not written yet).
+    codes: () => Object.fromEntries(list.filter((e) => e.written()).map((e) => [e.id, e.code()])),
     show(lesson) {
       for (const exercise of list) if (exercise.lesson === lesson) exercise.mount();
     },
@@ -177,6 +178,7 @@ function makeExercise(box, worker, onChange) {
     title,
     mount,
     code: () => (view ? textOf(view) : source.textContent), // what the editor shows
+    written: () => (view ? textOf(view) : source.textContent) !== stub,
     setPython(pythonState) {
       if (!running && pythonState === "failed") state.textContent = worker.failure;
     },

@@ -43,15 +43,16 @@ function exercisesOf(lessonId) {
   }));
 }
 
+// A line per exercise under its lesson (not list items: the lesson list's items are the
+// lessons).
 function exerciseList(exercises) {
-  const list = el("ul", { className: "exercise-progress" });
-  list.setAttribute("aria-label", "Exercises");
-  list.append(...exercises.map(({ id, title }) => {
+  const box = el("div", { className: "exercise-progress" });
+  box.append(...exercises.map(({ id, title }) => {
     const state = exerciseState(id);
-    return el("li", { dataset: { exercise: id, state } },
+    return el("span", { dataset: { exercise: id, state } },
       `Exercise: ${title} `, el("span", { className: `badge ${state}`, textContent: EXERCISE_TEXT[state] }));
   }));
-  return list;
+  return box;
 }
 
 export function renderStart() {

@@ -8,7 +8,7 @@ from .compare import show, show_pair
 SOLUTION = '''\
 import math
 
-from tinygpt.model import softmax  # lesson 2's (Train with my code: yours, once it passes)
+from tinygpt.model import softmax  # lesson 2's (in lesson 6: yours)
 
 
 def attention_head(qs, ks, vs):
