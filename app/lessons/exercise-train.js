@@ -22,31 +22,47 @@ function svg(tag, attrs = {}, text = null) {
   return node;
 }
 
-// Both runs' losses over the steps (x: 1..steps), y fitted to the losses so far.
-function chart(mine, theirs, steps) {
-  const all = [...mine, ...theirs].filter(Number.isFinite);
-  const low = Math.floor(Math.min(...all) * 10) / 10;
-  const high = Math.max(low + 0.1, Math.ceil(Math.max(...all) * 10) / 10);
-  const x = (step) => PAD.left + ((W - PAD.left - PAD.right) * (step - 1)) / Math.max(1, steps - 1);
-  const y = (loss) => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * (loss - low)) / (high - low);
+// Both runs' losses over the steps (x: 1..steps), y fitted to the losses so far. The
+// svg is made once per run and changed in place (its size never changes, so an update
+// costs no layout): update(mine, theirs) after each batch of steps.
+function lossChart(steps) {
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
-  const k = theirs.length;
-  root.setAttribute("aria-label", `Loss per step, ${k} of ${steps} steps: yours ${fmt(mine[k - 1])}, TinyGPT's ${fmt(theirs[k - 1])}.`);
-  for (const loss of [low, (low + high) / 2, high]) {
-    root.append(svg("line", { x1: PAD.left, x2: W - PAD.right, y1: y(loss), y2: y(loss), class: "grid" }));
-    root.append(svg("text", { x: PAD.left - 6, y: y(loss) + 4, "text-anchor": "end" }, loss.toFixed(2)));
-  }
-  for (const step of [1, steps]) {
-    root.append(svg("text", { x: x(step), y: H - PAD.bottom + 16, "text-anchor": "middle" }, String(step)));
-  }
-  root.append(svg("text", { x: W - PAD.right, y: H - 2, "text-anchor": "end" }, "step"));
+  const axes = svg("g");
   // TinyGPT's dashes over the learner's line: where they agree, both show.
-  for (const [losses, side] of [[mine, "mine"], [theirs, "theirs"]]) {
-    const coords = losses.map((loss, i) => (Number.isFinite(loss) ? `${x(i + 1).toFixed(1)},${y(loss).toFixed(1)}` : null))
-      .filter(Boolean).join(" ");
-    root.append(svg("polyline", { points: coords, class: `curve ${side}` }));
+  const curves = { mine: svg("polyline", { class: "curve mine" }), theirs: svg("polyline", { class: "curve theirs" }) };
+  root.append(axes, curves.mine, curves.theirs);
+  const x = (step) => PAD.left + ((W - PAD.left - PAD.right) * (step - 1)) / Math.max(1, steps - 1);
+  let range = "";
+
+  function drawAxes(low, high, y) {
+    axes.replaceChildren();
+    for (const loss of [low, (low + high) / 2, high]) {
+      axes.append(svg("line", { x1: PAD.left, x2: W - PAD.right, y1: y(loss), y2: y(loss), class: "grid" }));
+      axes.append(svg("text", { x: PAD.left - 6, y: y(loss) + 4, "text-anchor": "end" }, loss.toFixed(2)));
+    }
+    for (const step of [1, steps]) {
+      axes.append(svg("text", { x: x(step), y: H - PAD.bottom + 16, "text-anchor": "middle" }, String(step)));
+    }
+    axes.append(svg("text", { x: W - PAD.right, y: H - 2, "text-anchor": "end" }, "step"));
   }
-  return root;
+
+  function update(mine, theirs) {
+    const all = [...mine, ...theirs].filter(Number.isFinite);
+    const low = Math.floor(Math.min(...all) * 10) / 10;
+    const high = Math.max(low + 0.1, Math.ceil(Math.max(...all) * 10) / 10);
+    const y = (loss) => H - PAD.bottom - ((H - PAD.top - PAD.bottom) * (loss - low)) / (high - low);
+    if (range !== `${low} ${high}`) {
+      range = `${low} ${high}`;
+      drawAxes(low, high, y);
+    }
+    for (const [losses, side] of [[mine, "mine"], [theirs, "theirs"]]) {
+      const coords = losses.map((loss, i) => (Number.isFinite(loss) ? `${x(i + 1).toFixed(1)},${y(loss).toFixed(1)}` : null));
+      curves[side].setAttribute("points", coords.filter(Boolean).join(" "));
+    }
+    const k = theirs.length;
+    root.setAttribute("aria-label", `Loss per step, ${k} of ${steps} steps: yours ${fmt(mine[k - 1])}, TinyGPT's ${fmt(theirs[k - 1])}.`);
+  }
+  return { root, update };
 }
 
 export function setupTrainMine(worker, exercises) {
@@ -107,6 +123,7 @@ export function setupTrainMine(worker, exercises) {
       });
       listPieces(new Map(info.standing_in.map((s) => [s.exercise, s.why])));
       panel.dataset.yours = info.yours.join(" ");
+      const chart = lossChart(info.steps);
       let answer = { done: false };
       while (!answer.done) {
         answer = await worker.call("exercise_train_work", { budget_ms: WORK_MS });
@@ -121,7 +138,10 @@ export function setupTrainMine(worker, exercises) {
             say(progress, "Writing names…");
           }
         }
-        if (theirs.length) plot.replaceChildren(legend, chart(mine, theirs, info.steps));
+        if (theirs.length) {
+          if (!plot.hasChildNodes()) plot.append(legend, chart.root);
+          chart.update(mine, theirs);
+        }
       }
       const r = answer.result;
       say(progress, `Done: ${r.steps} steps.`);

@@ -61,6 +61,14 @@ function makeExercise(box, worker, onChange) {
   const persist = debounce((text) => {
     saveCode(id, text === stub && mine === null ? null : { code: text, mine });
   }, SAVE_DELAY_MS);
+  const stale = el("p", { className: "stale", textContent: "(This is the result of the code as it was at the last Check.)" });
+  function edited(text) {
+    persist(text);
+    if (!result.hidden && !result.contains(stale)) {
+      result.dataset.stale = "true";
+      result.append(stale);
+    }
+  }
   let view = null; // the editor, once mounted
   source.textContent = saved?.code ?? stub;
   source.after(el("div", { className: "cell-bar" }, check, stop, reset, showSolution, backToMine, state), result);
@@ -77,7 +85,7 @@ function makeExercise(box, worker, onChange) {
       parent: holder,
       label: `Your code for the exercise: ${title}`,
       onRun: () => runCheck(),
-      onChange: persist,
+      onChange: edited,
     });
     source.replaceWith(holder);
     box.editor = view; // for tests and the console
@@ -87,6 +95,7 @@ function makeExercise(box, worker, onChange) {
 
   function showResult(answer) {
     result.hidden = false;
+    delete result.dataset.stale;
     result.dataset.state = answer.state;
     result.dataset.mistake = answer.mistake || "";
     const parts = [el("p", { className: "message", textContent: answer.message })];
@@ -125,7 +134,7 @@ function makeExercise(box, worker, onChange) {
       box.dataset.state = exerciseState(id);
       state.textContent = error instanceof StoppedError
         ? "Stopped: Python was restarted (the cells' variables are gone too)."
-        : error.message;
+        : `The check could not finish: ${error.message}`;
     } finally {
       running = false;
       check.disabled = false;

@@ -139,6 +139,8 @@ def test_the_hint_and_show_a_solution(lessons, site, screenshots):
     assert check(page, box).get_attribute("data-state") == "pass"
     box.locator("[data-testid=exercise-mine]").click()
     assert code_of(box) == mine  # the learner's code is back
+    # and the result says it is the checked code's, not this one's
+    assert box.locator("[data-testid=exercise-result]").get_attribute("data-stale") == "true"
     box.screenshot(path=str(screenshots / "exercise-backward-hint.png"))
     box.locator("[data-testid=exercise-solution]").click()  # and the solution again
     page.wait_for_function("el => el.editor.state.doc.toString().includes('child.grad +=')",

@@ -192,6 +192,14 @@ def test_a_missing_max_subtraction_overflows_at_a_score_of_1000():
     assert "line 7" in answer["message"]  # exps.append(x.exp())
 
 
+def test_an_exception_alike_a_mistakes_only_on_its_probe_gets_no_hint():
+    """OverflowError on every case is not the missing max-subtraction, whose OverflowError
+    comes at a score of 1000 only."""
+    code = "import math\n\ndef softmax(logits):\n    return [math.exp(1e4)] * len(logits)\n"
+    answer = answer_of("softmax", code)
+    assert "OverflowError" in answer["message"] and answer["mistake"] is None
+
+
 def test_other_wrong_code_gets_no_typical_mistakes_hint():
     code = solution("softmax").replace("return [e / total for e in exps]",
                                        "return [e / total for e in reversed(exps)]")
@@ -473,6 +481,7 @@ def test_train_requests_are_validated():
 
     lessons.use_dataset("names", "emma\nava")
     assert "30, 100, 300" in error("exercise_train_start", codes={}, dataset="names", steps=7)
+    assert "30, 100, 300" in error("exercise_train_start", codes={}, dataset="names", steps=30.0)
     assert "no exercise" in error("exercise_train_start", codes={"x": ""}, dataset="names",
                                   steps=30)
     assert "{exercise id: code}" in error("exercise_train_start", codes=[], dataset="names",

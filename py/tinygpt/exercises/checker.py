@@ -80,19 +80,15 @@ def _mistake_namespace(ex, mistake):
 
 
 def matching_mistakes(ex, namespace, failed_case):
-    """The typical mistakes the learner's code behaves like: on the case it failed, or on
-    a mistake's own probe, it does exactly what that mistake does, where the package
-    does something else."""
+    """The typical mistakes the learner's code behaves like: on the case it failed and on
+    the mistake's own probe (where the mistake answers otherwise than the package), it
+    does exactly what that mistake does."""
     found = []
     for mistake in ex.mistakes:
         wrong = _mistake_namespace(ex, mistake)
-        for probe in (failed_case, mistake.probe):
-            theirs = outcome(ex, namespace, probe)
-            if theirs[0] == "ok" and same(ex.reference(probe), theirs[1]):
-                continue  # right here: this case says nothing about the mistake
-            if alike(outcome(ex, wrong, probe), theirs):
-                found.append(mistake)
-                break
+        probes = [failed_case] if mistake.probe == failed_case else [failed_case, mistake.probe]
+        if all(alike(outcome(ex, wrong, p), outcome(ex, namespace, p)) for p in probes):
+            found.append(mistake)
     return found
 
 

@@ -9,6 +9,7 @@ ends the worker (app/lessons/exercises.js), as it does for a cell.
 
 import io
 import linecache
+import sys
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
 
@@ -104,17 +105,20 @@ def describe(error, files, what):
 
 
 def attempt(action, files, what, printed=None):
-    """action() with print() captured; any exception becomes a LearnerError."""
+    """action() with print() captured; any exception becomes a LearnerError. The
+    recursion limit is put back afterwards: code that raises it would otherwise let a
+    later endless recursion overflow the browser's own stack instead of raising."""
     out, err = _quiet(printed)
+    limit = sys.getrecursionlimit()
     try:
         with out, err:
             return action()
     except LearnerError:
         raise
-    except KeyboardInterrupt:
-        raise
     except BaseException as error:  # noqa: BLE001 - the learner's code: SystemExit too
         raise LearnerError(describe(error, files, what), type(error).__name__) from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def load(code, exercise_id, names, printed=None):

@@ -138,7 +138,7 @@ class TrainJob:
     generator), so the page can show the losses as they come and stop it."""
 
     def __init__(self, codes, text, steps):
-        if steps not in STEP_CHOICES:
+        if type(steps) is not int or steps not in STEP_CHOICES:
             raise TinyGPTError(f"Train for {', '.join(map(str, STEP_CHOICES))} steps.")
         self.passing, self.standing_in = passing_code(codes)
         self.text, self.steps = text, steps
