@@ -8,10 +8,13 @@ One page is shared by the tests of this module (Pyodide starts once), so they ru
 order and each leaves the page usable.
 """
 
+import json
 import sys
 
 import pytest
 from browsing import ROOT, new_page
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pageutil import assert_no_long_tasks
 
 sys.path.insert(0, str(ROOT / "py"))
@@ -234,6 +237,56 @@ def test_screenshots_of_every_exercise(browser, site, screenshots, width):
             overflow = page.evaluate("() => document.documentElement.scrollWidth")
             assert overflow <= width, f"{ex.id}: the page is {overflow} px wide at {width} px"
             box.screenshot(path=str(screenshots / f"exercise-{ex.id}-{width}.png"))
+        assert page.watch.errors == [] and page.watch.foreign == []
+    finally:
+        context.close()
+
+
+# What the page reads back from localStorage is untrusted: an older page's, or edited.
+PROGRESS_KEY, CODE_KEY = "tinygpt-lessons-progress", "tinygpt-exercise-code"
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6)
+    | st.sampled_from(["passed", "failed", "new", "__proto__", "softmax", "constructor"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(IDS + ["exercises", "code", "mine", "__proto__", "visited", "x"]),
+        inner, max_size=4),
+    max_leaves=10,
+)
+PLANTED = JSON_VALUES.map(json.dumps) | st.text(max_size=30)
+
+
+def test_saved_progress_and_code_are_checked_when_read(browser, site):
+    context, page = new_page(browser, site)
+
+    def plant(progress, code):
+        page.evaluate("([k1, v1, k2, v2]) => { localStorage.setItem(k1, v1); "
+                      "localStorage.setItem(k2, v2); }", [PROGRESS_KEY, progress, CODE_KEY, code])
+        page.reload()
+        page.wait_for_selector("[data-view=start]:not([hidden])")
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(PLANTED, PLANTED)
+    def anything(progress, code):
+        plant(progress, code)
+        states = page.eval_on_selector_all(".exercise-progress [data-exercise]",
+                                           "els => els.map(e => e.dataset.state)")
+        assert len(states) == 7 and set(states) <= {"new", "failed", "passed"}
+
+    try:
+        page.goto(site + "lessons.html#start")
+        anything()
+        # what fits is kept, what does not is dropped
+        plant(json.dumps({"exercises": {"softmax": "passed", "encode": 5, "adam": "won"}}),
+              json.dumps({"softmax": {"code": "print('mine')", "mine": 3}, "loss": {"code": 7}}))
+        states = dict(page.eval_on_selector_all(
+            ".exercise-progress [data-exercise]",
+            "els => els.map(e => [e.dataset.exercise, e.dataset.state])"))
+        assert states["softmax"] == "passed" and states["encode"] == states["adam"] == "new"
+        go(page, site, "autograd")
+        assert code_of(exercise(page, "softmax")) == "print('mine')"
+        assert exercise(page, "softmax").locator("[data-testid=exercise-mine]").is_hidden()
+        go(page, site, "training")
+        assert code_of(exercise(page, "loss")).rstrip().endswith("...")  # the stub
         assert page.watch.errors == [] and page.watch.foreign == []
     finally:
         context.close()
