@@ -8,7 +8,7 @@ import { fmt, isStop, say } from "./figure-util.js";
 import { exerciseState } from "./progress.js";
 
 const DATASET = "first_names";
-const WORK_MS = 150; // Python works this long per request, so the chart moves smoothly
+const WORK_MS = 250; // Python works this long per request: the chart moves a few times a second
 const SVG = "http://www.w3.org/2000/svg";
 const W = 480;
 const H = 200;

@@ -109,7 +109,7 @@ def test_a_wrong_answer_then_a_right_one_typed_in_the_editor(lessons, site):
     assert result.text_content().startswith("Passed: all 13 cases give TinyGPT's results")
 
 
-def test_a_typical_mistake_gets_its_hint(lessons, site):
+def test_a_typical_mistake_gets_its_hint(lessons, site, screenshots):
     page = lessons
     box = exercise(page, "backward")
     box.scroll_into_view_if_needed()
@@ -122,6 +122,7 @@ def test_a_typical_mistake_gets_its_hint(lessons, site):
     assert result.get_attribute("data-mistake") == "assign-instead-of-add"
     assert "a.grad should be -2.0" in result.text_content()
     assert "add to child.grad (+=) instead of overwriting it (=)" in result.text_content()
+    result.screenshot(path=str(screenshots / "exercise-backward-mistake.png"))
 
 
 def test_the_hint_and_show_a_solution(lessons, site, screenshots):
