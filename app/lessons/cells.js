@@ -1,8 +1,8 @@
 // Code cells: a CodeMirror editor with Run, Stop and Reset, and the output under it.
 // All cells share one Python worker (so cells of a lesson share variables, like a
 // notebook); Stop restarts that worker, which ends whatever was running.
-import { EditorView, basicSetup, indentWithTab, keymap, python } from "../../vendor/codemirror/editor.js";
 import { el } from "../dom.js";
+import { createEditor, setText, textOf } from "./editor.js";
 import { StoppedError } from "./python.js";
 
 const cells = [];
@@ -34,22 +34,8 @@ function makeCell(box, index, worker, onSuccess) {
   stop.setAttribute("aria-label", `Stop cell ${number}`);
   reset.setAttribute("aria-label", `Reset cell ${number} to its original code`);
 
-  const runKeys = keymap.of([
-    { key: "Ctrl-Enter", run: () => (runCell(), true) },
-    { key: "Shift-Enter", run: () => (runCell(), true) },
-  ]);
   const holder = el("div", { className: "editor" });
-  const view = new EditorView({
-    doc: original,
-    parent: holder,
-    extensions: [
-      runKeys,
-      basicSetup,
-      keymap.of([indentWithTab]),
-      python(),
-      EditorView.contentAttributes.of({ "aria-label": label }),
-    ],
-  });
+  const view = createEditor({ doc: original, parent: holder, label, onRun: () => runCell() });
   source.replaceWith(holder);
   box.append(el("div", { className: "cell-bar" }, run, stop, reset, state), output);
   box.editor = view; // for tests and the console
@@ -75,7 +61,7 @@ function makeCell(box, index, worker, onSuccess) {
     box.dataset.state = "running";
     state.textContent = worker.state === "ready" ? "Running…" : "Waiting for Python…";
     try {
-      const { ok } = await worker.run(view.state.doc.toString(), scope, print);
+      const { ok } = await worker.run(textOf(view), scope, print);
       box.dataset.state = ok ? "done" : "error";
       state.textContent = ok ? "Done." : "Python raised an error (see the traceback).";
       if (!output.hasChildNodes() && ok) print("info", "(no output)");
@@ -99,7 +85,7 @@ function makeCell(box, index, worker, onSuccess) {
   run.addEventListener("click", runCell);
   stop.addEventListener("click", () => worker.restart());
   reset.addEventListener("click", () => {
-    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: original } });
+    setText(view, original);
     view.focus();
   });
 

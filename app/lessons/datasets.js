@@ -1,7 +1,8 @@
-// The datasets the figures use (data/datasets.json), loaded into the figures' Python
-// worker on demand. A restarted worker has forgotten them, hence the generation check.
+// The datasets the figures use (data/datasets.json), loaded on demand into the Python
+// worker that asks (the figures' one, or the cells' one for "Train with my code"). A
+// restarted worker has forgotten them, hence the generation check.
 const texts = new Map(); // id -> Promise<text>
-const loaded = new Map(); // id -> worker generation it was loaded into
+const loaded = new WeakMap(); // worker -> Map(id -> the worker generation it was loaded into)
 let listPromise = null;
 
 export function datasetList() {
@@ -27,9 +28,10 @@ async function datasetText(id) {
 
 export async function ensureDataset(py, id) {
   const text = await datasetText(id);
-  if (loaded.get(id) !== py.generation) {
+  if (!loaded.has(py)) loaded.set(py, new Map());
+  if (loaded.get(py).get(id) !== py.generation) {
     await py.call("use_dataset", { id, text });
-    loaded.set(id, py.generation);
+    loaded.get(py).set(id, py.generation);
   }
   return id;
 }

@@ -2,6 +2,8 @@
 // interactive figures in a second one (so stopping a runaway cell leaves them working).
 import { registerServiceWorker } from "../offline.js";
 import { setupCells } from "./cells.js";
+import { setupTrainMine } from "./exercise-train.js";
+import { setupExercises } from "./exercises.js";
 import { setupAttention } from "./fig-attention.js";
 import { setupAutograd } from "./fig-autograd.js";
 import { setupOverfit } from "./fig-overfit.js";
@@ -32,6 +34,13 @@ cellsPython.onState(showState);
 figuresPython.onState(showState);
 
 setupCells(document, cellsPython, markCompleted);
+// Exercises are checked in the cells' worker: Stop ends a check as it ends a cell.
+let trainMine = null;
+const exercises = setupExercises(document, cellsPython, (exercise, state) => {
+  if (state === "passed") markCompleted(exercise.lesson);
+  trainMine?.refresh();
+});
+trainMine = setupTrainMine(cellsPython, exercises);
 
 // Each figure starts the first time its lesson is shown.
 const figures = {
@@ -45,6 +54,7 @@ const figures = {
 const started = new Set();
 startRouter((id) => {
   // Editors created in a hidden view measured nothing; measure again now it shows.
+  exercises.show(id);
   for (const box of document.querySelectorAll(`[data-view="${id}"] [data-testid=code-cell]`)) {
     box.editor?.requestMeasure();
   }

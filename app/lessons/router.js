@@ -1,7 +1,7 @@
 // One view per lesson, chosen by the URL hash (lessons.html#tokens), with previous/next
 // links under each lesson and the start view listing them all with the reader's progress.
 import { el } from "../dom.js";
-import { forget, markVisited, status } from "./progress.js";
+import { exerciseState, forget, markVisited, status } from "./progress.js";
 
 export const LESSONS = [
   { id: "tokens", title: "Tokens" },
@@ -12,6 +12,7 @@ export const LESSONS = [
   { id: "build", title: "Build your own" },
 ];
 const STATUS_TEXT = { new: "not started", visited: "opened", completed: "done" };
+const EXERCISE_TEXT = { new: "not tried", failed: "not passed yet", passed: "passed" };
 
 const views = () => document.querySelectorAll("[data-view]");
 
@@ -34,6 +35,26 @@ function addLessonNav() {
   });
 }
 
+// The exercises of a lesson, as the page has them: [{id, title}].
+function exercisesOf(lessonId) {
+  return [...document.querySelectorAll(`[data-view="${lessonId}"] [data-testid=exercise]`)].map((box) => ({
+    id: box.dataset.exercise,
+    title: box.querySelector("h3").textContent.replace(/^Exercise:\s*/, ""),
+  }));
+}
+
+// A line per exercise under its lesson (not list items: the lesson list's items are the
+// lessons).
+function exerciseList(exercises) {
+  const box = el("div", { className: "exercise-progress" });
+  box.append(...exercises.map(({ id, title }) => {
+    const state = exerciseState(id);
+    return el("span", { dataset: { exercise: id, state } },
+      `Exercise: ${title} `, el("span", { className: `badge ${state}`, textContent: EXERCISE_TEXT[state] }));
+  }));
+  return box;
+}
+
 export function renderStart() {
   const list = document.getElementById("lesson-list");
   list.replaceChildren(...LESSONS.map((lesson) => {
@@ -41,13 +62,18 @@ export function renderStart() {
     const item = el("li", { dataset: { status: state, lesson: lesson.id } },
       el("a", { href: `#${lesson.id}`, textContent: lesson.title }), " ",
       el("span", { className: `badge ${state}`, textContent: STATUS_TEXT[state] }));
+    const exercises = exercisesOf(lesson.id);
+    if (exercises.length) item.append(exerciseList(exercises));
     return item;
   }));
   const done = LESSONS.filter((l) => status(l.id) === "completed").length;
   const opened = LESSONS.filter((l) => status(l.id) !== "new").length;
-  document.getElementById("progress-summary").textContent = opened === 0
+  const all = LESSONS.flatMap((l) => exercisesOf(l.id));
+  const passed = all.filter((e) => exerciseState(e.id) === "passed").length;
+  const exercises = passed ? ` You have passed ${passed} of ${all.length} exercises.` : "";
+  document.getElementById("progress-summary").textContent = (opened === 0
     ? "You have not started yet."
-    : `You have opened ${opened} of ${LESSONS.length} lessons and completed ${done} (ran a cell).`;
+    : `You have opened ${opened} of ${LESSONS.length} lessons and completed ${done} (ran a cell or passed an exercise).`) + exercises;
   const nextUp = LESSONS.find((l) => status(l.id) !== "completed") || LESSONS[0];
   const index = LESSONS.indexOf(nextUp);
   const link = document.getElementById("continue-link");

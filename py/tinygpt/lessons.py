@@ -14,7 +14,7 @@ import time
 import traceback
 from collections import Counter
 
-from . import jsonio
+from . import exercises, jsonio
 from .data import Tokenizer, parse_documents
 from .errors import TinyGPTError
 from .generate import check_temperature
@@ -422,6 +422,41 @@ def overfit_train():
     return answer
 
 
+# --- exercises (lessons 1 to 5) and "Train with my code" (lesson 6) ------------------------
+
+TRAIN_MAX_BUDGET_MS = 1000
+
+
+def exercise_check(exercise, code):
+    """The learner's code for an exercise, checked (tinygpt.exercises.check)."""
+    return exercises.check(exercise, code)
+
+
+def exercise_solution(exercise):
+    return {"exercise": exercise, "code": exercises.solution(exercise)}
+
+
+def exercise_train_start(codes, dataset, steps):
+    """A "Train with my code" run on a dataset: which pieces are the learner's, and the
+    settings; exercise_train_work then runs it."""
+    _cache.pop("exercise-train", None)
+    job = exercises.TrainJob(codes, _dataset(dataset), steps)
+    _cache["exercise-train"] = job
+    return job.describe()
+
+
+def exercise_train_work(budget_ms):
+    """About budget_ms more of the run: {events, done, result}."""
+    job = _cache.get("exercise-train")
+    if job is None:
+        raise TinyGPTError("Press Train with my code first.")
+    if isinstance(budget_ms, bool) or not isinstance(budget_ms, (int, float)) or not (
+        0 < budget_ms <= TRAIN_MAX_BUDGET_MS
+    ):
+        raise TinyGPTError(f"The budget is a number of milliseconds up to {TRAIN_MAX_BUDGET_MS}.")
+    return job.advance(budget_ms)
+
+
 FIGURES = {
     "use_dataset": use_dataset,
     "tokens": tokens,
@@ -436,4 +471,8 @@ FIGURES = {
     "draw": draw,
     "overfit_start": overfit_start,
     "overfit_train": overfit_train,
+    "exercise_check": exercise_check,
+    "exercise_solution": exercise_solution,
+    "exercise_train_start": exercise_train_start,
+    "exercise_train_work": exercise_train_work,
 }

@@ -1,0 +1,293 @@
+"""The exercises in real Chromium: answers typed into the editor as a learner types them,
+a wrong one (with its typical mistake's hint) and a right one, the hint, Show a solution
+and Back to my code, Stop on an endless check, progress and code kept across a reload,
+Train with my code ending in `match`, no long task on the page while checking or
+training (the work is in the cells' worker), and screenshots at 1200 px and 375 px.
+
+One page is shared by the tests of this module (Pyodide starts once), so they run in file
+order and each leaves the page usable.
+"""
+
+import json
+import sys
+
+import pytest
+from browsing import ROOT, new_page
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pageutil import assert_no_long_tasks
+
+sys.path.insert(0, str(ROOT / "py"))
+from tinygpt.exercises import EXERCISES  # noqa: E402 - the package the page checks with
+
+IDS = list(EXERCISES)
+RIGHT_SOFTMAX = [  # typed line by line: the editor indents the lines of the body itself
+    "max_val = max(val.data for val in logits)",
+    "exps = [(val - max_val).exp() for val in logits]",
+    "total = sum(exps)",
+    "return [e / total for e in exps]",
+]
+
+
+@pytest.fixture(scope="module")
+def lessons(browser, site):
+    context, page = new_page(browser, site)
+    page.goto(site + "lessons.html#autograd")
+    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
+    yield page
+    context.close()
+    assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
+    assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
+
+
+def exercise(page, exercise_id):
+    return page.locator(f"[data-testid=exercise][data-exercise={exercise_id}]")
+
+
+def go(page, site, lesson):
+    page.goto(f"{site}lessons.html#{lesson}")
+    page.wait_for_selector(f"[data-view={lesson}]:not([hidden])")
+
+
+def code_of(box):
+    return box.evaluate("el => el.editor.state.doc.toString()")
+
+
+def replace_last_line(page, box, lines):
+    """Select the editor's last line (the stub's `...`, the indentation left out) and type
+    `lines` of the function's body in its place, key by key, as a learner would: Escape
+    closes a completion before each Enter, and each new line's indentation is typed over
+    whatever the editor guessed."""
+    box.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.press("Shift+Home")
+    for i, line in enumerate(lines):
+        if i:
+            page.keyboard.press("Escape")
+            page.keyboard.press("Enter")
+            page.keyboard.press("Shift+Home")
+            line = "    " + line
+        page.keyboard.type(line)
+
+
+def paste(page, box, code):
+    box.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+
+
+def check(page, box, timeout=60_000):
+    """Press Check and wait for a new result; returns it. No long task on the page
+    meanwhile: the check runs in the worker."""
+    box.locator("[data-testid=exercise-result]").evaluate("el => { delete el.dataset.state; }")
+    page.evaluate("window.__longTasks = []")
+    box.locator("[data-testid=exercise-check]").click()
+    result = box.locator("[data-testid=exercise-result]")
+    page.wait_for_function("el => el.dataset.state", arg=result.element_handle(), timeout=timeout)
+    assert_no_long_tasks(page, f"while checking {box.get_attribute('data-exercise')}")
+    return result
+
+
+def test_a_wrong_answer_then_a_right_one_typed_in_the_editor(lessons, site):
+    page = lessons
+    box = exercise(page, "softmax")
+    box.scroll_into_view_if_needed()
+    assert code_of(box).rstrip().endswith("...")
+    # wrong: the probabilities are the scores themselves
+    replace_last_line(page, box, ["return logits"])
+    result = check(page, box)
+    assert result.get_attribute("data-state") == "fail"
+    text = result.text_content()
+    assert "softmax([1.0, 2.0, 3.0]) should give [0.0900306, 0.244728, 0.665241]" in text
+    assert "yours gives [1.0, 2.0, 3.0]" in text
+    assert box.get_attribute("data-state") == "failed"
+    # right: the package's way, typed
+    replace_last_line(page, box, RIGHT_SOFTMAX)
+    assert code_of(box).rstrip().endswith("    return [e / total for e in exps]")
+    result = check(page, box)
+    assert result.get_attribute("data-state") == "pass", result.text_content()
+    assert result.text_content().startswith("Passed: all 13 cases give TinyGPT's results")
+
+
+def test_a_typical_mistake_gets_its_hint(lessons, site, screenshots):
+    page = lessons
+    box = exercise(page, "backward")
+    box.scroll_into_view_if_needed()
+    # the solution with `=` where the chain rule adds: a value used twice loses a use
+    code = EXERCISES["backward"].solution.replace("child.grad += local_grad * v.grad",
+                                                  "child.grad = local_grad * v.grad")
+    paste(page, box, code)
+    result = check(page, box)
+    assert result.get_attribute("data-state") == "fail"
+    assert result.get_attribute("data-mistake") == "assign-instead-of-add"
+    assert "a.grad should be -2.0" in result.text_content()
+    assert "add to child.grad (+=) instead of overwriting it (=)" in result.text_content()
+    result.screenshot(path=str(screenshots / "exercise-backward-mistake.png"))
+
+
+def test_the_hint_and_show_a_solution(lessons, site, screenshots):
+    page = lessons
+    box = exercise(page, "backward")
+    hint = box.locator("[data-testid=exercise-hint]")
+    assert not hint.locator("p").is_visible()
+    hint.locator("summary").click()
+    assert "a child used twice gains from both uses" in hint.locator("p").text_content()
+    assert hint.locator("p").is_visible()
+    mine = code_of(box)
+    solution_button = box.locator("[data-testid=exercise-solution]")
+    assert solution_button.is_visible()  # after the failed check
+    solution_button.click()
+    page.wait_for_function("el => el.editor.state.doc.toString().includes('child.grad +=')",
+                           arg=box.element_handle())
+    assert code_of(box) == EXERCISES["backward"].solution
+    assert check(page, box).get_attribute("data-state") == "pass"
+    box.locator("[data-testid=exercise-mine]").click()
+    assert code_of(box) == mine  # the learner's code is back
+    # and the result says it is the checked code's, not this one's
+    assert box.locator("[data-testid=exercise-result]").get_attribute("data-stale") == "true"
+    box.screenshot(path=str(screenshots / "exercise-backward-hint.png"))
+    box.locator("[data-testid=exercise-solution]").click()  # and the solution again
+    page.wait_for_function("el => el.editor.state.doc.toString().includes('child.grad +=')",
+                           arg=box.element_handle())
+
+
+def test_stop_ends_an_endless_check_and_checking_goes_on(lessons, site):
+    page = lessons
+    box = exercise(page, "softmax")
+    solved = code_of(box)
+    paste(page, box, "def softmax(logits):\n    while True:\n        pass\n")
+    box.locator("[data-testid=exercise-check]").click()
+    stop = box.locator("[data-testid=exercise-stop]")
+    stop.wait_for(state="visible")
+    page.wait_for_timeout(500)
+    stop.click()
+    page.wait_for_function(
+        "el => el.querySelector('[data-testid=exercise-state]').textContent.startsWith('Stopped')",
+        arg=box.element_handle())
+    paste(page, box, solved)
+    assert check(page, box, timeout=90_000).get_attribute("data-state") == "pass"
+
+
+def test_progress_and_code_are_kept_across_a_reload(lessons, site):
+    page = lessons
+    go(page, site, "tokens")
+    box = exercise(page, "encode")
+    assert check(page, box).get_attribute("data-state") == "fail"  # the stub
+    page.reload()
+    go(page, site, "start")
+    states = page.eval_on_selector_all(
+        ".exercise-progress [data-exercise]",
+        "els => els.map(e => [e.dataset.exercise, e.dataset.state])")
+    assert dict(states) == {"encode": "failed", "backward": "passed", "softmax": "passed",
+                            "attention-head": "new", "loss": "new", "adam": "new",
+                            "sample": "new"}
+    assert list(dict(states)) == IDS  # under their lessons, in order
+    assert "You have passed 2 of 7 exercises." in page.text_content("#progress-summary")
+    go(page, site, "autograd")
+    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
+    # the code too: the softmax typed, the backward solution shown over the learner's code
+    assert code_of(exercise(page, "softmax")).rstrip().endswith("return [e / total for e in exps]")
+    assert code_of(exercise(page, "backward")) == EXERCISES["backward"].solution
+    assert exercise(page, "backward").locator("[data-testid=exercise-mine]").is_visible()
+
+
+def test_train_with_my_code_ends_in_match(lessons, site, screenshots):
+    page = lessons
+    go(page, site, "build")
+    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
+    # the lesson's own figure starts as the lesson shows: its work is not the run's
+    page.wait_for_selector("#fig-overfit[data-ready=true]", timeout=90_000)
+    pieces = page.locator("[data-testid=exercise-train-pieces] li")
+    assert pieces.count() == 7
+    whose = dict(page.eval_on_selector_all(
+        "[data-testid=exercise-train-pieces] li", "els => els.map(e => [e.dataset.exercise,"
+        " e.dataset.whose])"))
+    assert whose["softmax"] == whose["backward"] == "yours" and whose["encode"] == "tinygpt"
+    page.evaluate("window.__longTasks = []")
+    page.click("[data-testid=exercise-train]")
+    page.wait_for_function(
+        "() => /^Step [0-9]+ of 30/.test(document.querySelector("
+        "'[data-testid=exercise-train-progress]').textContent)", timeout=120_000)
+    result = page.locator("[data-testid=exercise-train-result]")
+    page.wait_for_function("el => el.dataset.state", arg=result.element_handle(), timeout=240_000)
+    assert_no_long_tasks(page, "while training with the learner's code")
+    assert result.get_attribute("data-state") == "match", result.text_content()
+    assert result.text_content().startswith(
+        "Your pieces give the same losses as TinyGPT to 1e-12 over 30 steps")
+    assert "TinyGPT's own stood in for: encode, attention-head, loss, adam, sample" in (
+        result.text_content())
+    assert page.locator("[data-testid=exercise-train-chart] polyline").count() == 2
+    assert page.locator("[data-testid=exercise-train-names] li").count() == 5
+    assert "the same as TinyGPT's run writes" in page.text_content(
+        "[data-testid=exercise-train-names-message]")
+    page.locator("#train-mine").screenshot(path=str(screenshots / "exercise-train.png"))
+
+
+@pytest.mark.parametrize("width", [1200, 375])
+def test_screenshots_of_every_exercise(browser, site, screenshots, width):
+    context, page = new_page(browser, site, viewport={"width": width, "height": 900})
+    try:
+        page.goto(site + "lessons.html#tokens")
+        page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
+        for ex in EXERCISES.values():
+            go(page, site, ex.lesson)
+            box = exercise(page, ex.id)
+            box.scroll_into_view_if_needed()
+            check(page, box)  # the stub: a failed check, its message and the solution button
+            box.locator("[data-testid=exercise-hint] summary").click()
+            overflow = page.evaluate("() => document.documentElement.scrollWidth")
+            assert overflow <= width, f"{ex.id}: the page is {overflow} px wide at {width} px"
+            box.screenshot(path=str(screenshots / f"exercise-{ex.id}-{width}.png"))
+        assert page.watch.errors == [] and page.watch.foreign == []
+    finally:
+        context.close()
+
+
+# What the page reads back from localStorage is untrusted: an older page's, or edited.
+PROGRESS_KEY, CODE_KEY = "tinygpt-lessons-progress", "tinygpt-exercise-code"
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=6)
+    | st.sampled_from(["passed", "failed", "new", "__proto__", "softmax", "constructor"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(IDS + ["exercises", "code", "mine", "__proto__", "visited", "x"]),
+        inner, max_size=4),
+    max_leaves=10,
+)
+PLANTED = JSON_VALUES.map(json.dumps) | st.text(max_size=30)
+
+
+def test_saved_progress_and_code_are_checked_when_read(browser, site):
+    context, page = new_page(browser, site)
+
+    def plant(progress, code):
+        page.evaluate("([k1, v1, k2, v2]) => { localStorage.setItem(k1, v1); "
+                      "localStorage.setItem(k2, v2); }", [PROGRESS_KEY, progress, CODE_KEY, code])
+        page.reload()
+        page.wait_for_selector("[data-view=start]:not([hidden])")
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(PLANTED, PLANTED)
+    def anything(progress, code):
+        plant(progress, code)
+        states = page.eval_on_selector_all(".exercise-progress [data-exercise]",
+                                           "els => els.map(e => e.dataset.state)")
+        assert len(states) == 7 and set(states) <= {"new", "failed", "passed"}
+
+    try:
+        page.goto(site + "lessons.html#start")
+        anything()
+        # what fits is kept, what does not is dropped
+        plant(json.dumps({"exercises": {"softmax": "passed", "encode": 5, "adam": "won"}}),
+              json.dumps({"softmax": {"code": "print('mine')", "mine": 3}, "loss": {"code": 7}}))
+        states = dict(page.eval_on_selector_all(
+            ".exercise-progress [data-exercise]",
+            "els => els.map(e => [e.dataset.exercise, e.dataset.state])"))
+        assert states["softmax"] == "passed" and states["encode"] == states["adam"] == "new"
+        go(page, site, "autograd")
+        assert code_of(exercise(page, "softmax")) == "print('mine')"
+        assert exercise(page, "softmax").locator("[data-testid=exercise-mine]").is_hidden()
+        go(page, site, "training")
+        assert code_of(exercise(page, "loss")).rstrip().endswith("...")  # the stub
+        assert page.watch.errors == [] and page.watch.foreign == []
+    finally:
+        context.close()
