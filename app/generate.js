@@ -1,15 +1,33 @@
-// Generating: a list of names at a temperature, and one name letter by letter with the
-// model's next-letter probabilities drawn as bars, so people see why a letter came.
+// Generating: a list of names at a temperature, one name letter by letter with the
+// model's next-letter probabilities drawn as bars, so people see why a letter came, and
+// the live names a run writes while it trains.
 // Python does all of it: the names are a job it advances a letter at a time in short
 // tasks (generationLoop, or the training loop while training), so even the biggest model
 // the page opens never freezes it, and Stop cancels; "Next letter" keeps the keys and
 // values of the letters before it, so each letter is one position of work, and draws
 // with Python's seeded random like every other draw.
 import { call } from "./bridge.js";
-import { $, el } from "./dom.js";
+import { $, clearError, el } from "./dom.js";
 import { generationLoop } from "./loop.js";
 import { renderProbBars } from "./probbars.js";
 import { readGenerateForm, temperature } from "./settings.js";
+
+// Live names: while a run trains, Python makes a few names at temperature 0.5 every
+// second or so (Session.train_for, with the weights of the step they start at), and
+// they appear with that step, so people watch gibberish turn into names.
+export function installLive(app) {
+  app.on("live", ({ step, names }) => {
+    $("live-step").textContent = `step ${step.toLocaleString("en")}`;
+    $("live-samples").replaceChildren(...names.map((name) => el("li", { textContent: name || "(empty)", dataset: { testid: "live-sample" } })));
+    $("live").hidden = false;
+  });
+  app.on("run", (info) => {
+    if (!info || !info.restored) {
+      $("live").hidden = true;
+      $("live-samples").replaceChildren();
+    }
+  });
+}
 
 export function showSamples(names) {
   $("samples").dataset.state = "done";
@@ -33,7 +51,7 @@ export class Generator {
   }
 
   start() {
-    this.app.clearError();
+    clearError();
     const options = readGenerateForm();
     if (!options) return;
     let answer;

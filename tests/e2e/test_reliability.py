@@ -345,10 +345,14 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
     # The attack landed: the cached page and the saved run are overwritten. (Polled from
     # Python: wait_for_function takes a promise for a truthy answer.)
     landed = """async () => {
-        const db = await import('./app/db.js');
-        const [run] = await db.listRuns();
+        const db = await new Promise((ok) => { const r = indexedDB.open('tinygpt');
+            r.onsuccess = () => ok(r.result); });
+        const runs = await new Promise((ok) => {
+            const q = db.transaction('runs').objectStore('runs').getAll();
+            q.onsuccess = () => ok(q.result); });
+        db.close();
         const cached = await caches.match(location.href.split('lessons.html')[0]);
-        return !!run && (await db.getRun(run.id)).state.format === 1
+        return runs.length === 1 && runs[0].state.format === 1
                && !!cached && (await cached.text()).includes('planted');
     }"""
     for _ in range(60):
@@ -368,7 +372,7 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
 def test_javascript_applies_pythons_rule_for_hidden_characters(page, site):
     open_playground(page, site)
     flagged = set(page.evaluate("""async () => {
-        const { hiddenCharacter } = await import('./app/text.js');
+        const { hiddenCharacter } = await import('./app/letters.js');
         const found = [];
         for (let cp = 0; cp <= 0x10ffff; cp++) {
             if (hiddenCharacter(String.fromCodePoint(cp)) !== null) found.push(cp);
