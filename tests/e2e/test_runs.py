@@ -8,7 +8,7 @@ import json
 from browsing import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pageutil import assert_no_long_tasks, open_playground, py_call, wait_steps
+from pageutil import assert_no_long_tasks, idb_all, open_playground, py_call, wait_steps
 
 SCHEMA = json.loads((ROOT / "dist" / "schema.json").read_text())
 RECIPES = {r["name"]: r for r in SCHEMA["recipes"]}
@@ -210,17 +210,6 @@ def test_fuzzed_run_links_match_python(page, site, data):
 
 
 # --- "the loss": Python's, everywhere, and labelled ------------------------------------------
-HISTORY_RECORDS = """async () => {
-    const db = await new Promise((ok) => { const r = indexedDB.open('tinygpt');
-        r.onsuccess = () => ok(r.result); });
-    const rows = await new Promise((ok) => {
-        const q = db.transaction('history').objectStore('history').getAll();
-        q.onsuccess = () => ok(q.result); });
-    db.close();
-    return rows;
-}"""
-
-
 def test_the_loss_shown_and_kept_is_pythons_headline_loss(page, site):
     open_playground(page, site, "?steps=150&seed=3")
     page.click("[data-testid=train-toggle]")
@@ -252,6 +241,6 @@ def test_the_loss_shown_and_kept_is_pythons_headline_loss(page, site):
     page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2")
     assert page.locator("[data-testid=run-row]").first.locator("td").nth(2).text_content() == (
         f"{info['loss']:.3f} (held out)")
-    stored = {row["settings"]["val_fraction"]: row for row in page.evaluate(HISTORY_RECORDS)}
+    stored = {row["settings"]["val_fraction"]: row for row in idb_all(page, "history")}
     assert stored[0.1]["loss"] == info["loss"] and stored[0.1]["lossKind"] == "validation"
     assert stored[0.0]["lossKind"] == "training"
