@@ -196,13 +196,17 @@ async function openRun(id) {
     return false;
   }
   if (!record) return false;
-  if (app.runId !== id) await app.beforeReplace(); // this tab's run, saved first
+  const previous = app.runId;
+  if (previous !== id) await app.beforeReplace(); // this tab's run, saved first
   if (!(await claim(id))) return false;
   let info;
   try {
     info = call("restore_run", { state: record.state });
   } catch (error) {
-    await setAsideRun(id, error);
+    // Python kept what it had: the run on the page (if any) stays this tab's.
+    const stays = previous && previous !== id;
+    if (stays) await claim(previous);
+    await setAsideRun(id, error, stays ? "The run on this page stays as it was." : undefined);
     return false;
   }
   app.runId = id;
@@ -216,10 +220,10 @@ async function openRun(id) {
   return true;
 }
 
-async function setAsideRun(id, error) {
-  release();
+async function setAsideRun(id, error, after = undefined) {
+  if (heldRun() === id) release();
   if (app.runId === id) app.runId = null;
-  await setAside("runs", id, error, "The run saved in this browser could not be restored");
+  await setAside("runs", id, error, "The run saved in this browser could not be restored", after);
 }
 
 // --- two tabs ---------------------------------------------------------------------------------

@@ -193,27 +193,33 @@ export async function transact(names, mode, work) {
 
 const one = (store, mode, fn) => transact(store, mode, (stores) => fn(stores[store]));
 
-// Every record of `store` as [key, value] pairs.
-function entries(store) {
-  return one(store, "readonly", async (s) => {
-    const [keys, values] = await Promise.all([request(s.getAllKeys()), request(s.getAll())]);
-    return keys.map((key, i) => [key, values[i]]);
-  });
-}
-
-// {good: [checked records], bad: [{key, reason}]} of `store`, checked by `check`.
-async function readAll(store, check) {
-  const good = [];
-  const bad = [];
-  for (const [key, value] of await entries(store)) {
-    try {
-      good.push(check(value));
-    } catch (error) {
-      if (!(error instanceof RecordError)) throw error;
-      bad.push({ key, reason: error.message });
-    }
-  }
-  return { good, bad };
+// Reads `store`: {good: [keep(record, key) for each record that passes `check`], bad:
+// [{key, reason}]}. A cursor reads one record per event, so many big records never make
+// one long task, and `keep` can drop what is not needed (a run's state) as it goes.
+function readAll(store, check, keep = (record) => record) {
+  return one(store, "readonly", (s) => new Promise((resolve, reject) => {
+    const good = [];
+    const bad = [];
+    const cursor = s.openCursor();
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (!c) {
+        resolve({ good, bad });
+        return;
+      }
+      try {
+        good.push(keep(check(c.value), c.primaryKey));
+      } catch (error) {
+        if (!(error instanceof RecordError)) {
+          reject(error);
+          return;
+        }
+        bad.push({ key: c.primaryKey, reason: error.message });
+      }
+      c.continue();
+    };
+    cursor.onerror = () => reject(cursor.error);
+  }));
 }
 
 // One record of `store`, checked; null if there is none; a RecordError if it is bad.
@@ -229,9 +235,8 @@ export const deleteRun = (id) => one("runs", "readwrite", (s) => request(s.delet
 
 // Every good run without its state, newest first, and the bad ones.
 export async function listRuns() {
-  const { good, bad } = await readAll("runs", checkRun);
-  const runs = good.map(({ state: _state, ...run }) => run).sort((a, b) => b.savedAt - a.savedAt);
-  return { runs, bad };
+  const { good, bad } = await readAll("runs", checkRun, ({ state: _state, ...run }) => run);
+  return { runs: good.sort((a, b) => b.savedAt - a.savedAt), bad };
 }
 
 // The newest saved run's state, for the lessons (null if none, or storage is refused).
@@ -266,7 +271,7 @@ export function keepAside(store, key, reason) {
 
 // Every kept-aside record (never refused: see records.readKeptAside).
 export async function listKeptAside() {
-  return (await entries("keptAside")).map(([key, value]) => readKeptAside(value, key));
+  return (await readAll("keptAside", (value) => value, readKeptAside)).good;
 }
 
 export const deleteKeptAside = (id) => one("keptAside", "readwrite", (s) => request(s.delete(id)));

@@ -52,6 +52,9 @@ function number(value, what, { min = 0, max = Number.MAX_VALUE, integer = false,
 // An optional field: absent (undefined) gives `otherwise`, anything else must pass `check`.
 const optional = (value, otherwise, check) => (value === undefined ? otherwise : check(value));
 
+// When a run started: absent or null in records of older pages (then: when it was saved).
+const startTime = (value, savedAt) => (value === undefined || value === null ? savedAt : number(value, "the time it started"));
+
 function boolean(value, what) {
   if (typeof value !== "boolean") fail(`${what} is not true or false`);
   return value;
@@ -87,7 +90,7 @@ export function checkRun(record) {
   return {
     id,
     savedAt,
-    startedAt: optional(record.startedAt, savedAt, (v) => number(v, "the time it started")),
+    startedAt: startTime(record.startedAt, savedAt),
     ...progress(record),
     done: boolean(record.done, "whether it is done"),
     dataset: { id: text(dataset.id, "its dataset's id", MAX_ID_CHARS), title: text(dataset.title, "its dataset's title", MAX_TITLE_CHARS) },
@@ -114,7 +117,7 @@ export function checkHistory(record) {
   return {
     id: text(record.id, "its id", MAX_ID_CHARS, { empty: false }),
     savedAt,
-    startedAt: optional(record.startedAt, savedAt, (v) => number(v, "the time it started")),
+    startedAt: startTime(record.startedAt, savedAt),
     settings: Object.fromEntries(settings),
     dataset: text(record.dataset, "its dataset", MAX_TITLE_CHARS),
     step,

@@ -32,13 +32,19 @@ export function readMessage(message) {
   return { type: "takeover", id };
 }
 
+let looking = false; // one look for a waiting tab at a time, however many messages come
+
 if (channel) {
   channel.onmessage = (event) => {
     const message = readMessage(event.data);
-    if (!message || !held || message.id !== held.id) return;
+    if (!message || !held || message.id !== held.id || looking) return;
     const { id } = message;
+    looking = true;
     someoneWaitsFor(id).then((waiting) => {
+      looking = false;
       if (waiting && held?.id === id) for (const fn of takeoverListeners) fn(id);
+    }, () => {
+      looking = false;
     });
   };
 }

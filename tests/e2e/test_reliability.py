@@ -166,20 +166,22 @@ FORGE = """([id, withLock]) => {
 }"""
 
 
-def forger(context, site):
-    other = context.new_page()  # a page of the site that is not the playground
+def training_and_a_forger(context, a, site):
+    """Tab `a` training a run, and another page of the site (not the playground) that has
+    found the run's id: (that page, the id)."""
+    open_playground(a, site, "?steps=20000&seed=7")
+    train_until(a, 100)
+    other = context.new_page()
     other.goto(site + "data/datasets.json")
-    return other
+    run_id = other.evaluate(RUN_HELD)
+    assert run_id
+    return other, run_id
 
 
 def test_forged_take_over_messages_stop_no_run(browser, site):
     context, a = new_page(browser, site)
     try:
-        open_playground(a, site, "?steps=20000&seed=7")
-        train_until(a, 100)
-        other = forger(context, site)
-        run_id = other.evaluate(RUN_HELD)
-        assert run_id and run_id in str(idb_all(other, "runs")) + run_id  # the id is no secret
+        other, run_id = training_and_a_forger(context, a, site)
         other.evaluate(FORGE, [run_id, False])
         before = steps_done(a)
         a.wait_for_timeout(2500)  # longer than a tab looks for a waiting tab (1.5 s)
@@ -196,10 +198,7 @@ def test_a_take_over_by_a_page_that_takes_the_lock_is_said_loudly_and_can_be_und
                                                                                      site):
     context, a = new_page(browser, site)
     try:
-        open_playground(a, site, "?steps=20000&seed=7")
-        train_until(a, 100)
-        other = forger(context, site)
-        run_id = other.evaluate(RUN_HELD)
+        other, run_id = training_and_a_forger(context, a, site)
         other.evaluate(FORGE, [run_id, True])  # waits for the lock: this take-over is honoured
         other.wait_for_function("() => window.gotLock === true", timeout=15_000)
         # A says so where the reader looks, and the run is saved where A stopped.

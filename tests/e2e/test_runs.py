@@ -109,16 +109,24 @@ def test_live_names_appear_and_change_while_training_with_no_long_task(page, sit
     assert page.text_content("[data-testid=names-per-second]") != "–"
 
 
+def train_to_the_end(page):
+    page.click("[data-testid=train-toggle]")
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+
+
+def new_run_with(page, name, value):
+    """After a finished run: New run (confirmed), one setting changed, trained to the end."""
+    page.click("[data-testid=reset]")
+    page.click("[data-testid=reset]")
+    page.fill(f"#set-{name}", value)
+    page.dispatch_event(f"#set-{name}", "input")
+    train_to_the_end(page)
+
+
 def test_two_runs_side_by_side_survive_a_reload_and_can_be_forgotten(page, site):
     open_playground(page, site, "?steps=120&seed=1")
-    page.click("[data-testid=train-toggle]")
-    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-    page.click("[data-testid=reset]")
-    page.click("[data-testid=reset]")
-    page.fill("#set-lr", "0.02")
-    page.dispatch_event("#set-lr", "input")
-    page.click("[data-testid=train-toggle]")
-    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    train_to_the_end(page)
+    new_run_with(page, "lr", "0.02")
     page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2",
                            timeout=15_000)
     labels = page.locator("[data-testid=run-row] th").all_text_contents()
@@ -212,8 +220,7 @@ def test_fuzzed_run_links_match_python(page, site, data):
 # --- "the loss": Python's, everywhere, and labelled ------------------------------------------
 def test_the_loss_shown_and_kept_is_pythons_headline_loss(page, site):
     open_playground(page, site, "?steps=150&seed=3")
-    page.click("[data-testid=train-toggle]")
-    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    train_to_the_end(page)
     info = py_call(page, "info")
     # No names held out: the mean of the last 100 training losses, said so.
     assert abs(info["loss"] - sum(info["losses"][-100:]) / 100) < 1e-12
@@ -228,12 +235,7 @@ def test_the_loss_shown_and_kept_is_pythons_headline_loss(page, site):
     assert "moving average" in legend and "smoothed" not in legend
     # Names held out: the newest validation loss, said so, in the readout, the table and
     # the stored summary.
-    page.click("[data-testid=reset]")
-    page.click("[data-testid=reset]")
-    page.fill("#set-val_fraction", "0.1")
-    page.dispatch_event("#set-val_fraction", "input")
-    page.click("[data-testid=train-toggle]")
-    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    new_run_with(page, "val_fraction", "0.1")
     info = py_call(page, "info")
     assert info["loss"] == info["val_points"][-1][1] and info["val_points"][-1][0] == 150
     assert page.text_content("[data-testid=loss-label]") == "Loss (held-out names, newest)"

@@ -243,14 +243,20 @@ def test_refused_storage_shows_a_message_and_training_works(browser, site, how):
     assert page.watch.errors == [] and page.watch.foreign == []
 
 
-# --- records nobody should have written -------------------------------------------------------
-def test_malformed_records_are_kept_aside_and_saving_goes_on(page, site):
-    open_playground(page, site, "?steps=3000&seed=4")
+def paused_and_saved(page, site, query, steps):
+    """A run of `query` trained for at least `steps` steps, paused and saved: its step."""
+    open_playground(page, site, query)
     page.click("[data-testid=train-toggle]")
-    wait_steps(page, 40)
+    wait_steps(page, steps)
     page.click("[data-testid=train-toggle]")
     paused_at = steps_done(page)
     wait_saved(page, paused_at)
+    return paused_at
+
+
+# --- records nobody should have written -------------------------------------------------------
+def test_malformed_records_are_kept_aside_and_saving_goes_on(page, site):
+    paused_at = paused_and_saved(page, site, "?steps=3000&seed=4", 40)
     # Planted by another page of the site, as a lesson cell could: a run summary without
     # its step counts, a saved model whose name is not text, a run whose fields are wrong.
     other = page.context.new_page()
@@ -308,12 +314,7 @@ def test_a_failing_listener_fails_alone(page, site):
 
 # --- runs left behind: listed with their size, forgotten on request, bounded ------------------
 def test_runs_left_behind_are_listed_with_their_size_and_can_be_opened_or_forgotten(page, site):
-    open_playground(page, site, "?steps=3000&seed=8")
-    page.click("[data-testid=train-toggle]")
-    wait_steps(page, 30)
-    page.click("[data-testid=train-toggle]")
-    first_at = steps_done(page)
-    wait_saved(page, first_at)
+    first_at = paused_and_saved(page, site, "?steps=3000&seed=8", 30)
     first_id = idb_all(page, "runs")[0]["id"]
     # A model opened over the run, then a new run: the first run stays saved, and shown.
     page.click("[data-testid=save-model]")
