@@ -8,16 +8,21 @@
 // - Every run has an id. A tab writes and deletes only its own run, and holds it (a Web
 //   Lock) while it shows it: a second tab says the run is open elsewhere and offers to
 //   take it over, instead of showing it too.
-// - A saved run that cannot be restored (damaged, from a newer TinyGPT, or a bug) is
-//   kept aside with the reason, can be downloaded, and is never deleted silently.
-import { $, el } from "./dom.js";
-import {
-  StorageError, deleteKeptAside, deleteRun, explain, getRun, keepAside, listKeptAside, listRuns,
-  newRunId, onDatabaseEvent, putHistory, putRun,
-} from "./db.js";
-import { askForRun, claim, heldRun, onRunWanted, openElsewhere, release } from "./tabs.js";
+// - Another tab may ask for this tab's run; it gets it only if it really waits for the
+//   run's lock (tabs.js), and this tab then says loudly where the run went and how to
+//   take it back. A message alone stops nothing.
+// - A saved run that cannot be read or restored (damaged, from a newer TinyGPT, written
+//   by something else, or a bug) is kept aside with the reason (saved-runs.js), can be
+//   downloaded, and is never deleted silently.
+import { $, clearError } from "./dom.js";
+import { StorageError, deleteRun, explain, getRun, listRuns, newRunId, onDatabaseEvent, putHistory, putRun } from "./db.js";
+import { call } from "./bridge.js";
+import { RecordError } from "./records.js";
+import { keepAsideBad, setAside, showSavedRuns } from "./saved-runs.js";
+import { askForRun, claim, heldRun, onRunWanted, openElsewhere, openRuns, release } from "./tabs.js";
 
 const SAVE_EVERY_MS = 1000;
+const TAKEOVER_PATIENCE_MS = 5000; // then the asking tab says who it waits for
 
 let app = null;
 let lastSaveTime = 0;
@@ -28,6 +33,7 @@ let failure = null; // the storage failure being shown, if any
 
 export function installAutosave(theApp) {
   app = theApp;
+  app.provide({ openSavedRun: (id) => openRun(id) });
   app.on("run", (info) => onRun(info));
   app.on("step", () => {
     if (performance.now() - lastSaveTime >= SAVE_EVERY_MS) scheduleSave();
@@ -45,7 +51,6 @@ export function installAutosave(theApp) {
     if (event === "unblocked" && !failure) showStatus("Saving works again.", "");
   });
   $("take-over").addEventListener("click", () => takeOver().catch((error) => app.showError(error)));
-  showKeptAside();
 }
 
 // A new run gets a new id (and this tab holds it); a discarded run is deleted, since
@@ -96,32 +101,32 @@ function snapshot() {
   if (!info?.trainable || !app.runId || info.step === lastSavedStep || heldRun() !== app.runId) return null;
   let state;
   try {
-    state = app.call("run_state", { packed: true });
+    state = call("run_state", { packed: true });
   } catch {
     return null; // no run in Python (it was just replaced)
   }
   return {
     id: app.runId,
     savedAt: Date.now(),
+    startedAt: app.runStarted,
     step: state.step,
     steps: info.steps,
     done: info.done,
     dataset: { ...app.dataset },
     trainedMs: app.trainedMs,
-    startedAt: app.runStarted,
     state,
   };
 }
 
 async function store(record) {
   try {
-    const summary = app.history.summary(record);
+    const summary = app.historySummary(record);
     await putRun(record);
     await putHistory(summary);
     app.emit("saved", summary);
     if (failure) {
+      if ($("error").textContent.includes(failure)) clearError(); // that message, not another
       failure = null;
-      app.clearStorageError?.();
     }
     if (lastSavedStep === record.step) showStatus(`Your run is saved in this browser (step ${record.step.toLocaleString("en")}).`, "saved", record.step);
   } catch (error) {
@@ -149,7 +154,12 @@ function showStatus(text, state, step = null) {
 export async function restoreSavedRun() {
   let runs;
   try {
-    runs = await listRuns();
+    const listed = await listRuns();
+    runs = listed.runs;
+    // Records that cannot be read are kept aside, except one another tab holds (that
+    // tab writes its run again at its next save).
+    const open = await openRuns();
+    await keepAsideBad("runs", listed.bad.filter((bad) => !open.has(String(bad.key))));
   } catch (error) {
     reportFailure(error);
     return false;
@@ -159,134 +169,108 @@ export async function restoreSavedRun() {
   // Just after a reload the lock of the page before may take a moment to go.
   if (await openElsewhere(newest.id)) await new Promise((resolve) => setTimeout(resolve, 400));
   if (await openElsewhere(newest.id)) {
-    offerTakeover(newest);
+    offerTakeover(newest, `Your latest run${where(newest)} is open in another tab. Training it in two tabs at once would make two different runs, so it stays there.`);
     return false;
   }
-  await claim(newest.id);
   return openRun(newest.id);
 }
 
-// Opens run `id` from storage (this tab holds it). A run that cannot be restored is kept
-// aside, never deleted, and the reader is told why and how to get it.
+// " (step 340 of 1,000)"
+function where(run) {
+  return ` (step ${run.step.toLocaleString("en")} of ${run.steps.toLocaleString("en")})`;
+}
+
+// Opens run `id` from storage for this tab (claiming it first). A run that cannot be
+// restored is kept aside, never deleted, and the reader is told why and how to get it.
 async function openRun(id) {
+  if (await openElsewhere(id)) {
+    offerTakeover({ id }, "That run is open in another tab. Training it in two tabs at once would make two different runs, so it stays there.");
+    return false;
+  }
   let record;
   try {
     record = await getRun(id);
   } catch (error) {
-    reportFailure(error);
+    if (error instanceof RecordError) await setAsideRun(id, error);
+    else reportFailure(error);
     return false;
   }
   if (!record) return false;
+  const previous = app.runId;
+  if (previous !== id) await app.beforeReplace(); // this tab's run, saved first
+  if (!(await claim(id))) return false;
   let info;
   try {
-    if (!record.state || typeof record.state !== "object") throw new StorageError("the saved record holds no run");
-    info = app.call("restore_run", { state: record.state });
+    info = call("restore_run", { state: record.state });
   } catch (error) {
-    await setAside(id, record, error);
+    // Python kept what it had: the run on the page (if any) stays this tab's.
+    const stays = previous && previous !== id;
+    if (stays) await claim(previous);
+    await setAsideRun(id, error, stays ? "The run on this page stays as it was." : undefined);
     return false;
   }
   app.runId = id;
-  app.runStarted = Number(record.startedAt) || Date.now();
-  app.trainedMs = Number(record.trainedMs) || 0;
-  app.dataset = { id: String(record.dataset?.id ?? "custom"), title: String(record.dataset?.title ?? "") };
+  app.runStarted = record.startedAt;
+  app.trainedMs = record.trainedMs;
+  app.dataset = { ...record.dataset };
   lastSavedStep = info.step;
   app.showRun({ ...info, restored: true }, { dataset: app.dataset.id, text: record.state.text });
   showStatus(`Your run is saved in this browser (step ${info.step.toLocaleString("en")}).`, "saved", info.step);
+  showSavedRuns();
   return true;
 }
 
-async function setAside(id, record, error) {
-  release();
-  const why = String(error?.message || error).replace(/\.$/, "");
-  try {
-    await keepAside("runs", id, record, why);
-  } catch (storageError) {
-    reportFailure(storageError);
-  }
-  const bug = error?.kind === "bug" ? " (this is a bug in TinyGPT: please report it)" : "";
-  app.showError(new StorageError(`The run saved in this browser could not be restored: ${why}${bug}. It is kept aside, not deleted: download it under "Saved models". Starting fresh.`));
-  showKeptAside();
+async function setAsideRun(id, error, after = undefined) {
+  if (heldRun() === id) release();
+  if (app.runId === id) app.runId = null;
+  await setAside("runs", id, error, "The run saved in this browser could not be restored", after);
 }
 
 // --- two tabs ---------------------------------------------------------------------------------
-function offerTakeover(run) {
+function offerTakeover(run, text) {
   const box = $("open-elsewhere");
   box.dataset.run = run.id;
-  const where = Number.isInteger(run.step) ? ` (step ${run.step.toLocaleString("en")}${Number.isInteger(run.steps) ? ` of ${run.steps.toLocaleString("en")}` : ""})` : "";
-  $("open-elsewhere-text").textContent = `Your latest run${where} is open in another tab. Training it in two tabs at once would make two different runs, so it stays there.`;
+  $("open-elsewhere-text").textContent = text;
   box.hidden = false;
 }
 
-// This tab asks for the run another tab holds, waits for it to be saved and let go,
-// then opens it.
+// This tab asks for the run another tab holds: it asks for the run's lock first (so the
+// tab that holds it sees a real tab waiting), then for the run; the other tab saves it
+// and lets go, and this one opens it. If no tab lets go (the holder is not a TinyGPT
+// tab, or is stuck), this tab says so and keeps waiting: closing the holder brings the
+// run here.
 async function takeOver() {
   const id = $("open-elsewhere").dataset.run;
   if (!id) return;
   $("take-over").disabled = true;
   $("open-elsewhere-text").textContent = "Asking the other tab to hand the run over…";
-  app.beforeReplace?.();
+  await app.beforeReplace();
+  const claimed = claim(id);
   askForRun(id);
-  await claim(id); // waits until the other tab has saved the run and let go
-  $("open-elsewhere").hidden = true;
+  const patience = setTimeout(() => {
+    $("open-elsewhere-text").textContent = "The tab or page that has this run does not let it go. Close your other TinyGPT tabs and lesson pages: the run then opens here. It is saved in this browser.";
+  }, TAKEOVER_PATIENCE_MS);
+  const got = await claimed; // once the other tab has saved the run and let go
+  clearTimeout(patience);
   $("take-over").disabled = false;
+  if (!got) return; // this tab moved on (a new run, another run opened) meanwhile
+  $("open-elsewhere").hidden = true;
   await openRun(id);
 }
 
-// Another tab asked for this tab's run: save it, let go, and say where it went.
+// Another tab asked for this tab's run, and waits for its lock (tabs.js checks that): save
+// it, let go, and say loudly where it went and how to take it back.
 async function giveAway() {
   const id = app.runId;
-  app.stopTraining?.();
-  await saveRunNow();
+  if (!id) return;
+  await app.beforeReplace();
+  const step = lastSavedStep;
   app.runId = null;
   app.moveAway();
   release();
-  offerTakeover({ id, step: lastSavedStep });
-  $("open-elsewhere-text").textContent = "This run is now open in another tab. Open it here again to take it back.";
   lastSavedStep = -1;
-}
-
-// --- runs that could not be restored ------------------------------------------------------------
-async function showKeptAside() {
-  let records;
-  try {
-    records = await listKeptAside();
-  } catch {
-    return;
-  }
-  const list = $("kept-aside");
-  list.replaceChildren(...records.map((item) => {
-    const download = el("button", { type: "button", textContent: "Download", "aria-label": `Download the run kept aside on ${new Date(item.keptAt).toLocaleString()}` });
-    const remove = el("button", { type: "button", textContent: "Delete", "aria-label": "Delete this kept-aside run" });
-    download.addEventListener("click", () => downloadJson(item.record, `tinygpt-saved-run-${item.id}.json`));
-    remove.addEventListener("click", async () => {
-      if (!remove.dataset.confirming) {
-        remove.dataset.confirming = "1";
-        remove.textContent = "Delete? Click again";
-        return;
-      }
-      await deleteKeptAside(item.id).catch(reportFailure);
-      showKeptAside();
-    });
-    return el("li", { className: "saved-model", dataset: { testid: "kept-aside-run" } },
-      el("div", {},
-        el("span", { className: "model-name", textContent: "A saved run that could not be restored" }),
-        el("span", { className: "muted model-summary", textContent: `${new Date(item.keptAt).toLocaleString()} · ${item.reason}` })),
-      el("div", { className: "row" }, download, remove));
-  }));
-  $("kept-aside-section").hidden = records.length === 0;
-}
-
-function downloadJson(value, filename) {
-  let text;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    text = String(value);
-  }
-  const url = URL.createObjectURL(new Blob([text], { type: "application/json" }));
-  const link = el("a", { href: url, download: filename, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  const at = step >= 0 ? ` at step ${step.toLocaleString("en")}` : "";
+  offerTakeover({ id }, `Your run went to another TinyGPT tab that asked for it${at}; it is saved in this browser. If that was not you, take it back here.`);
+  app.showError(new StorageError(`Your run went to another TinyGPT tab that asked for it${at}. It is saved; to take it back, press “Open it here” under Saved models.`));
+  showSavedRuns();
 }

@@ -1,16 +1,45 @@
-// The data to train on: the presets of public/data (listed in datasets.json), or the
-// reader's own text, pasted or uploaded. Python validates the text when a run starts;
-// here we only load it and show what it holds.
+// The data to train on, for both pages: the presets of public/data (listed in
+// datasets.json), fetched once per page; for the playground also the reader's own text,
+// pasted or uploaded, and for the lessons' figures the presets loaded into their Python
+// worker. Python validates any text when a run starts; here we only load it and show
+// what it holds.
 import { $, UserError, el } from "./dom.js";
-import { limits } from "./schema.js";
 
-// Python takes up to max_text_chars characters, at most 4 bytes each in UTF-8.
-const MAX_UPLOAD_BYTES = 4 * limits.max_text_chars;
+let listPromise = null;
+const texts = new Map(); // id -> Promise<text>
 
+// The presets: [{id, title, file, count, ...}] (data/datasets.json).
+export function datasetList() {
+  listPromise ??= fetch("./data/datasets.json").then((response) => {
+    if (!response.ok) throw new Error(`data/datasets.json: HTTP ${response.status}`);
+    return response.json();
+  });
+  listPromise.catch(() => {
+    listPromise = null; // the next use tries again
+  });
+  return listPromise;
+}
+
+// A preset's text, by its id.
+export function datasetText(id) {
+  if (!texts.has(id)) {
+    const text = datasetList().then(async (list) => {
+      const entry = list.find((d) => d.id === id);
+      if (!entry) throw new UserError(`There is no dataset called ${id}.`);
+      const response = await fetch(`./${entry.file}`);
+      if (!response.ok) throw new UserError(`Could not load the dataset ${entry.title} (HTTP ${response.status}).`);
+      return response.text();
+    });
+    texts.set(id, text);
+    text.catch(() => texts.delete(id)); // not kept: the next use tries again
+  }
+  return texts.get(id);
+}
+
+// --- the playground ----------------------------------------------------------------------
+// Fills the dataset menu with the presets (before "your own text", its last option).
 export async function loadPresets() {
-  const response = await fetch("./data/datasets.json");
-  if (!response.ok) throw new Error(`datasets.json: HTTP ${response.status}`);
-  const presets = await response.json();
+  const presets = await datasetList();
   const select = $("dataset-select");
   for (const preset of presets) {
     select.insertBefore(
@@ -20,17 +49,6 @@ export async function loadPresets() {
   }
   if (presets.length) select.value = presets[0].id; // the first preset, not "your own text"
   return presets;
-}
-
-const cache = new Map();
-
-export async function presetText(preset) {
-  if (!cache.has(preset.id)) {
-    const response = await fetch(`./${preset.file}`);
-    if (!response.ok) throw new UserError(`Could not load the dataset ${preset.title} (HTTP ${response.status}).`);
-    cache.set(preset.id, await response.text());
-  }
-  return cache.get(preset.id);
 }
 
 export function describe(text) {
@@ -47,9 +65,10 @@ export function showPreview(text, source) {
 }
 
 // Reads an uploaded file as UTF-8 text; refuses what is obviously not a list of lines.
-export async function readUpload(file) {
-  if (file.size > MAX_UPLOAD_BYTES) {
-    throw new UserError(`That file is ${(file.size / 1e6).toFixed(1)} MB; the limit is ${limits.max_text_chars.toLocaleString("en")} characters of text. Use a shorter list.`);
+// `maxChars`: what Python takes (limits.max_text_chars), at most 4 bytes each in UTF-8.
+export async function readUpload(file, maxChars) {
+  if (file.size > 4 * maxChars) {
+    throw new UserError(`That file is ${(file.size / 1e6).toFixed(1)} MB; the limit is ${maxChars.toLocaleString("en")} characters of text. Use a shorter list.`);
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
   if (bytes.includes(0)) throw new UserError("That file looks binary, not text: upload a plain text file with one name per line.");
@@ -58,4 +77,20 @@ export async function readUpload(file) {
   } catch {
     throw new UserError("That file is not UTF-8 text: save it as UTF-8 plain text and upload it again.");
   }
+}
+
+// --- the lessons -----------------------------------------------------------------------------
+const loaded = new WeakMap(); // worker -> Map(id -> the worker generation it was loaded into)
+
+// Loads preset `id` into the lessons' Python worker that asks (`py`, app/lessons/python.js:
+// the figures' one, or the cells' one for "Train with my code"), once per worker: a
+// restarted worker has forgotten it, hence the generation check.
+export async function ensureDataset(py, id) {
+  const text = await datasetText(id);
+  if (!loaded.has(py)) loaded.set(py, new Map());
+  if (loaded.get(py).get(id) !== py.generation) {
+    await py.call("use_dataset", { id, text });
+    loaded.get(py).set(id, py.generation);
+  }
+  return id;
 }

@@ -1,16 +1,20 @@
 // The database layer: TinyGPT's IndexedDB, its stores, and what can go wrong with them.
-// No policy here (when to save, what to tell the reader): autosave.js, models.js and
-// history.js decide that. The lessons read the latest run through this module alone.
+// No policy here (when to save, what to tell the reader): autosave.js, saved-runs.js,
+// models.js and history.js decide that. The lessons read the latest run through this
+// module alone. Every record read is checked field by field (records.js): the readers
+// give the good ones, and the keys and reasons of the bad ones, which are never used.
 //
 // Stores (version 2; docs/formats.md describes every record):
-//   runs        {id, savedAt, step, steps, done, dataset, state}  one per training run,
-//               `state` is Python's packed run state (Session.run_state(packed=true))
-//   history     {id, ...summary, curve, val_points}  each run's settings and loss curve,
-//               kept after the run itself is discarded ("runs side by side")
+//   runs        {id, savedAt, startedAt, step, steps, done, dataset, trainedMs, state}
+//               one per training run, `state` is Python's packed run state
+//               (Session.run_state(packed=true))
+//   history     {id, ...summary, curve, val}  each run's settings and loss curve, kept
+//               after the run itself is discarded ("runs side by side")
 //   models      {id, name, dataset, params, config, steps, loss, savedAt}  saved models
 //   modelFiles  {id, file}  each saved model's file (JSON text), read only to open it
-//   keptAside   {id, keptAt, reason, record}  records that could not be restored, kept
-//               for the reader to download, never silently deleted
+//   keptAside   {id, keptAt, reason, store, record}  records that could not be read or
+//               restored, kept for the reader to download, never silently deleted
+import { RecordError, checkHistory, checkModel, checkRun, readKeptAside } from "./records.js";
 const NAME = "tinygpt";
 const VERSION = 2;
 const TIMEOUT_MS = 10_000; // an open that hangs this long is reported, then retried
@@ -189,34 +193,56 @@ export async function transact(names, mode, work) {
 
 const one = (store, mode, fn) => transact(store, mode, (stores) => fn(stores[store]));
 
-// --- runs -----------------------------------------------------------------------------
-export const getRun = (id) => one("runs", "readonly", (s) => request(s.get(id)));
-export const putRun = (record) => one("runs", "readwrite", (s) => request(s.put(record)));
-export const deleteRun = (id) => one("runs", "readwrite", (s) => request(s.delete(id)));
-
-// Every run's id, savedAt and step, newest first (without their states).
-export function listRuns() {
-  return one("runs", "readonly", (s) => new Promise((resolve, reject) => {
-    const rows = [];
+// Reads `store`: {good: [keep(record, key) for each record that passes `check`], bad:
+// [{key, reason}]}. A cursor reads one record per event, so many big records never make
+// one long task, and `keep` can drop what is not needed (a run's state) as it goes.
+function readAll(store, check, keep = (record) => record) {
+  return one(store, "readonly", (s) => new Promise((resolve, reject) => {
+    const good = [];
+    const bad = [];
     const cursor = s.openCursor();
     cursor.onsuccess = () => {
       const c = cursor.result;
       if (!c) {
-        resolve(rows.sort((a, b) => b.savedAt - a.savedAt));
+        resolve({ good, bad });
         return;
       }
-      const v = c.value || {};
-      rows.push({ id: c.key, savedAt: Number(v.savedAt) || 0, step: v.step, steps: v.steps });
+      try {
+        good.push(keep(check(c.value), c.primaryKey));
+      } catch (error) {
+        if (!(error instanceof RecordError)) {
+          reject(error);
+          return;
+        }
+        bad.push({ key: c.primaryKey, reason: error.message });
+      }
       c.continue();
     };
     cursor.onerror = () => reject(cursor.error);
   }));
 }
 
+// One record of `store`, checked; null if there is none; a RecordError if it is bad.
+async function readOne(store, key, check) {
+  const value = await one(store, "readonly", (s) => request(s.get(key)));
+  return value === undefined ? null : check(value);
+}
+
+// --- runs -----------------------------------------------------------------------------
+export const getRun = (id) => readOne("runs", id, checkRun);
+export const putRun = (record) => one("runs", "readwrite", (s) => request(s.put(record)));
+export const deleteRun = (id) => one("runs", "readwrite", (s) => request(s.delete(id)));
+
+// Every good run without its state, newest first, and the bad ones.
+export async function listRuns() {
+  const { good, bad } = await readAll("runs", checkRun, ({ state: _state, ...run }) => run);
+  return { runs: good.sort((a, b) => b.savedAt - a.savedAt), bad };
+}
+
 // The newest saved run's state, for the lessons (null if none, or storage is refused).
 export async function latestRunState() {
   try {
-    const [newest] = await listRuns();
+    const { runs: [newest] } = await listRuns();
     return newest ? (await getRun(newest.id))?.state ?? null : null;
   } catch {
     return null;
@@ -224,26 +250,40 @@ export async function latestRunState() {
 }
 
 // --- kept aside ---------------------------------------------------------------------------
-// Moves a record that could not be restored out of `runs`, in one transaction: it is
-// never lost, and it no longer stops the page from starting.
-export function keepAside(store, id, record, reason) {
-  return transact([store, "keptAside"], "readwrite", (stores) => Promise.all([
-    request(stores.keptAside.add({ keptAt: Date.now(), reason: String(reason).slice(0, 500), store, record })),
-    request(stores[store].delete(id)),
-  ]));
+// Moves record `key` of `store` (a saved model with its file) into keptAside, with the
+// reason, in one transaction: it is never lost, and it no longer stops anything. Resolves
+// true if it moved it (false: it was no longer there).
+export function keepAside(store, key, reason) {
+  const names = store === "models" ? ["models", "modelFiles", "keptAside"] : [store, "keptAside"];
+  return transact(names, "readwrite", async (stores) => {
+    const record = await request(stores[store].get(key));
+    if (record === undefined) return false;
+    const kept = { keptAt: Date.now(), reason: String(reason).slice(0, 500), store, record };
+    if (store === "models") {
+      kept.record = { summary: record, file: (await request(stores.modelFiles.get(key)))?.file ?? null };
+      await request(stores.modelFiles.delete(key));
+    }
+    await request(stores.keptAside.add(kept));
+    await request(stores[store].delete(key));
+    return true;
+  });
 }
 
-export const listKeptAside = () => one("keptAside", "readonly", (s) => request(s.getAll()));
+// Every kept-aside record (never refused: see records.readKeptAside).
+export async function listKeptAside() {
+  return (await readAll("keptAside", (value) => value, readKeptAside)).good;
+}
+
 export const deleteKeptAside = (id) => one("keptAside", "readwrite", (s) => request(s.delete(id)));
 
 // --- run history -------------------------------------------------------------------------
 export const putHistory = (record) => one("history", "readwrite", (s) => request(s.put(record)));
-export const listHistory = () => one("history", "readonly", (s) => request(s.getAll()));
+export const listHistory = () => readAll("history", checkHistory);
 export const deleteHistory = (id) => one("history", "readwrite", (s) => request(s.delete(id)));
 
 // --- saved models ------------------------------------------------------------------------
-export const listModels = () => one("models", "readonly", (s) => request(s.getAll()));
-export const getModel = (id) => one("models", "readonly", (s) => request(s.get(id)));
+export const listModels = () => readAll("models", checkModel);
+export const getModel = (id) => readOne("models", id, checkModel);
 
 export async function getModelFile(id) {
   return (await one("modelFiles", "readonly", (s) => request(s.get(id))))?.file ?? null;

@@ -1,5 +1,5 @@
-// Small DOM helpers. Text from users and from Python is always set as text
-// (textContent), never as HTML.
+// Small helpers both pages use: elements, text, errors, and the service worker. Text
+// from users and from Python is always set as text (textContent), never as HTML.
 
 export const $ = (id) => document.getElementById(id);
 
@@ -11,8 +11,10 @@ export class UserError extends Error {
   }
 }
 
-export function setText(id, text) {
-  $(id).textContent = text;
+// Sets a node's text only when it changed: a write costs the browser a layout, and the
+// panels that update several times a second mostly write what is already there.
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 export function el(tag, props = {}, ...children) {
@@ -46,6 +48,25 @@ export function clearError() {
   $("error").replaceChildren();
 }
 
+// Saves `blob` as a download named `filename`.
+export function download(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = el("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export function formatLoss(x) {
   return Number.isFinite(x) ? x.toFixed(4) : "–";
+}
+
+// Registers the service worker (app/sw.js, built to dist/sw.js) that caches the whole
+// site, Pyodide included, so later visits load offline. Both pages call it, so a first
+// visit to either is enough (both sit at the site's root, next to sw.js).
+export function registerServiceWorker() {
+  if ("serviceWorker" in navigator && location.protocol.startsWith("http")) {
+    navigator.serviceWorker.register("./sw.js").catch(() => {});
+  }
 }

@@ -1,5 +1,6 @@
-// Generating: a list of names at a temperature, and one name letter by letter with the
-// model's next-letter probabilities drawn as bars, so people see why a letter came.
+// Generating: a list of names at a temperature, one name letter by letter with the
+// model's next-letter probabilities drawn as bars, so people see why a letter came, and
+// the live names a run writes while it trains.
 // Python does all of it: the names are a job it advances a letter at a time in short
 // tasks (generationLoop, or the training loop while training), so even the biggest model
 // the page opens never freezes it, and Stop cancels; "Next letter" keeps the keys and
@@ -7,11 +8,10 @@
 // with Python's seeded random like every other draw. "Generate as microgpt.py does"
 // draws the way microgpt.py ends its run: the run's own random generator, no seed.
 import { call } from "./bridge.js";
-import { $, el } from "./dom.js";
+import { $, clearError, el } from "./dom.js";
 import { generationLoop } from "./loop.js";
 import { renderProbBars } from "./probbars.js";
-import { schema } from "./schema.js";
-import { readGenerateForm, temperature } from "./settings.js";
+import { readGenerateForm, schema, temperature } from "./settings.js";
 
 const MICROGPT = schema.microgpt_samples; // {n, temperature}: what microgpt.py prints
 
@@ -27,6 +27,23 @@ export function microgptDraw(state, info) {
     ok: true,
     why: `${MICROGPT.n} names at temperature ${MICROGPT.temperature}, drawn with this run's own random generator where training left it (no seed: the same names each time). With the microgpt recipe on makemore's names.txt, these are the names microgpt.py printed.`,
   };
+}
+
+// Live names: while a run trains, Python makes a few names at temperature 0.5 every
+// second or so (Session.train_for, with the weights of the step they start at), and
+// they appear with that step, so people watch gibberish turn into names.
+export function installLive(app) {
+  app.on("live", ({ step, names }) => {
+    $("live-step").textContent = `step ${step.toLocaleString("en")}`;
+    $("live-samples").replaceChildren(...names.map((name) => el("li", { textContent: name || "(empty)", dataset: { testid: "live-sample" } })));
+    $("live").hidden = false;
+  });
+  app.on("run", (info) => {
+    if (!info || !info.restored) {
+      $("live").hidden = true;
+      $("live-samples").replaceChildren();
+    }
+  });
 }
 
 export function showSamples(names) {
@@ -59,13 +76,13 @@ export class Generator {
   }
 
   start() {
-    this.app.clearError();
+    clearError();
     const options = readGenerateForm();
     if (options) this.run(options, "Generating…");
   }
 
   startMicrogpt() {
-    this.app.clearError();
+    clearError();
     const options = { n: MICROGPT.n, temperature: MICROGPT.temperature, prefix: "", seed: null, run_rng: true };
     this.run(options, "Drawing as microgpt.py does…");
   }

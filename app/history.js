@@ -1,12 +1,14 @@
 // Runs side by side: every run trained in this browser keeps a summary (its settings,
-// final losses, names per second, time, and its loss curves, thinned to a few hundred
+// its loss, names per second, time, and its loss curves, thinned to a few hundred
 // points) in the history store. A small table lists them, labelled by what differs from
 // the current settings ("lr 0.005", "batch 4"); ticked runs are drawn faintly on the
 // chart; "Forget" removes one. autosave.js writes a run's summary with each save.
-import { smooth } from "./chart.js";
+// Summaries are checked as they are read (records.js): one that fails is kept aside and
+// reported once, and the table shows the others.
 import { deleteHistory, listHistory, putHistory } from "./db.js";
 import { $, el } from "./dom.js";
-import { schema } from "./schema.js";
+import { keepAsideBad } from "./saved-runs.js";
+import { schema } from "./settings.js";
 
 const CURVE_POINTS = 300;
 const SHOWN_BY_DEFAULT = 4; // the newest runs drawn until the reader chooses
@@ -20,7 +22,7 @@ let chart = null;
 export function installHistory(theApp, lossChart) {
   app = theApp;
   chart = lossChart;
-  app.history = { summary };
+  app.provide({ historySummary: summary });
   app.on("ready", () => refresh());
   app.on("settings", () => render());
   app.on("run", () => refresh());
@@ -30,15 +32,16 @@ export function installHistory(theApp, lossChart) {
   });
 }
 
-// What the history keeps of a run (from the record autosave.js is saving).
-export function summary(record) {
+// What the history keeps of a run (from the record autosave.js is saving): the loss is
+// Python's headline loss; the curve is the chart's moving average, thinned, as the
+// chart keeps it (nothing is copied whole or computed again).
+function summary(record) {
   const info = app.info;
-  const losses = info.losses;
-  const every = Math.max(1, Math.ceil(losses.length / CURVE_POINTS));
-  const ema = smooth(losses);
+  const { smoothed, valPoints } = app.lossHistory();
+  const every = Math.max(1, Math.ceil(smoothed.length / CURVE_POINTS));
   const curve = [];
-  for (let i = every - 1; i < ema.length; i += every) curve.push([i + 1, ema[i]]);
-  if (ema.length && curve.at(-1)?.[0] !== ema.length) curve.push([ema.length, ema.at(-1)]);
+  for (let i = every - 1; i < smoothed.length; i += every) curve.push([i + 1, smoothed[i]]);
+  if (smoothed.length && curve.at(-1)?.[0] !== smoothed.length) curve.push([smoothed.length, smoothed.at(-1)]);
   const seconds = (record.trainedMs || 0) / 1000;
   const batch = info.settings.batch ?? 1;
   return {
@@ -50,29 +53,26 @@ export function summary(record) {
     step: info.step,
     steps: info.steps,
     done: info.done,
-    loss: ema.at(-1) ?? null,
-    valLoss: info.val_points.at(-1)?.[1] ?? null,
+    loss: info.loss ?? null,
+    lossKind: valPoints.length ? "validation" : "training",
+    valLoss: valPoints.at(-1)?.[1] ?? null,
     namesPerSecond: seconds > 0 ? (info.step * batch) / seconds : null,
     seconds,
     curve,
-    val: info.val_points.map(([step, loss]) => [step, loss]),
+    val: valPoints.map(([step, loss]) => [step, loss]),
     shown: rows.find((r) => r.id === record.id)?.shown ?? true,
   };
 }
 
 async function refresh() {
   try {
-    rows = (await listHistory()).filter(valid).sort((a, b) => b.savedAt - a.savedAt);
+    const { good, bad } = await listHistory();
+    rows = good.sort((a, b) => b.savedAt - a.savedAt);
+    await keepAsideBad("history", bad);
   } catch {
     rows = [];
   }
   render();
-}
-
-// A stored summary is data like any other: use it only if it has the expected shape.
-function valid(row) {
-  const points = (list) => Array.isArray(list) && list.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite));
-  return row && typeof row.id === "string" && row.settings && typeof row.settings === "object" && points(row.curve) && points(row.val);
 }
 
 // "lr 0.005, batch 4": what differs from the settings in the form now.
@@ -83,6 +83,8 @@ function difference(row) {
   if (row.dataset && app.dataset?.title && row.dataset !== app.dataset.title) parts.push(`on ${row.dataset}`);
   return parts.length ? parts.join(", ") : "same settings";
 }
+
+const LOSS_KINDS = { validation: " (held out)", training: " (training)" };
 
 function label(row) {
   return row.id === app.runId ? "this run" : difference(row);
@@ -106,8 +108,7 @@ function render() {
       el("td", {}, show),
       el("th", { scope: "row", textContent: label(row) }),
       el("td", { textContent: `${row.step.toLocaleString("en")} / ${row.steps.toLocaleString("en")}` }),
-      el("td", { textContent: fmt(row.loss) }),
-      el("td", { textContent: fmt(row.valLoss) }),
+      el("td", { textContent: `${fmt(row.loss)}${LOSS_KINDS[row.lossKind] ?? ""}` }),
       el("td", { textContent: Number.isFinite(row.namesPerSecond) ? row.namesPerSecond.toFixed(0) : "–" }),
       el("td", { textContent: Number.isFinite(row.seconds) ? `${row.seconds.toFixed(0)} s` : "–" }),
       el("td", {}, forget));
@@ -125,7 +126,7 @@ function drawCurves() {
   const key = JSON.stringify(shown.map((row) => [row.id, row.savedAt, label(row)]));
   if (key === drawn) return;
   drawn = key;
-  chart.setHistory(shown.map((row) => ({ label: label(row), curve: row.curve, val: row.val, steps: row.steps })));
+  chart.setOthers(shown.map((row) => ({ label: label(row), curve: row.curve, val: row.val, steps: row.steps })));
   chart.draw(true);
 }
 

@@ -5,54 +5,21 @@
 // budget: the panel turns that on with Session.set_insides while it is open, and
 // train_for's answers then carry `insides`, which the loop hands to the "step" event.
 // Paused, done, or for a loaded model, the panel asks once. Closed, it costs nothing.
-import { $, el } from "./dom.js";
+import { call } from "./bridge.js";
+import { $, el, setText } from "./dom.js";
 import { heatmap, headName, paintHeatmap } from "./heatmap.js";
-import { letterLabel, spokenLetter } from "./probbars.js";
+import { letterLabel } from "./letters.js";
+import { paintProbBars } from "./probbars.js";
 import { Scatter } from "./scatter.js";
 
 const WIDE = "(min-width: 62rem)"; // open by default where it sits next to the chart
-const END = "↵"; // BOS, the start and end mark, as section 4 shows it
 const BARS = 10;
 const MAX_MAPS = 16; // heatmaps drawn at most (a big model has up to 8 x 64 heads)
 const TYPE_MS = 200; // a pause in typing before Python is asked
 
-export const label = (ch) => (ch === "" ? END : ch === " " ? "␣" : ch);
+// A character where a label must be one character wide: points, heatmap headers.
+const mark = (ch) => letterLabel(ch, { short: true });
 const percent = (p) => `${(p * 100).toFixed(1)}%`;
-
-// The next-letter bars: the top letters and their probabilities, as text and as bars,
-// labelled as probbars.js labels them. Not probbars.renderProbBars itself: that one
-// builds the list anew, and this one runs four times a second while the model trains,
-// so it repaints in place (bars scaled, not resized: an update costs no layout).
-export function drawNextLetterBars(list, probs, count = BARS) {
-  const top = probs.slice(0, count);
-  if (list.children.length !== top.length) {
-    list.replaceChildren(
-      ...top.map(() =>
-        el(
-          "li",
-          { className: "bar", dataset: { testid: "next-letter-bar" } },
-          el("span", { className: "bar-label" }),
-          el("span", { className: "bar-track" }, el("span", { className: "bar-fill" })),
-          el("span", { className: "bar-value" }),
-        ),
-      ),
-    );
-  }
-  top.forEach(([ch, p], i) => {
-    const item = list.children[i];
-    const [name, track, value] = item.children;
-    setText(name, letterLabel(ch));
-    setText(value, percent(p));
-    track.firstChild.style.transform = `scaleX(${p.toFixed(4)})`;
-    const spoken = `${spokenLetter(ch)}: ${percent(p)}`;
-    if (item.getAttribute("aria-label") !== spoken) item.setAttribute("aria-label", spoken);
-  });
-}
-
-// Text that did not change is not written again (a write costs the browser a layout).
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
 
 export function installInsides(app) {
   const panel = new InsidesPanel(app);
@@ -171,7 +138,7 @@ class InsidesPanel {
     if (!this.isOpen() || !app.info) {
       if (this.active) {
         try {
-          app.call("set_insides", { options: null });
+          call("set_insides", { options: null });
         } catch {
           // nothing to turn off
         }
@@ -182,7 +149,7 @@ class InsidesPanel {
     }
     let data;
     try {
-      data = app.call("set_insides", { options: this.options() }); // the model now, too
+      data = call("set_insides", { options: this.options() }); // the model now, too
       this.active = true;
     } catch (error) {
       this.fail(error);
@@ -272,7 +239,7 @@ class InsidesPanel {
         ...vocab.map((ch, i) =>
           el("option", {
             value: String(i),
-            textContent: ch === "" ? `${END} (BOS, the end mark)` : ch === " " ? "␣ (space)" : ch,
+            textContent: ch === "" ? `${mark(ch)} (BOS, the end mark)` : letterLabel(ch),
           }),
         ),
       );
@@ -282,12 +249,12 @@ class InsidesPanel {
     this.letter = neighbours.letter;
     const marks = { [chosen]: "chosen" };
     for (const [ch] of neighbours.nearest) marks[vocab.indexOf(ch)] = "near";
-    this.letters.update(embeddings.points, vocab.map(label), marks);
+    this.letters.update(embeddings.points, vocab.map(mark), marks);
     if (positions) this.positions.update(positions.points, positions.points.map((_, i) => String(i)));
     const shown = this.mapShown() === "positions" && positions ? positions : embeddings;
     const [across, up] = shown.explained;
     setText($("insides-axes"), `Across: ${percent(across)} of the spread; up: ${percent(up)}.`);
-    setText($("insides-neighbours"), neighbours.nearest.map(([ch, d]) => `${label(ch)} (${d.toFixed(2)})`).join(", "));
+    setText($("insides-neighbours"), neighbours.nearest.map(([ch, d]) => `${mark(ch)} (${d.toFixed(2)})`).join(", "));
     setText($("insides-dims"), String(neighbours.dims));
   }
 
@@ -300,7 +267,7 @@ class InsidesPanel {
       setText($("insides-attention-note"), tooBig);
       return;
     }
-    const tokens = attention.tokens.map(label);
+    const tokens = attention.tokens.map(mark);
     const layers = attention.layers;
     const heads = layers.flatMap((layer, l) => layer.map((weights, h) => ({ weights, l, h })));
     const shown = heads.slice(0, MAX_MAPS);
@@ -339,7 +306,7 @@ class InsidesPanel {
       setText($("insides-next-caption"), tooBig);
       return;
     }
-    drawNextLetterBars($("insides-bars"), next.probs);
+    paintProbBars($("insides-bars"), next.probs, BARS);
     const after = next.prefix ? `After “${next.prefix}”` : "As the first letter";
     setText($("insides-next-caption"), `${after}, at temperature ${next.temperature}:`);
   }

@@ -104,12 +104,14 @@ export function trainingLoop(handlers) {
   return new ShortTasks({ work: () => call("train_for", { budget_ms: BUDGET_MS, live: true }), merge: mergeTraining, ...handlers });
 }
 
-// Several answers of train_for as one: the newest step, every loss and validation point,
-// and the newest live names, generation progress and look inside the model (insides.js).
+// Several answers of train_for as one: the newest step, headline loss and done, every
+// loss and validation point, and the newest live names, generation progress and look
+// inside the model (insides.js).
 function mergeTraining(into, result) {
   if (!into) return { ...result, losses: [...result.losses], val_points: [...result.val_points] };
   into.step = result.step;
   into.done = result.done;
+  into.loss = result.loss;
   into.losses.push(...result.losses);
   into.val_points.push(...result.val_points);
   if (result.live) into.live = result.live;

@@ -1,23 +1,23 @@
 // Wiring: connects the page's controls to Python through the bridge, and moves the page
 // between its states (app-state.js). Each concern lives in its own module: settings,
-// training loop, chart, generating, sharing, saved models, autosave, history, live names.
+// training loop, chart, generating and live names, sharing, saved models, autosave,
+// history.
 import { app } from "./app-state.js";
 import { installAutosave, restoreSavedRun, saveRunNow } from "./autosave.js";
 import { call, pythonReady } from "./bridge.js";
 import { showStartupProgress, startupWatchdog } from "./boot.js";
 import { LossChart } from "./chart.js";
-import { loadPresets, presetText, readUpload, showPreview } from "./datasets.js";
-import { $, clearError, formatLoss } from "./dom.js";
-import { Generator, LetterStepper, showSamples } from "./generate.js";
+import { datasetText, loadPresets, readUpload, showPreview } from "./datasets.js";
+import { $, clearError, formatLoss, registerServiceWorker, setText } from "./dom.js";
+import { Generator, LetterStepper, installLive, showSamples } from "./generate.js";
 import { installHistory } from "./history.js";
 import { installInsides } from "./insides.js";
-import { installLive } from "./live.js";
 import { BUDGET_MS, RateMeter, trainingLoop, warmUpLoop } from "./loop.js";
 import { installModels } from "./models.js";
-import { registerServiceWorker } from "./offline.js";
+import { installSavedRuns } from "./saved-runs.js";
 import {
-  buildForms, currentRecipe, fillForm, fillRecipe, lockForm, readForm, runUrl, settingsFromUrl, showRecipe,
-  syncUrl, validateForm,
+  buildForms, currentRecipe, fillForm, fillRecipe, limits, lockForm, readForm, runUrl, settingsFromUrl,
+  showRecipe, syncUrl, validateForm,
 } from "./settings.js";
 import { applyLinkFromUrl, installSharing } from "./share.js";
 
@@ -68,7 +68,7 @@ function currentPreset() {
 
 async function currentText() {
   const preset = currentPreset();
-  return preset ? presetText(preset) : $("dataset-text").value;
+  return preset ? datasetText(preset.id) : $("dataset-text").value;
 }
 
 async function onDatasetChange() {
@@ -76,7 +76,7 @@ async function onDatasetChange() {
   const preset = currentPreset();
   $("custom-data").open = !preset;
   try {
-    if (preset) showPreview(await presetText(preset), preset.title);
+    if (preset) showPreview(await datasetText(preset.id), preset.title);
     else showPreview($("dataset-text").value, "Your text");
   } catch (error) {
     app.showError(error);
@@ -121,17 +121,17 @@ async function buildRun() {
   const dataset = { id: preset?.id ?? "custom", title: preset?.title ?? "your own text" };
   try {
     const text = await currentText();
-    await app.beforeReplace();
+    await beforeReplace();
     // A run is built in short tasks (checks; shuffle and weights, a few rows at a time;
-    // making it current), and so is what comes before and after: on a slow day a run
-    // built at once took 50 ms, a long task.
+    // making it current), and so is what comes before and after: built in one task, a
+    // run can take over 50 ms on a busy machine, a long task.
     const settings = readForm();
     await nextTask();
     call("begin_run", { text, settings, dataset: dataset.title });
     do await nextTask();
     while (!call("build_run", { budget_ms: BUDGET_MS }).done);
     await nextTask();
-    app.info = call("finish_run");
+    app.info = withoutLossHistory(call("finish_run"));
   } catch (error) {
     app.showError(error);
     return;
@@ -157,15 +157,10 @@ function startLoop() {
 }
 
 function onFrame(result) {
-  const first = result.step - result.losses.length + 1;
-  chart.add(first, result.losses, result.val_points);
+  chart.add(result.losses, result.val_points);
   chart.draw(result.done);
   rate.add(result.losses.length);
-  app.info.step = result.step;
-  app.info.done = result.done;
-  app.info.loss = result.loss;
-  app.info.losses.push(...result.losses);
-  app.info.val_points.push(...result.val_points);
+  Object.assign(app.info, { step: result.step, done: result.done, loss: result.loss });
   showProgress();
   app.emit("step", result);
   if (result.live) app.emit("live", result.live);
@@ -176,14 +171,34 @@ function showProgress() {
   $("step-count").textContent = String(step);
   $("step-total").textContent = String(steps);
   $("train-progress").value = steps ? step / steps : 0;
-  $("loss-value").textContent = formatLoss(chart.smoothed ?? NaN);
-  const lastVal = app.info.val_points.at(-1);
-  $("val-loss-value").textContent = lastVal ? formatLoss(lastVal[1]) : "–";
+  showLoss();
   const perSecond = rate.rate;
   const batch = app.info.settings?.batch ?? 1;
   $("steps-per-second").textContent = perSecond ? perSecond.toFixed(0) : "–";
   $("names-per-second").textContent = perSecond ? (perSecond * batch).toFixed(0) : "–";
   $("time-left").textContent = perSecond ? `${Math.ceil((steps - step) / perSecond)} s` : "–";
+}
+
+// "The loss" is Python's headline loss (Session.info / train_for `loss`): the newest
+// validation loss when names are held out, else the mean of the last HEADLINE_STEPS
+// training losses (tinygpt.session.HEADLINE_STEPS; a browser test holds the two to the
+// same number). Its label says which; the chart draws each step's loss and a moving
+// average of it, labelled as such.
+const HEADLINE_STEPS = 100;
+
+function showLoss() {
+  const info = app.info;
+  const { valPoints } = chart.history;
+  let label = "Loss";
+  if (info?.trainable) {
+    label = valPoints.length ? "Loss (held-out names, newest)" : `Loss (mean of the last ${Math.min(info.step, HEADLINE_STEPS)} steps)`;
+  } else if (info) {
+    label = "Loss (as the model's file says)";
+  }
+  setText($("loss-label"), label);
+  setText($("loss-value"), formatLoss(info?.loss ?? NaN));
+  const newest = valPoints.at(-1);
+  setText($("val-loss-value"), newest ? formatLoss(newest[1]) : "–");
 }
 
 function onDone() {
@@ -201,10 +216,10 @@ function onTrainingError(error) {
 function showRun(info, from = {}) {
   loop.stop({ discard: true }); // the run being trained, if any, is no longer Python's
   generator.cancel("");
-  app.info = info;
   chart.reset();
+  if (info.trainable) chart.add(info.losses, info.val_points);
+  app.info = withoutLossHistory(info);
   if (info.trainable) {
-    chart.add(1, info.losses, info.val_points);
     fillForm(info.settings);
     const select = $("dataset-select");
     if (from.dataset && [...select.options].some((o) => o.value === from.dataset)) select.value = from.dataset;
@@ -221,27 +236,28 @@ function showRun(info, from = {}) {
   setState(state, info.trainable ? "Run restored. Resume to keep training." : "Model loaded: generate names below.");
   app.emit(info.trainable ? "run" : "model", info);
 }
-app.showRun = showRun;
-app.showModel = (info) => showRun(info);
+
+// Python's info without the run's loss history, which the chart keeps (the one copy).
+function withoutLossHistory(info) {
+  if (!info) return info;
+  const rest = { ...info };
+  delete rest.losses;
+  delete rest.val_points;
+  return rest;
+}
 
 // Before a run or a model replaces what is on the page: stop, and save the run.
-app.beforeReplace = async () => {
+async function beforeReplace() {
   if (app.state === "training") {
     loop.stop();
     setState("paused", "Paused.");
   }
   await saveRunNow();
-};
-app.stopTraining = () => {
-  if (app.state === "training") {
-    loop.stop();
-    setState("paused", "Paused.");
-  }
-};
-app.readSettings = () => readForm();
+}
 
 function resetReadouts() {
-  for (const id of ["loss-value", "val-loss-value", "steps-per-second", "names-per-second", "time-left"]) $(id).textContent = "–";
+  for (const id of ["steps-per-second", "names-per-second", "time-left"]) $(id).textContent = "–";
+  showLoss();
   $("step-count").textContent = "0";
   $("step-total").textContent = "0";
   $("train-progress").value = 0;
@@ -261,10 +277,19 @@ function clearPage() {
 }
 
 // The run went to another tab (autosave.js): the page is empty again, nothing deleted.
-app.moveAway = () => {
+function moveAway() {
   clearPage();
   setState("ready", "This run is open in another tab now.");
-};
+}
+
+app.provide({
+  showRun,
+  showModel: (info) => showRun(info),
+  beforeReplace,
+  moveAway,
+  readSettings: readForm,
+  lossHistory: () => chart.history,
+});
 
 // "New run": asks first when there is training to lose.
 function onReset() {
@@ -318,7 +343,7 @@ function wire() {
     const file = event.target.files[0];
     if (!file) return;
     try {
-      $("dataset-text").value = await readUpload(file);
+      $("dataset-text").value = await readUpload(file, limits.max_text_chars);
       showPreview($("dataset-text").value, file.name);
       clearError();
     } catch (error) {
@@ -376,6 +401,7 @@ installHistory(app, chart);
 installLive(app);
 installSharing(app);
 installModels(app);
+installSavedRuns(app);
 installInsides(app);
 app.on("ready", async () => {
   warmUpLoop().start();

@@ -2,12 +2,14 @@
 // delete it later (IndexedDB, via db.js: the list reads only the models' summaries, a
 // model's file only when it is opened). Every control is a real button or input with a
 // label naming the model it acts on, so the list works from the keyboard.
+// Model records are checked as they are read (records.js); one that fails is kept aside.
+import { call } from "./bridge.js";
 import { $, clearError, el } from "./dom.js";
 import { addModel, deleteModel, getModel, getModelFile, getRun, listModels, renameModel } from "./db.js";
+import { codePoint, hiddenCharacter } from "./letters.js";
 import { describeModel, openModel } from "./open-model.js";
-import { describeCharacter, hiddenCharacter } from "./text.js";
-
-const MAX_MODEL_LABEL_CHARS = 60; // a saved model's label (not a generated name: namecard.js MAX_NAME_CHARS)
+import { MAX_MODEL_NAME_CHARS as MAX_MODEL_LABEL_CHARS, RecordError } from "./records.js";
+import { keepAsideBad, setAside } from "./saved-runs.js";
 
 let app = null;
 
@@ -35,15 +37,12 @@ async function updateBackToRun() {
   const button = $("back-to-run");
   const record = !app.info?.trainable && app.runId ? await getRun(app.runId).catch(() => null) : null;
   button.hidden = !record;
-  if (record) button.textContent = `Back to your unfinished run (step ${Number(record.step).toLocaleString("en")})`;
+  if (record) button.textContent = `Back to your unfinished run (step ${record.step.toLocaleString("en")})`;
 }
 
 async function onBackToRun() {
   clearError();
-  const record = app.runId ? await getRun(app.runId) : null;
-  if (!record) return;
-  app.showRun({ ...app.call("restore_run", { state: record.state }), restored: true }, { dataset: record.dataset?.id });
-  $("back-to-run").hidden = true;
+  if (app.runId && (await app.openSavedRun(app.runId))) $("back-to-run").hidden = true;
 }
 
 function checkName(name) {
@@ -51,7 +50,7 @@ function checkName(name) {
   if (!trimmed) return [null, "Give the model a name."];
   if (trimmed.length > MAX_MODEL_LABEL_CHARS) return [null, `A name can be at most ${MAX_MODEL_LABEL_CHARS} characters.`];
   const hidden = hiddenCharacter(trimmed);
-  if (hidden) return [null, `A name cannot contain the invisible or control character ${describeCharacter(hidden)}.`];
+  if (hidden) return [null, `A name cannot contain the invisible or control character ${codePoint(hidden)}.`];
   return [trimmed, ""];
 }
 
@@ -59,7 +58,7 @@ async function onSave() {
   clearError();
   if (!app.info) return;
   const { dataset, loss } = app.info; // Python's: the same the name card and files show
-  const file = app.call("model_file", { meta: { source: "page", saved: new Date().toISOString() } });
+  const file = call("model_file", { meta: { source: "page", saved: new Date().toISOString() } });
   const steps = app.info.trainable ? app.info.step : file.meta?.steps ?? null;
   const summary = {
     name: `${dataset || "Model"}${Number.isInteger(steps) ? `, ${steps} steps` : ""}`.slice(0, MAX_MODEL_LABEL_CHARS),
@@ -77,7 +76,9 @@ async function onSave() {
 async function render(message = "") {
   let records;
   try {
-    records = await listModels();
+    const { good, bad } = await listModels();
+    records = good;
+    await keepAsideBad("models", bad);
   } catch {
     $("saved-models").replaceChildren();
     return;
@@ -116,7 +117,14 @@ function item(record) {
 
 async function onOpen(id) {
   clearError();
-  const record = await getModel(id);
+  let record;
+  try {
+    record = await getModel(id);
+  } catch (error) {
+    if (!(error instanceof RecordError)) throw error;
+    await setAside("models", id, error, "The saved model could not be opened", "Nothing on this page was changed.");
+    return render();
+  }
   const text = record ? await getModelFile(id) : null;
   if (!record || typeof text !== "string") return render();
   try {

@@ -4,8 +4,8 @@
 // ever set as text (textContent, canvas fillText), never parsed as HTML.
 import { $, el } from "./dom.js";
 import { LinkError } from "./linkcodec.js";
-import { limits, setting } from "./schema.js";
-import { describeCharacter, hiddenCharacter } from "./text.js";
+import { limits, setting } from "./settings.js";
+import { codePoint, hiddenCharacter } from "./letters.js";
 
 export const CARD_VERSION = 1;
 export const MAX_NAMES = setting.n.high; // what Generate makes at most
@@ -21,7 +21,7 @@ function checkText(value, what, max) {
   if (typeof value !== "string") fail(`${what} is not text`);
   if (value.length > max) fail(`${what} is ${value.length.toLocaleString("en")} characters long; the limit is ${max}`);
   const hidden = hiddenCharacter(value);
-  if (hidden) fail(`${what} contains the invisible or control character ${describeCharacter(hidden)}`);
+  if (hidden) fail(`${what} contains the invisible or control character ${codePoint(hidden)}`);
   return value;
 }
 

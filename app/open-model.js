@@ -4,7 +4,7 @@
 // first, and "Back to your unfinished run" returns to it.
 import { call } from "./bridge.js";
 import { LinkError, toBase64 } from "./linkcodec.js";
-import { limits } from "./schema.js";
+import { limits } from "./settings.js";
 
 const fmt = (n) => n.toLocaleString("en");
 

@@ -1,20 +1,30 @@
-// The settings form and the settings in the URL. Both come from Python's settings table
-// (schema.js): the form is built from it, Python checks every value (validate), and
-// Python reads and writes the URL query (query_settings / settings_query), so a link
-// reproduces a run: ?recipe=&steps=&batch=&lr=&seed=&engine=&n_embd=&n_head=&n_layer=
-// &block_size=&val=&dataset= (only what differs from the recipe is written).
+// The settings: Python's table of them, the form built from it, and the settings in the
+// URL. The table, the recipes and the page's limits are tinygpt.settings' and
+// tinygpt.session.limits', written into the site as schema.json at build time (`python -m
+// tinygpt schema`), so the form, the links and the name card have them before Python has
+// started, and no JavaScript keeps a copy of a limit. Python checks every value
+// (validate); a link's query is read by Python (query_settings) and written here from the
+// same table (runQuery, as tinygpt.settings.to_query writes it), so a link reproduces a
+// run: ?recipe=&steps=&batch=&lr=&seed=&engine=&n_embd=&n_head=&n_layer=&block_size=
+// &val=&beta1=&beta2=&dataset= (only what differs from the recipe is written).
 import { call } from "./bridge.js";
 import { $, el } from "./dom.js";
-import { recipes, schema } from "./schema.js";
+
+const response = await fetch(new URL("../schema.json", import.meta.url));
+if (!response.ok) throw new Error(`schema.json: HTTP ${response.status}`);
+
+export const schema = await response.json();
+export const limits = schema.limits;
+export const setting = Object.fromEntries(schema.settings.map((s) => [s.name, s]));
+export const recipes = Object.fromEntries(schema.recipes.map((r) => [r.name, r]));
 
 const RUN = schema.settings.filter((s) => s.group === "run" && s.form);
 export const GENERATE = schema.settings.filter((s) => s.group === "generate");
-export const FIELDS = RUN.map((s) => s.name);
 // The generation fields keep the ids other code and tests know them by.
 const GENERATE_IDS = { n: "gen-n", temperature: "temperature", prefix: "gen-prefix", sample_seed: "gen-seed" };
 export const inputId = (s) => (s.group === "run" ? `set-${s.name}` : GENERATE_IDS[s.name]);
 const errorId = (s) => (s.group === "run" ? `err-${s.name}` : `err-${inputId(s)}`);
-const input = (name) => $(inputId(schema.settings.find((s) => s.name === name)));
+const input = (name) => $(inputId(setting[name]));
 
 // --- building the forms from the table ---------------------------------------------------
 function field(s) {
@@ -114,7 +124,7 @@ export function readGenerateForm() {
 // The temperature in the field, if it is a good one (else the default).
 export function temperature() {
   const value = Number($("temperature").value);
-  const s = schema.settings.find((x) => x.name === "temperature");
+  const s = setting.temperature;
   return Number.isFinite(value) && value >= s.low && value <= s.high ? value : s.default;
 }
 
@@ -132,11 +142,49 @@ export function settingsFromUrl(search = location.search) {
 
 export function runUrl(settings, datasetId) {
   const dataset = datasetId && datasetId !== "custom" ? datasetId : null;
-  const pairs = call("settings_query", { settings, recipe: currentRecipe(), dataset });
   const url = new URL(location.href);
   url.hash = "";
-  url.search = new URLSearchParams(pairs).toString();
+  url.search = new URLSearchParams(runQuery(settings, currentRecipe(), dataset)).toString();
   return url.toString();
+}
+
+// [[key, value]] for a link: the recipe, then every setting that differs from it, then
+// the dataset: what tinygpt.settings.to_query gives for these settings sent to it as JSON
+// (a browser test compares the two on many settings). `settings` are readForm's: numbers,
+// or the text typed where it is not a number, or null for an empty field.
+export function runQuery(settings, recipe = schema.default_recipe, dataset = null) {
+  const base = recipes[recipe].settings;
+  const pairs = recipe === schema.default_recipe ? [] : [["recipe", recipe]];
+  for (const s of schema.settings) {
+    if (s.group !== "run" || !s.url || !(s.name in settings) || settings[s.name] === undefined) continue;
+    if (!pythonEqual(settings[s.name], base[s.name])) pairs.push([s.url, pythonText(settings[s.name])]);
+  }
+  if (dataset) pairs.push(["dataset", dataset]);
+  return pairs;
+}
+
+// Python's == on the values as JSON brings them: true == 1, and NaN and the infinities
+// arrive as None.
+function pythonEqual(a, b) {
+  const asPython = (v) => (typeof v === "number" && !Number.isFinite(v) ? null : typeof v === "boolean" ? Number(v) : v);
+  return asPython(a) === asPython(b);
+}
+
+// How Python's str() writes a value that came to it through JSON.stringify: a whole
+// number below 1e21 arrives as an int (plain digits); other numbers as floats, which
+// Python writes in the shortest form that reads back exactly (as JavaScript does) but
+// with an exponent below 1e-4 and from 1e16 ("1e-05", "1.5e+16"), JavaScript only below
+// 1e-6 and from 1e21 ("0.00001", "1e-7"); not-a-number arrives as None.
+function pythonText(value) {
+  if (value === null || (typeof value === "number" && !Number.isFinite(value))) return "None";
+  if (typeof value === "boolean") return value ? "True" : "False";
+  if (typeof value !== "number") return String(value);
+  if (Number.isInteger(value) && Math.abs(value) < 1e21) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-4 && magnitude < 1e16) return String(value);
+  const [digits, exponent] = value.toExponential().split("e");
+  const power = Number(exponent);
+  return `${digits}e${power < 0 ? "-" : "+"}${String(Math.abs(power)).padStart(2, "0")}`;
 }
 
 // Keep the address bar in step with the form, so reloading or bookmarking keeps the run.

@@ -3,11 +3,12 @@
 // found in the URL. A link or file is validated completely (here for name cards, by
 // Python for models) before it replaces anything, so a broken one leaves the current
 // run as it was and says what is wrong.
-import { $, clearError, el } from "./dom.js";
+import { call } from "./bridge.js";
+import { $, clearError, download } from "./dom.js";
 import { LinkError, MAX_LINK_CHARS, decodeFragment, encodeFragment, fromBase64, pageAddress, readFragment } from "./linkcodec.js";
 import { MAX_CARD_BYTES, cardBytes, cardImage, hideCardView, parseCard, showCardView, validateCard } from "./namecard.js";
 import { describeModel, openModel } from "./open-model.js";
-import { limits, setting } from "./schema.js";
+import { limits, setting } from "./settings.js";
 
 const fmt = (n) => n.toLocaleString("en");
 
@@ -97,7 +98,7 @@ async function onShareModel() {
   await new Promise((resolve) => setTimeout(resolve, 0)); // let the message paint first
   let answer;
   try {
-    answer = app.call("share_model", { exact, meta: modelMeta() });
+    answer = call("share_model", { exact, meta: modelMeta() });
   } finally {
     $("share-status").textContent = "";
   }
@@ -151,15 +152,6 @@ async function onSystemShare() {
   }
 }
 
-function download(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const link = el("a", { href: url, download: filename, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 async function saveImage(card) {
   try {
     download(await cardImage(card), "tinygpt-names.png");
@@ -176,7 +168,7 @@ function fileSlug(text) {
 function onDownloadModel() {
   clearError();
   try {
-    const file = app.call("model_file", { meta: modelMeta() });
+    const file = call("model_file", { meta: modelMeta() });
     const name = `tinygpt-${fileSlug(app.info.dataset)}-${steps() ?? 0}-steps.json`;
     download(new Blob([JSON.stringify(file)], { type: "application/json" }), name);
     $("share-status").textContent = `Downloaded ${name}. Open it here again, or use it with python -m tinygpt sample --model ${name}.`;
@@ -189,7 +181,7 @@ function onDownloadModel() {
 function onExport() {
   clearError();
   try {
-    const answer = app.call("export_project", { meta: modelMeta() });
+    const answer = call("export_project", { meta: modelMeta() });
     download(new Blob([fromBase64(answer.data)], { type: "application/zip" }), answer.filename);
     $("share-status").textContent = `Downloaded ${answer.filename}: unzip it, then follow its README (python train.py trains this model in PyTorch, on CPUs or GPUs; its model files open here).`;
   } catch (error) {

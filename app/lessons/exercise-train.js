@@ -3,7 +3,7 @@
 // time; the page draws both losses as they come, then says whether they agree to 1e-12,
 // where they part and which piece makes them part, and shows the names written.
 import { el } from "../dom.js";
-import { ensureDataset } from "./datasets.js";
+import { ensureDataset } from "../datasets.js";
 import { fmt, isStop, say } from "./figure-util.js";
 import { exerciseState } from "./progress.js";
 

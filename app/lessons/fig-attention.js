@@ -2,7 +2,7 @@
 // Model.attention of the playground's saved run, or of an untrained default model.
 import { latestRunState } from "../db.js";
 import { heatmap, headName } from "../heatmap.js";
-import { ensureDataset } from "./datasets.js";
+import { ensureDataset } from "../datasets.js";
 import { debounce, latest, say } from "./figure-util.js";
 
 const DATASET = "first_names";

@@ -2,7 +2,7 @@
 // held out by the Trainer), the loss on training names and on held-out names every 50
 // steps as two curves, and the names the model writes at the end, copies marked.
 import { el } from "../dom.js";
-import { ensureDataset } from "./datasets.js";
+import { ensureDataset } from "../datasets.js";
 import { fmt, isStop, say } from "./figure-util.js";
 
 const DATASET = "first_names";

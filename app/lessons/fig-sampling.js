@@ -1,8 +1,9 @@
 // Lesson 5 figure: the next-letter probabilities after the name so far, at the chosen
 // temperature, and drawing letters one at a time until the name ends where
 // Model.sample would end it (the end mark, or the most letters the model writes).
-import { renderProbBars, spokenLetter } from "../probbars.js";
-import { ensureDataset } from "./datasets.js";
+import { spokenLetter } from "../letters.js";
+import { renderProbBars } from "../probbars.js";
+import { ensureDataset } from "../datasets.js";
 import { debounce, latest, say } from "./figure-util.js";
 
 const DATASET = "first_names";

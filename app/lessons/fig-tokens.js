@@ -1,6 +1,6 @@
 // Lesson 1 figure: the ids of any text under a dataset's tokenizer, and its vocabulary.
 import { el } from "../dom.js";
-import { ensureDataset, datasetList } from "./datasets.js";
+import { ensureDataset, datasetList } from "../datasets.js";
 import { debounce, latest, say, showChar } from "./figure-util.js";
 
 export async function setupTokens(py) {

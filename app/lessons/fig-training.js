@@ -1,7 +1,7 @@
 // Lesson 4 figure: training one step at a time (loss, each matrix's gradient and update
 // size), and a live race of the two engines on the same run.
 import { el } from "../dom.js";
-import { ensureDataset } from "./datasets.js";
+import { ensureDataset } from "../datasets.js";
 import { fmt, isStop, say } from "./figure-util.js";
 
 const DATASET = "first_names";

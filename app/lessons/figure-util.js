@@ -32,5 +32,5 @@ export const isStop = (error) => error instanceof StoppedError;
 export const fmt = (x, digits = 4) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 // A visible name for a character (spaces, the end mark and other invisible ones spelled
-// out): the probability bars' labels, so every figure shows a character the same way.
-export { letterLabel as showChar } from "../probbars.js";
+// out), as letters.js labels them for every figure.
+export { letterLabel as showChar } from "../letters.js";

@@ -27,7 +27,7 @@ def hidden_character(text):
     names): no control characters (Cc: tabs, NUL, escapes), no lone surrogates (Cs: not
     text at all), and no invisible format characters (Cf: bidi overrides that reorder
     what is shown, zero-width spaces) except the two joiners names really use. The page's
-    JavaScript applies the same rule (app/text.js), checked against this one by a test.
+    JavaScript applies the same rule (app/letters.js), checked against this one by a test.
     """
     for ch in text:
         category = unicodedata.category(ch)

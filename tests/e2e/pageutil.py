@@ -91,3 +91,31 @@ def assert_no_long_tasks(page, what):
         print(f"long tasks {what}: {tasks} ms")
     frozen = [d for d in tasks if d > FREEZE_MS]
     assert not frozen and len(tasks) <= STRAY_LONG_TASKS, f"long tasks {what}: {tasks} ms"
+
+
+# The page's database read and written directly, as any script of the site could (a
+# lesson cell, another tab): for planting records and checking what is stored.
+_IDB = """async ([store, action, value]) => {
+    const db = await new Promise((ok, no) => {
+        const r = indexedDB.open('tinygpt'); r.onsuccess = () => ok(r.result); r.onerror = no; });
+    try {
+        const tx = db.transaction(store, action === 'put' ? 'readwrite' : 'readonly');
+        const s = tx.objectStore(store);
+        const q = action === 'put' ? s.put(value) : action === 'count' ? s.count() : s.getAll();
+        return await new Promise((ok, no) => { q.onsuccess = () => ok(q.result); q.onerror = no; });
+    } finally { db.close(); }
+}"""
+
+
+def idb_put(page, store, record):
+    """Writes `record` into the page's database store `store` (as it is: no checks)."""
+    page.evaluate(_IDB, [store, "put", record])
+
+
+def idb_all(page, store):
+    """Every record of the store `store`, as stored."""
+    return page.evaluate(_IDB, [store, "all", None])
+
+
+def idb_count(page, store):
+    return page.evaluate(_IDB, [store, "count", None])

@@ -51,7 +51,7 @@ def test_training_lowers_loss_and_generates_names(page, site, screenshots):
     first, last = sum(losses[:20]) / 20, sum(losses[-50:]) / 50
     assert last < first - 0.5, (first, last)
     shown = float(page.text_content("[data-testid=loss-value]"))
-    assert abs(shown - last) < 0.5  # the smoothed loss shown is about the recent losses
+    assert abs(shown - last) < 0.5  # the loss shown (the last 100 steps' mean) is about those
     names = generate_names(page)
     assert len(names) == 10 and all(names)
     vocabulary = set(py_call(page, "info")["chars"])

@@ -16,10 +16,14 @@ from pageutil import (
     assert_no_long_tasks,
     error_text,
     generate_names,
+    idb_all,
+    idb_count,
+    idb_put,
     open_playground,
     py_call,
     state,
     steps_done,
+    wait_error,
     wait_steps,
 )
 from test_share import card, fragment, tiny_session
@@ -135,27 +139,90 @@ def test_a_tab_can_take_over_the_run_open_in_another(browser, site):
         context.close()
 
 
+# --- forged take-overs: another page of the site posting on the tabs' channel ------------------
+# What a lesson cell or any other script of this origin can do: find the run's id (its lock
+# name, or the database) and post on the channel the tabs use.
+RUN_HELD = """async () => {
+    const { held } = await navigator.locks.query();
+    const lock = held.find((l) => l.name.startsWith('tinygpt-run-'));
+    return lock ? lock.name.slice('tinygpt-run-'.length) : null;
+}"""
+
+FORGE = """([id, withLock]) => {
+    const channel = new BroadcastChannel('tinygpt-runs');
+    if (withLock) {  // ask for the run's lock too, and keep it until window.letGo()
+        window.gotLock = false;
+        navigator.locks.request('tinygpt-run-' + id, () => new Promise((done) => {
+            window.gotLock = true; window.letGo = done; }));
+    }
+    const messages = withLock ? [{type: 'takeover', id}] : [
+        {type: 'takeover', id}, null, 'takeover', 42, [id], {type: 'takeover'},
+        {type: 'takeover', id, also: 'more'}, {type: 'takeover', id: [id]},
+        {type: 'takeover', id: 'x'.repeat(1_000_000)}, {type: 'TAKEOVER', id},
+        {type: 'takeover', id: {toString: null}}, {type: 'takeover', id: 7},
+    ];
+    for (const message of messages) channel.postMessage(message);
+    channel.close();
+}"""
+
+
+def training_and_a_forger(context, a, site):
+    """Tab `a` training a run, and another page of the site (not the playground) that has
+    found the run's id: (that page, the id)."""
+    open_playground(a, site, "?steps=20000&seed=7")
+    train_until(a, 100)
+    other = context.new_page()
+    other.goto(site + "data/datasets.json")
+    run_id = other.evaluate(RUN_HELD)
+    assert run_id
+    return other, run_id
+
+
+def test_forged_take_over_messages_stop_no_run(browser, site):
+    context, a = new_page(browser, site)
+    try:
+        other, run_id = training_and_a_forger(context, a, site)
+        other.evaluate(FORGE, [run_id, False])
+        before = steps_done(a)
+        a.wait_for_timeout(2500)  # longer than a tab looks for a waiting tab (1.5 s)
+        assert state(a) == "training" and steps_done(a) > before
+        assert not a.locator("[data-testid=open-elsewhere]").is_visible()
+        assert error_text(a) == ""
+        assert other.evaluate(RUN_HELD) == run_id  # A still holds its run
+    finally:
+        context.close()
+    assert a.watch.errors == [] and a.watch.foreign == []
+
+
+def test_a_take_over_by_a_page_that_takes_the_lock_is_said_loudly_and_can_be_undone(browser,
+                                                                                     site):
+    context, a = new_page(browser, site)
+    try:
+        other, run_id = training_and_a_forger(context, a, site)
+        other.evaluate(FORGE, [run_id, True])  # waits for the lock: this take-over is honoured
+        other.wait_for_function("() => window.gotLock === true", timeout=15_000)
+        # A says so where the reader looks, and the run is saved where A stopped.
+        assert "went to another TinyGPT tab" in wait_error(a, "went to another")
+        a.wait_for_selector("[data-testid=open-elsewhere]", state="visible")
+        assert state(a) == "ready"
+        saved = [r for r in idb_all(a, "runs") if r["id"] == run_id]
+        assert len(saved) == 1 and saved[0]["step"] >= 100
+        # Taking it back: the holder does not answer, A says so and waits; once the holder
+        # lets go, the run comes back at the step it was saved at.
+        a.click("[data-testid=take-over]")
+        a.wait_for_function(
+            "document.querySelector('#open-elsewhere-text').textContent.includes('does not let')",
+            timeout=15_000)
+        other.evaluate("window.letGo()")
+        a.wait_for_selector("[data-testid=status][data-state=paused]", timeout=30_000)
+        assert steps_done(a) == saved[0]["step"] == py_call(a, "info")["step"]
+        train_until(a, saved[0]["step"] + 20)  # and it trains on
+    finally:
+        context.close()
+    assert a.watch.errors == [] and a.watch.foreign == []
+
+
 # --- a saved run that cannot be restored -----------------------------------------------------
-PUT_RECORD = """async (record) => {
-  const db = await new Promise((ok, no) => {
-    const r = indexedDB.open('tinygpt'); r.onsuccess = () => ok(r.result); r.onerror = no; });
-  await new Promise((ok, no) => {
-    const tx = db.transaction('runs', 'readwrite'); tx.objectStore('runs').put(record);
-    tx.oncomplete = ok; tx.onerror = no; });
-  db.close();
-}"""
-
-STORE_COUNT = """async (store) => {
-  const db = await new Promise((ok) => { const r = indexedDB.open('tinygpt');
-    r.onsuccess = () => ok(r.result); });
-  const n = await new Promise((ok) => {
-    const q = db.transaction(store).objectStore(store).count();
-    q.onsuccess = () => ok(q.result); });
-  db.close();
-  return n;
-}"""
-
-
 @pytest.mark.parametrize("damage", ["newer version", "damaged random state", "no state",
                                     "not an object"])
 def test_a_run_that_cannot_be_restored_is_kept_aside_never_deleted(page, site, damage):
@@ -174,12 +241,12 @@ def test_a_run_that_cannot_be_restored_is_kept_aside_never_deleted(page, site, d
         del record["step"]
     else:
         record["state"] = "garbage"
-    page.evaluate(PUT_RECORD, record)
+    idb_put(page, "runs", record)
     page.reload()
     page.wait_for_selector("[data-testid=kept-aside-run]", timeout=60_000)
     assert "could not be restored" in error_text(page) and "kept aside" in error_text(page)
     assert "Something went wrong" not in error_text(page)
-    assert page.evaluate(STORE_COUNT, "keptAside") == 1
+    assert idb_count(page, "keptAside") == 1
     # It can be downloaded as it was.
     with page.expect_download() as download:
         page.locator("[data-testid=kept-aside-run] button", has_text="Download").click()
@@ -345,10 +412,14 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
     # The attack landed: the cached page and the saved run are overwritten. (Polled from
     # Python: wait_for_function takes a promise for a truthy answer.)
     landed = """async () => {
-        const db = await import('./app/db.js');
-        const [run] = await db.listRuns();
+        const db = await new Promise((ok) => { const r = indexedDB.open('tinygpt');
+            r.onsuccess = () => ok(r.result); });
+        const runs = await new Promise((ok) => {
+            const q = db.transaction('runs').objectStore('runs').getAll();
+            q.onsuccess = () => ok(q.result); });
+        db.close();
         const cached = await caches.match(location.href.split('lessons.html')[0]);
-        return !!run && (await db.getRun(run.id)).state.format === 1
+        return runs.length === 1 && runs[0].state.format === 1
                && !!cached && (await cached.text()).includes('planted');
     }"""
     for _ in range(60):
@@ -368,7 +439,7 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
 def test_javascript_applies_pythons_rule_for_hidden_characters(page, site):
     open_playground(page, site)
     flagged = set(page.evaluate("""async () => {
-        const { hiddenCharacter } = await import('./app/text.js');
+        const { hiddenCharacter } = await import('./app/letters.js');
         const found = [];
         for (let cp = 0; cp <= 0x10ffff; cp++) {
             if (hiddenCharacter(String.fromCodePoint(cp)) !== null) found.push(cp);

@@ -1,12 +1,14 @@
-"""Better names in a minute, in real Chromium: recipes fill the form and the link, live
-names appear and change while a run trains (with no long task), earlier runs stay beside
-the current one (and survive a reload) until forgotten; and the form is the settings
-table's."""
+"""Better names in a minute, in real Chromium: recipes fill the form and the link (written
+in JavaScript exactly as Python writes it), live names appear and change while a run
+trains (with no long task), earlier runs stay beside the current one (and survive a
+reload) until forgotten; and the form is the settings table's."""
 
 import json
 
 from browsing import ROOT
-from pageutil import assert_no_long_tasks, open_playground, py_call, wait_steps
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pageutil import assert_no_long_tasks, idb_all, open_playground, py_call, wait_steps
 
 SCHEMA = json.loads((ROOT / "dist" / "schema.json").read_text())
 RECIPES = {r["name"]: r for r in SCHEMA["recipes"]}
@@ -107,16 +109,24 @@ def test_live_names_appear_and_change_while_training_with_no_long_task(page, sit
     assert page.text_content("[data-testid=names-per-second]") != "–"
 
 
+def train_to_the_end(page):
+    page.click("[data-testid=train-toggle]")
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+
+
+def new_run_with(page, name, value):
+    """After a finished run: New run (confirmed), one setting changed, trained to the end."""
+    page.click("[data-testid=reset]")
+    page.click("[data-testid=reset]")
+    page.fill(f"#set-{name}", value)
+    page.dispatch_event(f"#set-{name}", "input")
+    train_to_the_end(page)
+
+
 def test_two_runs_side_by_side_survive_a_reload_and_can_be_forgotten(page, site):
     open_playground(page, site, "?steps=120&seed=1")
-    page.click("[data-testid=train-toggle]")
-    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-    page.click("[data-testid=reset]")
-    page.click("[data-testid=reset]")
-    page.fill("#set-lr", "0.02")
-    page.dispatch_event("#set-lr", "input")
-    page.click("[data-testid=train-toggle]")
-    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    train_to_the_end(page)
+    new_run_with(page, "lr", "0.02")
     page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2",
                            timeout=15_000)
     labels = page.locator("[data-testid=run-row] th").all_text_contents()
@@ -135,3 +145,104 @@ def test_two_runs_side_by_side_survive_a_reload_and_can_be_forgotten(page, site)
     page.wait_for_timeout(500)
     assert page.locator("[data-testid=run-row]").count() == 1
     assert py_call(page, "info")["settings"]["lr"] == 0.02
+
+
+# --- the run link: written in JavaScript, exactly as Python writes it ---------------------
+COMPARE_QUERIES = """async (cases) => {
+    const { runQuery } = await import('./app/settings.js');
+    return cases.map(([settings, recipe, dataset]) => {
+        const python = JSON.parse(window.tinygptCall('settings_query',
+            JSON.stringify({ settings, recipe, dataset })));
+        return [runQuery(settings, recipe, dataset), python.ok ?? python];
+    });
+}"""
+RUN_URL_KEYS = [s["name"] for s in SCHEMA["settings"] if s["group"] == "run" and s["url"]]
+DATASETS = [None, "first_names", "pokemon", "a b&c=d"]
+
+
+def compare_queries(page, cases):
+    """The page's query for each (settings, recipe, dataset) and Python's settings_query
+    for the same values sent as the page sends them (JSON.stringify)."""
+    return page.evaluate(COMPARE_QUERIES, cases)
+
+
+def test_the_run_link_is_written_in_javascript_as_python_writes_it(page, site):
+    open_playground(page, site)
+    defaults = {s["name"]: s["default"] for s in SCHEMA["settings"] if s["group"] == "run"}
+    small = {"lr": 1e-05, "beta1": 5e-05, "val_fraction": 0.0001, "eps": 1e-07}
+    cases = [
+        [{**defaults, "lr": 0.007, "beta2": 0.999}, "microgpt", None],
+        [{**RECIPES["five-minutes"]["settings"]}, "five-minutes", "first_names"],
+        [{**RECIPES["five-minutes"]["settings"], "lr": 0.01, "beta2": 0.99}, "one-minute", None],
+        [{**defaults, **small}, "microgpt", None],
+        [{**defaults, "steps": 3000, "seed": 2**32 - 1, "engine": "scalar", "n_embd": 32},
+         "one-minute", "pokemon"],
+        [{**defaults, "lr": 1.0, "beta1": 0.0, "steps": 1e21, "seed": 1.5e300}, "microgpt", None],
+        [{**defaults, "lr": -0.0, "steps": "12a", "seed": None, "batch": True}, "microgpt",
+         "a b&c=d"],
+    ]
+    for got, python in compare_queries(page, cases):
+        assert got == python
+    # What the address bar says after typing is Python's query too.
+    page.fill("#set-lr", "0.007")
+    page.dispatch_event("#set-lr", "input")
+    page.fill("#set-beta2", "0.999")
+    page.dispatch_event("#set-beta2", "input")
+    expect = py_call(page, "settings_query", settings={**defaults, "lr": 0.007, "beta2": 0.999},
+                     recipe="microgpt", dataset="first_names")
+    assert query(page) == "?" + "&".join(f"{k}={v}" for k, v in expect)
+    assert expect == [["lr", "0.007"], ["beta2", "0.999"], ["dataset", "first_names"]]
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+setting_values = st.one_of(
+    st.integers(-(2**60), 2**60), finite, st.floats(), st.floats(1e-9, 1e-3),
+    st.sampled_from([0.007, 0.999, 0.0001, 1e-05, 1e16, 1e21, 2.5e-7]),
+    st.text(max_size=12), st.none(), st.booleans(),
+)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzzed_run_links_match_python(page, site, data):
+    if page.url == "about:blank":
+        open_playground(page, site)
+    cases = data.draw(st.lists(st.tuples(
+        st.dictionaries(st.sampled_from(RUN_URL_KEYS), setting_values),
+        st.sampled_from(sorted(RECIPES)),
+        st.sampled_from(DATASETS),
+    ).map(list), min_size=1, max_size=8))
+    for (settings_, _, _), (got, python) in zip(cases, compare_queries(page, cases)):
+        assert got == python, settings_
+
+
+# --- "the loss": Python's, everywhere, and labelled ------------------------------------------
+def test_the_loss_shown_and_kept_is_pythons_headline_loss(page, site):
+    open_playground(page, site, "?steps=150&seed=3")
+    train_to_the_end(page)
+    info = py_call(page, "info")
+    # No names held out: the mean of the last 100 training losses, said so.
+    assert abs(info["loss"] - sum(info["losses"][-100:]) / 100) < 1e-12
+    assert page.text_content("[data-testid=loss-label]") == "Loss (mean of the last 100 steps)"
+    assert page.text_content("[data-testid=loss-value]") == f"{info['loss']:.4f}"
+    assert page.text_content("[data-testid=val-loss-value]") == "–"
+    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 1")
+    assert page.locator("[data-testid=run-row] td").nth(2).text_content() == (
+        f"{info['loss']:.3f} (training)")
+    # The chart says what its curves are: each step's loss and a moving average of it.
+    legend = page.locator("#loss-chart .u-legend").text_content()
+    assert "moving average" in legend and "smoothed" not in legend
+    # Names held out: the newest validation loss, said so, in the readout, the table and
+    # the stored summary.
+    new_run_with(page, "val_fraction", "0.1")
+    info = py_call(page, "info")
+    assert info["loss"] == info["val_points"][-1][1] and info["val_points"][-1][0] == 150
+    assert page.text_content("[data-testid=loss-label]") == "Loss (held-out names, newest)"
+    assert page.text_content("[data-testid=loss-value]") == f"{info['loss']:.4f}"
+    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2")
+    assert page.locator("[data-testid=run-row]").first.locator("td").nth(2).text_content() == (
+        f"{info['loss']:.3f} (held out)")
+    stored = {row["settings"]["val_fraction"]: row for row in idb_all(page, "history")}
+    assert stored[0.1]["loss"] == info["loss"] and stored[0.1]["lossKind"] == "validation"
+    assert stored[0.0]["lossKind"] == "training"
