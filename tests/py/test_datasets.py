@@ -2,13 +2,13 @@
 
 import json
 import unicodedata
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from tinygpt.data import MAX_TEXT_CHARS, MAX_VOCAB, Tokenizer, parse_documents
 
-DATA = Path(__file__).resolve().parents[2] / "public" / "data"
+DATA = ROOT / "public" / "data"
 INDEX = json.loads((DATA / "datasets.json").read_text(encoding="utf-8"))
 
 

@@ -5,11 +5,9 @@ names in short pieces. (test_fuzz.py throws random input at the same doors.)"""
 import base64
 import json
 import struct
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from helpers import FEW, TINY, tinygpt
 
 from tinygpt import checkpoint, compact, fast, jsonio
 from tinygpt.data import hidden_character, parse_documents
@@ -19,17 +17,7 @@ from tinygpt.model import Config, param_shapes
 from tinygpt.session import Session, limits
 from tinygpt.trainer import Trainer
 
-ROOT = Path(__file__).resolve().parents[2]
-TEXT = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8, "steps": 40}
-
-
-@pytest.fixture(scope="module")
-def trained():
-    session = Session()
-    session.new_run(TEXT, {**SMALL, "seed": 3})
-    session.train_for(60_000)
-    return session
+SMALL = {**TINY, "steps": 40}
 
 
 # --- deep nesting ------------------------------------------------------------------------
@@ -89,20 +77,16 @@ def test_a_model_too_big_for_the_page_is_refused_from_its_header():
 
 def test_the_page_refuses_runs_it_could_not_train_or_reopen():
     with pytest.raises(TinyGPTError, match="this page runs models of up to"):
-        Session().new_run(TEXT, {"n_embd": 128, "n_layer": 4, "n_head": 4})
+        Session().new_run(FEW, {"n_embd": 128, "n_layer": 4, "n_head": 4})
 
 
 def test_model_files_of_any_size_the_settings_allow_are_read_by_the_cli(tmp_path):
     # A model file of several MB (the CLI used to refuse files over 4 MB as "training text").
-    trainer = Trainer(TEXT, n_embd=64, n_head=4, n_layer=4, block_size=64, steps=1)
+    trainer = Trainer(FEW, n_embd=64, n_head=4, n_layer=4, block_size=64, steps=1)
     path = tmp_path / "big.json"
     path.write_text(json.dumps(trainer.model_file()))
     assert path.stat().st_size > 4_000_000
-    result = subprocess.run(
-        [sys.executable, "-m", "tinygpt", "sample", "--model", str(path), "--n", "2"],
-        capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "py")}, cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
+    result = tinygpt(["sample", "--model", str(path), "--n", "2"], tmp_path, check=True)
     assert len(result.stdout.splitlines()) == 2
 
 
@@ -132,7 +116,7 @@ def test_generation_job_can_be_cancelled_and_bad_settings_fail_at_once(trained):
 
 def test_training_advances_a_generation_job_too():
     s = Session()
-    s.new_run(TEXT, {**SMALL, "steps": 400})
+    s.new_run(FEW, {**SMALL, "steps": 400})
     want = s.model.sample(3, 0.5, "", 2)
     s.start_generate(3, 0.5, "", 2)  # the names of the weights at this step
     answer = {}
@@ -161,7 +145,7 @@ def test_next_letter_feeds_one_position_per_letter(trained, monkeypatch):
 
 
 def test_next_letter_stops_where_sample_stops():
-    trainer = Trainer(TEXT, n_embd=8, n_head=2, block_size=3, steps=1)
+    trainer = Trainer(FEW, n_embd=8, n_head=2, block_size=3, steps=1)
     for seed in range(30):
         letters = Letters(trainer, seed)
         answer = letters.view(2.0)
@@ -287,7 +271,7 @@ def test_a_saved_run_from_a_newer_tinygpt_says_so(trained):
 # --- one headline loss, one dataset title --------------------------------------------------------
 def test_the_saved_model_the_card_and_the_link_quote_one_loss():
     s = Session()
-    s.new_run(TEXT, {**SMALL, "val_fraction": 0.2, "steps": 100}, dataset="Test names")
+    s.new_run(FEW, {**SMALL, "val_fraction": 0.2, "steps": 100}, dataset="Test names")
     while not s.train_for(60_000)["done"]:
         pass
     info = s.info()

@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from tinygpt import lessons
 from tinygpt.data import parse_documents
@@ -28,7 +29,6 @@ from tinygpt.settings import RUN_DEFAULTS
 from tinygpt.trainer import Trainer
 from tinygpt.value import Value
 
-ROOT = Path(__file__).resolve().parents[2]
 HTML = (ROOT / "lessons.html").read_text()
 FIXTURE = Path(__file__).with_name("lesson_cells.json")
 LESSONS = ["tokens", "autograd", "attention", "training", "sampling", "build"]
