@@ -3,11 +3,15 @@ command-line runners and the checks of a refusal. (A plain module that tests imp
 pytest's fixtures are in conftest.py, which no test imports by name: tests/e2e has a
 conftest.py too.)"""
 
+import base64
 import contextlib
 import copy
 import functools
 import io
+import json
+import math
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -37,27 +41,19 @@ elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace
 liam noah william james oliver benjamin elijah lucas mason logan alexander ethan
 zoé jürgen maximiliano christopher
 """.split()
-# test_reference.py's run: 200 names, as microgpt.py would read them.
-REFERENCE_NAMES = """
-emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
-elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace
-chloe penelope layla riley zoey nora lily eleanor hannah lillian addison aubrey
-ellie stella natalie zoe leah hazel violet aurora savannah audrey brooklyn bella
+# test_reference.py's run: 200 names, NAMES' first 48 girls and 36 boys and more of each.
+REFERENCE_NAMES = NAMES[:48] + """
 claire skylar lucy paisley everly anna caroline nova genesis emilia kennedy samantha
-maya willow kinsley naomi aaliyah elena sarah ariana allison gabriella alice
-madelyn cora ruby eva serenity autumn adeline hailey gianna valentina isla eliana
-quinn nevaeh ivy sadie piper lydia alexa josephine emery julia delilah arianna
-vivian kaylee sophie brielle madeline liam noah william james oliver benjamin
-elijah lucas mason logan alexander ethan jacob michael daniel henry jackson
-sebastian aiden matthew samuel david joseph carter owen wyatt john jack luke
-jayden dylan grayson levi isaac gabriel julian mateo anthony jaxon lincoln joshua
-christopher andrew theodore caleb ryan asher nathan thomas leo isaiah charles
-josiah hudson christian hunter connor eli ezra aaron landon adrian jonathan nolan
-jeremiah easton elias colton cameron carson robert angel maverick nicholas dominic
-jaxson greyson adam ian austin santiago jordan cooper brayden roman evan ezekiel
-xavier jose jace jameson leonardo bryson axel everett parker kayden miles sawyer
-jason declan weston micah ayden wesley luca vincent damian zachary silas gavin
-""".split()[:200]
+maya willow kinsley naomi aaliyah elena sarah ariana allison gabriella alice madelyn
+cora ruby eva serenity autumn adeline hailey gianna valentina isla eliana quinn nevaeh
+ivy sadie piper lydia alexa josephine emery julia delilah arianna vivian kaylee sophie
+brielle madeline""".split() + NAMES[48:84] + """
+mateo anthony jaxon lincoln joshua christopher andrew theodore caleb ryan asher nathan
+thomas leo isaiah charles josiah hudson christian hunter connor eli ezra aaron landon
+adrian jonathan nolan jeremiah easton elias colton cameron carson robert angel maverick
+nicholas dominic jaxson greyson adam ian austin santiago jordan cooper brayden roman evan
+ezekiel xavier jose jace jameson leonardo bryson axel everett parker kayden miles sawyer
+jason""".split()
 # Messy input on purpose: surrounding spaces, blank lines and a trailing newline must
 # be handled exactly like microgpt.py does (strip, drop empty lines).
 REFERENCE_TEXT = "\n".join(f"  {name} " if i % 7 == 0 else name
@@ -113,6 +109,36 @@ def reference_with(params, config, text):
             for v, f in zip(row_v, row_f, strict=True):
                 v.data = f
     return ref
+
+
+def page_parts(file):
+    """What the page's worker sends Python for a parsed model file (app/model-file-worker.js,
+    Session.open_model_file): the fields but the weights as JSON, the length of every row
+    (-1 for what is not a list), and every number as base64 float64."""
+    file = dict(file)
+    weights = file.pop("state_dict", None)
+    numbers, rows = [], None
+    if isinstance(weights, dict):
+        rows = {}
+        for name, matrix in weights.items():
+            if not isinstance(matrix, list):
+                rows[name] = -1
+                continue
+            rows[name] = [len(row) if isinstance(row, list) else -1 for row in matrix]
+            numbers += [_as_float64(x) for row in matrix if isinstance(row, list) for x in row]
+    data = struct.pack(f"<{len(numbers)}d", *numbers)
+    return {"header": json.dumps(file), "rows": rows, "weights": base64.b64encode(data).decode()}
+
+
+def _as_float64(x):
+    """A JSON value as JavaScript's JSON.parse gives the worker a number: beyond the float
+    range, infinite; not a number at all, NaN."""
+    if type(x) not in (int, float):
+        return math.nan
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -249,3 +249,12 @@ def test_the_packages_reading_order_lists_every_module():
     listed = re.findall(r"^    (\w+)  ", tinygpt.__doc__, re.M)
     modules = sorted(p.stem for p in (ROOT / "py/tinygpt").glob("*.py") if p.stem != "__init__")
     assert sorted(listed) == modules and len(set(listed)) == len(listed)
+
+
+def test_the_readmes_count_of_fuzz_targets_is_the_codes():
+    import test_fuzz
+
+    source = (ROOT / "tests/py/test_fuzz.py").read_text()
+    targets, examples = source.count("\n@given("), test_fuzz.EXAMPLES
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"run {targets} Hypothesis targets with {examples} examples each" in readme

@@ -8,12 +8,11 @@ EXAMPLES says how many inputs each target runs (README, "Reliability").
 
 import base64
 import json
-import math
 import struct
 import tracemalloc
 
 import pytest
-from helpers import TINY
+from helpers import TINY, page_parts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -107,22 +106,7 @@ def test_any_text_as_a_model_file(text):
 @given(path=paths, new=json_values)
 def test_the_pages_model_file_path_with_any_field_changed(good, path, new):
     file = replace_at(good["file"], path, new)
-    header = {k: v for k, v in file.items() if k != "state_dict"}
-    rows, numbers = None, []
-    weights = file.get("state_dict")
-    if isinstance(weights, dict):
-        rows = {}
-        for name, matrix in weights.items():
-            if not isinstance(matrix, list):
-                rows[name] = -1
-                continue
-            rows[name] = [len(r) if isinstance(r, list) else -1 for r in matrix]
-            for r in matrix:
-                if isinstance(r, list):
-                    numbers += [x if type(x) in (int, float) and abs(x) < 1e308 else math.nan
-                                for x in r]
-    blob = base64.b64encode(struct.pack(f"<{len(numbers)}d", *numbers)).decode()
-    value_or_message(Session().open_model_file, json.dumps(header), rows, blob)
+    value_or_message(Session().open_model_file, **page_parts(file))
 
 
 @FUZZ

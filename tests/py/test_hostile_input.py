@@ -7,7 +7,7 @@ import json
 import struct
 
 import pytest
-from helpers import FEW, TINY, tinygpt
+from helpers import FEW, TINY, page_parts, tinygpt
 
 from tinygpt import checkpoint, compact, fast, jsonio
 from tinygpt.data import hidden_character, parse_documents
@@ -181,28 +181,6 @@ def test_meta_text_follows_the_same_rule(trained):
 
 
 # --- the page's way of opening a file ------------------------------------------------------------
-def parts(file):
-    """What the page's worker sends for a parsed model file (app/model-file-worker.js)."""
-    file = dict(file)
-    weights = file.pop("state_dict")
-    numbers, rows = [], None
-    if isinstance(weights, dict):
-        rows = {}
-        for name, matrix in weights.items():
-            if not isinstance(matrix, list):
-                rows[name] = -1
-                continue
-            rows[name] = []
-            for row in matrix:
-                if not isinstance(row, list):
-                    rows[name].append(-1)
-                    continue
-                numbers += [x if type(x) in (int, float) else float("nan") for x in row]
-                rows[name].append(len(row))
-    data = struct.pack(f"<{len(numbers)}d", *numbers)
-    return {"header": json.dumps(file), "rows": rows, "weights": base64.b64encode(data).decode()}
-
-
 def damaged_files(good):
     def changed(fn):
         file = json.loads(json.dumps(good))
@@ -228,11 +206,11 @@ def test_a_file_opened_by_the_page_gives_the_model_or_the_message_the_cli_gives(
             want = checkpoint.load_model_file(json.loads(json.dumps(file)))
         except TinyGPTError as e:
             with pytest.raises(TinyGPTError) as got:
-                Session().open_model_file(**parts(file))
+                Session().open_model_file(**page_parts(file))
             assert str(got.value) == str(e), name
             continue
         s = Session()
-        info = s.open_model_file(**parts(file))
+        info = s.open_model_file(**page_parts(file))
         assert s.model.params == want.params and info["trainable"] is False, name
 
 

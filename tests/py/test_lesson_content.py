@@ -280,6 +280,13 @@ def test_readme_numbers():
     assert count == f"{len(first_names()):,}"
 
 
+def test_the_fast_engines_count_of_scalar_nodes_is_lesson_2s():
+    import tinygpt.fast
+
+    docstring = " ".join(tinygpt.fast.__doc__.split())
+    assert f"{scalar_nodes('olivia'):,} for a six-letter name" in docstring
+
+
 # --- speed figures ---------------------------------------------------------------------------
 
 SPEED = re.compile(
