@@ -219,6 +219,9 @@ def test_interrupted_training_leaves_nothing(folder):
         [sys.executable, "-m", "tinygpt", "train", "--data", "names.txt", "--steps", "100000",
          *SMALL_ARGS, "--out", "model.json", "--log", "steps.jsonl"],
         cwd=folder, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C's default, even when this runs where SIGINT is ignored (a shell's
+        # background job), which the child would inherit and never stop.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout.readline().startswith("step 1 / 100000")

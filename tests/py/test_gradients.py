@@ -158,28 +158,39 @@ def test_unused_rows_get_zero_gradient():
 
 
 
-def test_the_scalar_step_pauses_the_garbage_collector_and_restores_it():
-    config = model.Config()  # the default size: a graph of about 60,000 Values
+def test_the_scalar_step_pauses_the_garbage_collector_and_restores_it(monkeypatch):
+    config = model.Config(n_embd=8, n_head=2, n_layer=1, block_size=8)
     tok = Tokenizer(list("abcdefghij"))
     params = model.init_params(config, tok.vocab_size, random.Random(0))
-    tokens = tok.encode("abcdefghijabcdefghij")
-    collections = []
+    tokens = tok.encode("abcdefghij")
+    graph, walked = [], []
+    document_loss = model.document_loss
 
-    def count(phase, info):
+    def building(*args):  # the graph is built with the collector paused
+        assert not gc.isenabled()
+        loss = document_loss(*args)
+        graph.append(len(loss.topological_order()))
+        return loss
+
+    def collecting(phase, info):  # how many objects each collection walks
         if phase == "start":
-            collections.append(info["generation"])
+            walked.append(len(gc.get_objects(generation=0)))
 
-    gc.callbacks.append(count)
+    monkeypatch.setattr(model, "document_loss", building)
+    gc.callbacks.append(collecting)
     try:
-        assert gc.isenabled()
-        model.loss_and_grads(params, config, tokens)
-        assert collections == [] and gc.isenabled()  # none during the step, or after it
+        for _ in range(3):
+            model.loss_and_grads(params, config, tokens)
+            assert gc.isenabled()
+        assert len(graph) == 3 and graph[0] > 10_000
+        # No collection walks a step's graph: it is freed before the pause ends.
+        assert all(n < graph[0] / 5 for n in walked), (walked, graph)
         gc.disable()
         model.loss_and_grads(params, config, tokens)
         assert not gc.isenabled()  # a caller's own pause stays
     finally:
         gc.enable()
-        gc.callbacks.remove(count)
+        gc.callbacks.remove(collecting)
     with pytest.raises(RuntimeError):
         with model.collector_paused():
             assert not gc.isenabled()

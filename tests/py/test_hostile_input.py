@@ -70,9 +70,12 @@ def test_a_model_too_big_for_the_page_is_refused_from_its_header():
         session.load_shared_model(base64.b64encode(data).decode())
     message = str(error.value)
     assert "6,370,816 parameters" in message and f"{limits()['max_params']:,}" in message
-    # The CLI, which is not the page, still reads it.
-    model, bits = compact.unpack(data)
-    assert bits == 16 and model.config.n_embd == 256
+    # The CLI, which is not the page, still reads a model over the page's limit.
+    just_over = zero_link(64, 3, 64)
+    with pytest.raises(TinyGPTError, match="155,008 parameters"):
+        session.load_shared_model(base64.b64encode(just_over).decode())
+    model, bits = compact.unpack(just_over)
+    assert bits == 16 and model.config.n_embd == 64
 
 
 def test_the_page_refuses_runs_it_could_not_train_or_reopen():

@@ -363,6 +363,24 @@ def test_run_state_round_trip_continues_exactly(save_at):
     assert resumed.model.sample(4, 0.5, "", 1) == whole.model.sample(4, 0.5, "", 1)
 
 
+def test_discard_forgets_the_run_but_never_reuses_a_job_number_or_panel_version():
+    s = Session()
+    s.new_run(TEXT, dict(TINY, steps=5))
+    first = s.start_generate(3)["job"]
+    assert s.set_insides({"probe_name": "ab"})["version"] == 1
+    s.discard()
+    assert s.info() is None and s.work_for(0) == {"job": None, "done": True, "names": None}
+    with pytest.raises(TinyGPTError, match="Start a run first"):
+        s.finish_run()
+    s.new_run(TEXT, dict(TINY, steps=5))
+    assert "insides" not in s.train_for(60_000, max_steps=1)  # the panel was turned off
+    second = s.start_generate(3)["job"]
+    assert second > first  # an answer about the old job cannot pass for the new one
+    assert s.set_insides({"probe_name": "ab"})["version"] == 2
+    answer = s.work_for(60_000)
+    assert answer["job"] == second and answer["done"]
+
+
 def test_restore_replaces_the_current_run():
     a, b = Session(), Session()
     a.new_run(TEXT, dict(TINY, steps=10, seed=1))
