@@ -26,6 +26,7 @@ from helpers import (
     assert_refused,
     child_env,
     listing,
+    reference_loss,
     reference_with,
     tinygpt,
     tinygpt_here,
@@ -446,7 +447,7 @@ def test_eval_prints_the_mean_document_loss(folder):
     # and independently: microgpt.py's forward, one document at a time, file order
     ref = reference_with(t.params, t.config, TEXT)
     docs = parse_documents((folder / "val.txt").read_text(encoding="utf-8"))
-    want = sum(ref.loss(ref.tokens(d)).data for d in docs) / len(docs)
+    want = sum(reference_loss(ref, d) for d in docs) / len(docs)
     assert abs(answer["loss"] - want) <= 1e-12 * want
 
 
