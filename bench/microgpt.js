@@ -4,8 +4,9 @@
 // `Value` that records its children and the local derivative with respect to each;
 // `backward()` sorts the graph topologically (recursively, as microgpt.py does) and
 // applies the chain rule. The GPT, the loss and Adam follow microgpt.py operation for
-// operation (DESIGN.md, "The algorithm"), written the straightforward way: no tricks
-// to slow it down, no hand optimisation beyond what such a port does.
+// operation (as tests/py/microgpt_reference.py transcribes it), written the
+// straightforward way: no tricks to slow it down, no hand optimisation beyond what such
+// a port does.
 //
 // JavaScript's Math.random is not Python's `random`, so the port takes its initial
 // parameters and its (already shuffled) documents as input: given the same ones it

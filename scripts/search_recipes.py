@@ -15,8 +15,8 @@ Two parts:
 
     .venv/bin/python scripts/search_recipes.py cli RECIPE
         trains the recipe with the CLI (`python -m tinygpt train --recipe RECIPE`) and
-        fails (exit 1) unless its validation loss meets the recipe's bound (BOUNDS): the
-        check the issue asks for, too slow for the test suite (minutes in CPython).
+        fails (exit 1) unless its validation loss meets the recipe's bound (BOUNDS): a
+        check of the recipes' promises too slow for the test suite (minutes in CPython).
 """
 
 import argparse
@@ -34,8 +34,8 @@ from tinygpt.settings import RECIPES, check_run_settings  # noqa: E402
 from tinygpt.trainer import Trainer  # noqa: E402
 
 DATA = ROOT / "public" / "data" / "first_names.txt"
-# Candidates: what the issue's PyTorch measurements suggest (lower learning rates over
-# longer runs; batches buy names per second in the page) around the two time budgets.
+# Candidates: what runs of the PyTorch export suggested (lower learning rates over longer
+# runs; batches buy names per second in the page) around the two time budgets.
 CANDIDATES = {
     "b1-lr005-8000": {"batch": 1, "lr": 0.005, "steps": 8000},
     "b1-lr005-6000": {"batch": 1, "lr": 0.005, "steps": 6000},

@@ -1,6 +1,7 @@
 """Lesson 3, part 2 - the fast engine: the same GPT on whole rows, with its own backward.
 
-The scalar engine builds about 56,000 `Value` nodes per step. Here the positions of a
+The scalar engine builds about 59,000 `Value` nodes per step of the default model (59,631
+for a six-letter name such as "olivia", lesson 2's count). Here the positions of a
 document are processed together, a matrix is a list of rows, and every layer has a
 hand-derived backward pass. No object per number: the work is done by a few calls
 to generated kernels and C functions (`map`, `zip`) on whole rows, which is what makes

@@ -15,7 +15,9 @@ since Python 3.12, `sum()` of floats also compensates rounding errors, so it giv
 other last bits than 3.11. Written-out products run on the interpreter's specialised
 float instructions: 1.2x to 2x faster, in Pyodide and CPython alike
 (`python -m tinygpt bench`). Every sum here is taken plainly, left to right, in the
-same order as microgpt.py, so CPython 3.11 and Pyodide's 3.14 give the same bits.
+same order as microgpt.py, so CPython 3.11 and Pyodide's 3.14 give the same sums, bit
+for bit. (The losses still differ in the last bits: Pyodide's libm rounds a few results
+of exp and ** differently, 14 and 13 of 20,000 random arguments when measured.)
 """
 
 import time

@@ -28,8 +28,9 @@ class PendingRun:
     """A run being built: settings and documents checked and the vocabulary known at
     once; then `build` shuffles the documents and draws the weights, row by row, in as
     many pieces as its caller likes. The page builds a run in short tasks this way (see
-    Session.begin_run): in one piece, a run of the default size took up to 50 ms in the
-    page on a slow day, a long task. Trainer(text, **settings) does it all at once."""
+    Session.begin_run): drawing costs a random.gauss per weight, and in one piece a model
+    at the page's limit (150,000 weights) takes over 150 ms even in CPython, a long task.
+    Trainer(text, **settings) does it all at once."""
 
     def __init__(self, text, settings):
         s = check_run_settings(settings)

@@ -1,4 +1,5 @@
-"""An independent transcription of Karpathy's microgpt.py, written from DESIGN.md.
+"""An independent transcription of Karpathy's microgpt.py (the gist the README links),
+written from microgpt.py itself, not from tinygpt's code.
 
 It does not import tinygpt. Every number is a `Value`, the GPT sees one token at a
 time with a key/value cache, the backward pass is micrograd's recursive topological

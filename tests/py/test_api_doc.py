@@ -13,9 +13,9 @@ import functools
 import importlib
 import inspect
 import re
-from pathlib import Path
 
 import pytest
+from helpers import FEW, ROOT
 
 from tinygpt import __main__ as cli
 from tinygpt.checkpoint import load_model_file
@@ -25,8 +25,6 @@ from tinygpt.scheduler import Scheduler
 from tinygpt.session import Session, api
 from tinygpt.trainer import Trainer
 
-ROOT = Path(__file__).resolve().parents[2]
-NAMES = "emma\nolivia\nava\nisabella\nsophia\nmia"
 SIGNATURE = re.compile(r"^([A-Za-z_][\w.]*)\((.*)$")
 CONSTANT = re.compile(r"^([A-Z_][\w.]*)\s*==\s*(.+)$")
 ATTRIBUTE = re.compile(r"^([A-Za-z_]\w*)\.(\w+)\s*(#.*|->.*)?$")
@@ -35,9 +33,9 @@ ATTRIBUTE = re.compile(r"^([A-Za-z_]\w*)\.(\w+)\s*(#.*|->.*)?$")
 @functools.cache
 def sample_instances():
     """One object of each documented class, for attributes set in __init__."""
-    trainer = Trainer(NAMES, val_fraction=0.2)
+    trainer = Trainer(FEW, val_fraction=0.2)
     session = Session()
-    session.new_run(NAMES, {"steps": 2})
+    session.new_run(FEW, {"steps": 2})
     return {
         Trainer: trainer,
         Model: load_model_file(trainer.model_file()),
@@ -194,12 +192,12 @@ def assert_documented(name, answer, always_all=False):
 
 
 def test_the_run_state_has_the_keys_api_md_lists():
-    assert documented_keys("Trainer.state") == set(Trainer(NAMES).state())
+    assert documented_keys("Trainer.state") == set(Trainer(FEW).state())
 
 
 def test_info_has_the_keys_api_md_lists():
     session = Session()
-    session.new_run(NAMES, {"steps": 5})
+    session.new_run(FEW, {"steps": 5})
     assert_documented("info", session.info(), always_all=True)  # a run: every key
     assert_documented("train_for", session.train_for(5))
     session.start_generate(2)
@@ -251,3 +249,12 @@ def test_the_packages_reading_order_lists_every_module():
     listed = re.findall(r"^    (\w+)  ", tinygpt.__doc__, re.M)
     modules = sorted(p.stem for p in (ROOT / "py/tinygpt").glob("*.py") if p.stem != "__init__")
     assert sorted(listed) == modules and len(set(listed)) == len(listed)
+
+
+def test_the_readmes_count_of_fuzz_targets_is_the_codes():
+    import test_fuzz
+
+    source = (ROOT / "tests/py/test_fuzz.py").read_text()
+    targets, examples = source.count("\n@given("), test_fuzz.EXAMPLES
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"run {targets} Hypothesis targets with {examples} examples each" in readme

@@ -11,14 +11,12 @@ before, bit for bit, is what test_reference.py checks (unchanged).
 import json
 import random
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from helpers import TEXT, TINY, tinygpt
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from test_gradients import ALPHABET, entries_to_check, make_case, numeric_grad
+from test_gradients import ALPHABET, entries_to_check, forward_loss, make_case, numeric_grad
 
 from tinygpt import fast, model
 from tinygpt.data import Tokenizer
@@ -26,15 +24,9 @@ from tinygpt.errors import TinyGPTError
 from tinygpt.settings import RUN_DEFAULTS
 from tinygpt.trainer import Trainer
 
-ROOT = Path(__file__).resolve().parents[2]
 ENGINES = {"scalar": model, "fast": fast}
-NAMES = """
-emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
-liam noah william james oliver benjamin elijah lucas mason logan alexander ethan
-zoé jürgen ångström maximiliano-alessandro
-""".split()
-TEXT = "\n".join(NAMES) + "\n"
-SMALL = dict(n_embd=8, n_head=2, n_layer=2, block_size=6, steps=40)
+# Runs with batches: two layers, and a block of 6 that the longer names overrun.
+SMALL = {**TINY, "n_layer": 2, "block_size": 6, "steps": 40}
 
 
 def batch_of(chars, block, rng, size):
@@ -104,11 +96,13 @@ def test_batch_gradient_is_the_mean_of_single_document_gradients(seed, size):
 def test_batch_gradient_matches_finite_differences(seed, engine):
     config, tok, params, chars, rng = make_case(seed)
     docs = [tok.encode(d) for d in batch_of(chars, config.block_size, rng, 3)]
-    fn = ENGINES[engine].batch_loss_and_grads
-    _, grads = fn(params, config, docs)
+    loss, grads = ENGINES[engine].batch_loss_and_grads(params, config, docs)
+    forward = forward_loss(engine, config, tok)
 
-    def loss_fn(p):
-        return fn(p, config, docs)[0]
+    def loss_fn(p):  # the batch's loss, forward only: the mean of its documents' losses
+        return sum(forward(p, tokens) for tokens in docs) / len(docs)
+
+    assert abs(loss_fn(params) - loss) <= 1e-12 * loss
 
     checked, nonzero = 0, 0
     for name, r, c in entries_to_check(params, random.Random(seed + 200), per_matrix=2):
@@ -180,7 +174,7 @@ def test_batch_one_is_the_default_step():
 @pytest.mark.parametrize(
     "text, batch",
     [
-        (TEXT, 3),  # documents longer than the block (ångström, maximiliano-...)
+        (TEXT, 3),  # documents longer than the block (ångström, maximiliano, ...)
         ("solitaire\n", 3),  # a single document: every batch is it, three times
         ("ab\ncde\nfghij\nk\nlmnopqrs\n", 7),  # a batch larger than the dataset
     ],
@@ -244,15 +238,9 @@ def test_batch_limits_are_accepted():
 # --- the command line ------------------------------------------------------------------
 
 
-def tinygpt(args, cwd):
-    env = {"PYTHONPATH": str(ROOT / "py"), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "tinygpt", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
 def test_cli_trains_with_batch(tmp_path):
     (tmp_path / "names.txt").write_text(TEXT, encoding="utf-8")
-    small = ["--n-embd", "8", "--n-head", "2", "--n-layer", "2", "--block-size", "6"]
+    small = [f"--{k.replace('_', '-')}={v}" for k, v in SMALL.items() if k != "steps"]
     result = tinygpt(["train", "--data", "names.txt", "--steps", "4", "--batch", "3", *small,
                       "--out", "m.json", "--log", "log.jsonl"], tmp_path)
     assert result.returncode == 0, result.stderr

@@ -1,8 +1,11 @@
-"""The command line as people use it: `python -m tinygpt ...` in a subprocess.
+"""The command line as people use it: `python -m tinygpt ...`.
 
-Every bad input of issue 2 must end with a non-zero exit, exactly one line on stderr, no
-traceback, and no file left behind (not even a temporary one). The good paths must print
-what DESIGN.md promises and agree with the same run done in-process.
+Every bad input must end with a non-zero exit, exactly one line on stderr, no traceback,
+and no file left behind (not even a temporary one). The good paths must print what the
+README promises and agree with the same run done in-process. The good paths, an
+interrupted run and a few refusals run in a subprocess, as people run it; the many
+other refusals run `main()` in this process (what `python -m tinygpt` runs, with the
+same exit code and output), which keeps this file fast.
 """
 
 import copy
@@ -16,39 +19,24 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import (
+    ROOT,
+    SMALL,
+    SMALL_ARGS,
+    TEXT,
+    assert_refused,
+    child_env,
+    listing,
+    reference_loss,
+    reference_with,
+    tinygpt,
+    tinygpt_here,
+)
 from microgpt_reference import MicroGPT
-from samples import SMALL, SMALL_ARGS, TEXT
 
 from tinygpt import checkpoint
 from tinygpt.data import MAX_TEXT_CHARS, MAX_VOCAB, parse_documents
 from tinygpt.trainer import Trainer
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def tinygpt(args, cwd, timeout=120):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "py")}
-    return subprocess.run(
-        [sys.executable, "-m", "tinygpt", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
-    )
-
-
-def listing(folder):
-    """Every entry of the folder, hidden ones included."""
-    return sorted(os.listdir(folder))
-
-
-def assert_refused(result, folder, before, *fragments):
-    """Non-zero exit, one line on stderr, no traceback, no new file in `folder`."""
-    assert result.returncode != 0, result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
-    assert lines[0].startswith("error: ") and len(lines[0]) > len("error: ") + 10
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert listing(folder) == before
 
 
 @pytest.fixture
@@ -65,7 +53,7 @@ def refused_train(folder, data_bytes=None, extra=(), fragments=()):
     data = "data.txt" if data_bytes is not None else "names.txt"
     args = ["train", "--data", data, "--steps", "3", *SMALL_ARGS, "--out", "model.json",
             "--log", "steps.jsonl", *extra]
-    result = tinygpt(args, folder)
+    result = tinygpt_here(args, folder)
     assert_refused(result, folder, before, *fragments)
     return result
 
@@ -75,14 +63,15 @@ def refused_train(folder, data_bytes=None, extra=(), fragments=()):
 
 def test_missing_data_file(folder):
     before = listing(folder)
-    result = tinygpt(["train", "--data", "nope.txt", "--out", "m.json"], folder)
+    result = tinygpt_here(["train", "--data", "nope.txt", "--out", "m.json"], folder)
     assert_refused(result, folder, before, "nope.txt", "does not exist")
 
 
 def test_data_file_that_is_a_folder(folder):
     (folder / "sub").mkdir()
     before = listing(folder)
-    assert_refused(tinygpt(["train", "--data", "sub", "--out", "m.json"], folder), folder, before)
+    result = tinygpt_here(["train", "--data", "sub", "--out", "m.json"], folder)
+    assert_refused(result, folder, before)
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
@@ -91,7 +80,7 @@ def test_unreadable_data_file(folder):
     (folder / "names.txt").chmod(0)
     try:
         before = listing(folder)
-        result = tinygpt(["train", "--data", "names.txt", "--out", "m.json"], folder)
+        result = tinygpt_here(["train", "--data", "names.txt", "--out", "m.json"], folder)
         assert_refused(result, folder, before, "names.txt")
     finally:
         (folder / "names.txt").chmod(0o644)
@@ -185,7 +174,7 @@ def test_bad_numbers(folder, extra, fragment):
 )
 def test_bad_arguments(folder, args):
     before = listing(folder)
-    result = tinygpt(args, folder)
+    result = tinygpt_here(args, folder)
     assert_refused(result, folder, before)
     assert "--help" in result.stderr  # points to the help, in one line
     assert "usage:" not in result.stderr
@@ -213,7 +202,7 @@ def test_out_and_log_the_same_file(folder):
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
 def test_out_where_nothing_can_be_written(folder):
-    result = tinygpt(["train", "--data", "names.txt", "--steps", "2", *SMALL_ARGS,
+    result = tinygpt_here(["train", "--data", "names.txt", "--steps", "2", *SMALL_ARGS,
                       "--out", "/proc/tinygpt-model.json"], folder)
     assert result.returncode != 0
     assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
@@ -229,11 +218,13 @@ def test_diverging_training_saves_nothing(folder):
 
 def test_interrupted_training_leaves_nothing(folder):
     before = listing(folder)
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "py")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tinygpt", "train", "--data", "names.txt", "--steps", "100000",
          *SMALL_ARGS, "--out", "model.json", "--log", "steps.jsonl"],
-        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=folder, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C's default, even when this runs where SIGINT is ignored (a shell's
+        # background job), which the child would inherit and never stop.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert proc.stdout.readline().startswith("step 1 / 100000")
@@ -307,14 +298,14 @@ def test_damaged_model_files(folder, model_file, case, command):
     before = listing(folder)
     args = ["sample", "--model", "model.json", "--n", "3"] if command == "sample" else [
         "eval", "--model", "model.json", "--data", "names.txt"]
-    result = tinygpt(args, folder)
+    result = tinygpt_here(args, folder)
     assert_refused(result, folder, before)
     assert result.stdout == ""
 
 
 def test_missing_model_file(folder):
     before = listing(folder)
-    assert_refused(tinygpt(["sample", "--model", "nope.json"], folder), folder, before, "nope")
+    assert_refused(tinygpt_here(["sample", "--model", "nope.json"], folder), folder, before, "nope")
 
 
 @pytest.fixture
@@ -338,7 +329,7 @@ def saved(folder, model_file):
 )
 def test_bad_sampling_options(saved, extra, fragment):
     before = listing(saved)
-    result = tinygpt(["sample", "--model", "model.json", *extra], saved)
+    result = tinygpt_here(["sample", "--model", "model.json", *extra], saved)
     assert_refused(result, saved, before, fragment)
     assert result.stdout == ""
 
@@ -346,14 +337,14 @@ def test_bad_sampling_options(saved, extra, fragment):
 def test_eval_on_text_with_unknown_characters(saved):
     (saved / "other.txt").write_text("emma\nQuinn\n", encoding="utf-8")
     before = listing(saved)
-    result = tinygpt(["eval", "--model", "model.json", "--data", "other.txt"], saved)
+    result = tinygpt_here(["eval", "--model", "model.json", "--data", "other.txt"], saved)
     assert_refused(result, saved, before, "vocabulary")
 
 
 def test_eval_on_empty_data(saved):
     (saved / "empty.txt").write_text("\n \n", encoding="utf-8")
     before = listing(saved)
-    result = tinygpt(["eval", "--model", "model.json", "--data", "empty.txt"], saved)
+    result = tinygpt_here(["eval", "--model", "model.json", "--data", "empty.txt"], saved)
     assert_refused(result, saved, before, "empty")
 
 
@@ -456,13 +447,9 @@ def test_eval_prints_the_mean_document_loss(folder):
     assert meta["loss"] == meta["val_loss"] == t.evaluate()  # held out: the quoted loss
 
     # and independently: microgpt.py's forward, one document at a time, file order
-    ref = MicroGPT(TEXT, **SMALL)
-    for name, mat in t.params.items():
-        for row_v, row_f in zip(ref.state_dict[name], mat, strict=True):
-            for v, f in zip(row_v, row_f, strict=True):
-                v.data = f
+    ref = reference_with(t.params, t.config, TEXT)
     docs = parse_documents((folder / "val.txt").read_text(encoding="utf-8"))
-    want = sum(ref.loss(ref.tokens(d)).data for d in docs) / len(docs)
+    want = sum(reference_loss(ref, d) for d in docs) / len(docs)
     assert abs(answer["loss"] - want) <= 1e-12 * want
 
 
@@ -500,7 +487,7 @@ def test_bench_prints_both_engines_and_their_ratio(folder):
 
 def test_bench_refuses_bad_step_counts(folder):
     before = listing(folder)
-    result = tinygpt(["bench", "--data", "names.txt", "--scalar-steps", "0"], folder)
+    result = tinygpt_here(["bench", "--data", "names.txt", "--scalar-steps", "0"], folder)
     assert_refused(result, folder, before)
 
 
@@ -606,3 +593,20 @@ def test_samples_that_is_not_a_whole_number(folder, value):
     before = listing(folder)
     result = tinygpt(["train", "--data", "names.txt", "--samples", value], folder)
     assert_refused(result, folder, before, "--samples", "--help")
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [(["train", "--data", "nope.txt", "--out", "m.json"], 1),
+     (["sample", "--model", "names.txt"], 1),
+     (["train", "--data", "names.txt", "--steps", "abc"], 2)],
+    ids=["missing-data", "not-a-model", "bad-argument"],
+)
+def test_the_entry_point_refuses_as_main_does(folder, args, code):
+    """`python -m tinygpt` in a subprocess gives what main() gives in-process above."""
+    before = listing(folder)
+    result = tinygpt(args, folder)
+    assert_refused(result, folder, before)
+    assert result.returncode == code
+    here = tinygpt_here(args, folder)
+    assert (here.returncode, here.stdout, here.stderr) == (code, result.stdout, result.stderr)

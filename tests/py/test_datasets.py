@@ -4,13 +4,12 @@ import hashlib
 import importlib.util
 import json
 import unicodedata
-from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from tinygpt.data import MAX_TEXT_CHARS, MAX_VOCAB, Tokenizer, parse_documents
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "public" / "data"
 INDEX = json.loads((DATA / "datasets.json").read_text(encoding="utf-8"))
 # microgpt.py's data is kept byte for byte as makemore ships it, repeated names included.

@@ -8,26 +8,17 @@ import base64
 import io
 import json
 import os
-import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
-from samples import SMALL, TEXT
+from helpers import SMALL, TEXT, TRAINED, assert_refused, tinygpt, tinygpt_here, trained_session
 
 from tinygpt import checkpoint, export
 from tinygpt.session import Session, api
 from tinygpt.trainer import Trainer
 
-ROOT = Path(__file__).resolve().parents[2]
 PROJECT = {"README.md", "model.py", "train.py", "sample.py", "requirements.txt", "model.json"}
-
-
-def tinygpt(args, cwd, timeout=120):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "py")}
-    return subprocess.run([sys.executable, "-m", "tinygpt", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def unzip(data_b64):
@@ -38,14 +29,6 @@ def unzip(data_b64):
     assert len(folders) == 1
     assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in infos)
     return {info.filename.split("/", 1)[1]: archive.read(info) for info in infos}, folders.pop()
-
-
-def trained_session(steps=12):
-    session = Session()
-    session.new_run(TEXT, {**SMALL, "steps": 30, "seed": 3, "lr": 0.02, "val_fraction": 0.1})
-    while session.trainer.step_count < steps:
-        session.train_for(50, max_steps=steps - session.trainer.step_count)
-    return session
 
 
 @pytest.fixture
@@ -105,9 +88,10 @@ def test_page_zip_holds_what_the_cli_export_writes(tmp_path):
     assert set(files) == PROJECT | {"data.txt"}
     assert files["data.txt"].decode("utf-8") == TEXT  # the run's text, as it was given
     meta = json.loads(files["model.json"])["meta"]
-    assert meta["settings"] == {"steps": 30, "batch": 1, "lr": 0.02, "seed": 3, "val_fraction": 0.1,
-                                "beta1": 0.85, "beta2": 0.99, "eps": 1e-8}
-    assert meta["steps"] == 12 and meta["source"] == "page"
+    assert meta["settings"] == {"steps": TRAINED["steps"], "batch": 1, "lr": 0.01,
+                                "seed": TRAINED["seed"], "val_fraction": 0.0, "beta1": 0.85,
+                                "beta2": 0.99, "eps": 1e-8}
+    assert meta["steps"] == TRAINED["steps"] and meta["source"] == "page"
     # the same model file and data through the CLI give the very same files
     (tmp_path / "model.json").write_bytes(files["model.json"])
     (tmp_path / "data.txt").write_bytes(files["data.txt"])
@@ -137,16 +121,6 @@ def test_page_export_without_a_model_is_a_user_error():
     assert answer["kind"] == "user" and "no model" in answer["error"]
 
 
-def assert_refused(result, folder, before, *fragments):
-    assert result.returncode != 0, result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    assert sorted(os.listdir(folder)) == before
-
-
 @pytest.mark.parametrize(
     "args, fragments",
     [
@@ -171,7 +145,7 @@ def test_cli_export_refuses_bad_input(model_file, tmp_path, args, fragments):
     before = sorted(os.listdir(tmp_path))
     if "--out" not in args and args != ["--model", "m.json"]:
         args = [*args, "--out", "proj"]
-    result = tinygpt(["export", *args], tmp_path)
+    result = tinygpt_here(["export", *args], tmp_path)
     assert_refused(result, tmp_path, before, *fragments)
     assert (tmp_path / "full" / "keep.txt").read_text("utf-8") == "mine"
 

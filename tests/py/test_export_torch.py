@@ -12,7 +12,6 @@ import base64
 import importlib
 import io
 import json
-import os
 import re
 import subprocess
 import sys
@@ -21,39 +20,21 @@ from pathlib import Path
 
 import pytest
 import torch  # requirements-dev.txt installs it: these tests must run, never skip
-from samples import SMALL_ARGS
+from helpers import EXPORT_NAMES, SMALL, SMALL_ARGS, child_env, tinygpt
 
 from tinygpt import checkpoint
 from tinygpt.session import Session
 
-ROOT = Path(__file__).resolve().parents[2]
-# Its own names (not samples.NAMES): with these, some greedy names fill a block of 8, which
-# the test of greedy generation needs.
-NAMES = """
-emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily
-elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace
-liam noah william james oliver benjamin elijah lucas mason logan alexander ethan
-zoé jürgen maximiliano christopher
-""".split()
-TEXT = "\n".join(NAMES) + "\n"
+TEXT = "\n".join(EXPORT_NAMES) + "\n"
 # block_size 8 cuts the longer names: truncation is part of what must agree
-SETTINGS = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8, "steps": 60, "seed": 7,
-            "lr": 0.02, "val_fraction": 0.1}
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"OMP_NUM_THREADS": "1"}
+SETTINGS = {**SMALL, "steps": 60, "seed": 7, "lr": 0.02, "val_fraction": 0.1}
 
 
 def run(args, cwd, timeout=180):
     """python ARGS in the project's folder, without PYTHONPATH: tinygpt is not importable."""
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=ENV, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def tinygpt(args, cwd):
-    env = {**ENV, "PYTHONPATH": str(ROOT / "py")}
-    result = subprocess.run([sys.executable, "-m", "tinygpt", *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return subprocess.run([sys.executable, *args], cwd=cwd, timeout=timeout, text=True,
+                          env=child_env(pythonpath=False, OMP_NUM_THREADS="1"),
+                          capture_output=True)
 
 
 def log_losses(path):
@@ -108,7 +89,8 @@ def test_exported_model_computes_tinygpt_eval(project, scripts, capsys):
         assert scripts["train"].main(["--eval", "--init", str(folder / "model.json"), "--data",
                                       str(folder / data), "--dtype", "float64"]) == 0
         ours = json.loads(capsys.readouterr().out)
-        theirs = json.loads(tinygpt(["eval", "--model", "model.json", "--data", data], folder))
+        theirs = tinygpt(["eval", "--model", "model.json", "--data", data], folder, check=True)
+        theirs = json.loads(theirs.stdout)
         assert ours["docs"] == theirs["docs"]
         assert abs(ours["loss"] - theirs["loss"]) < 1e-9
 
@@ -125,15 +107,17 @@ def test_fresh_run_repeats_the_run_and_comes_back(project):
     assert max(abs(a - b) for a, b in zip(losses, trainer.losses)) < 1e-9
     # ... as `python -m tinygpt train` logs it
     tinygpt(["train", "--data", "data.txt", *SMALL_ARGS, "--steps", "60", "--seed", "7",
-             "--lr", "0.02", "--val-fraction", "0.1", "--log", "cli.jsonl"], folder)
+             "--lr", "0.02", "--val-fraction", "0.1", "--log", "cli.jsonl"], folder, check=True)
     assert max(abs(a - b) for a, b in zip(losses, log_losses(folder / "cli.jsonl"))) < 1e-9
     # the trained model back in TinyGPT: its eval gives the validation loss train.py printed
     val = printed_val_loss(result.stdout)
     assert abs(val - trainer.evaluate()) < 1e-9
-    back = json.loads(tinygpt(["eval", "--model", "fresh.json", "--data", "val.txt"], folder))
+    back = tinygpt(["eval", "--model", "fresh.json", "--data", "val.txt"], folder, check=True)
+    back = json.loads(back.stdout)
     assert abs(back["loss"] - val) < 1e-9
-    names = tinygpt(["sample", "--model", "fresh.json", "--n", "5", "--seed", "1"], folder)
-    assert len(names.splitlines()) == 5
+    names = tinygpt(["sample", "--model", "fresh.json", "--n", "5", "--seed", "1"], folder,
+                    check=True)
+    assert len(names.stdout.splitlines()) == 5
     meta = checkpoint.loads((folder / "fresh.json").read_text("utf-8")).meta
     assert meta["source"] == "pytorch" and meta["steps"] == 60 and meta["val_loss"] == val
 
@@ -145,7 +129,8 @@ def test_float32_run_comes_back(project, scripts, capsys):
                                   "--batch", "4", "--steps", "25", "--out", out])
     assert code == 0
     val = printed_val_loss(capsys.readouterr().out)
-    back = json.loads(tinygpt(["eval", "--model", "f32.json", "--data", "val.txt"], folder))
+    back = tinygpt(["eval", "--model", "f32.json", "--data", "val.txt"], folder, check=True)
+    back = json.loads(back.stdout)
     assert abs(back["loss"] - val) < 1e-5
 
 
@@ -183,7 +168,7 @@ def test_greedy_names_are_tinygpt_names(project, scripts, capsys):
         return name
 
     # every letter as a prefix, and prefixes that leave room for one letter only
-    prefixes = ["", *sorted(set("".join(NAMES))), "christo", "maximil", "alexand"]
+    prefixes = ["", *sorted(set("".join(EXPORT_NAMES))), "christo", "maximil", "alexand"]
     ours = [scripts["sample"].generate(model, tokenizer, 1, 0, prefix)[0] for prefix in prefixes]
     assert ours == [tinygpt_greedy(prefix) for prefix in prefixes]
     assert any(len(name) == trainer.config.block_size for name in ours)  # a full block stops

@@ -8,11 +8,11 @@ EXAMPLES says how many inputs each target runs (README, "Reliability").
 
 import base64
 import json
-import math
 import struct
 import tracemalloc
 
 import pytest
+from helpers import TINY, page_parts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +23,7 @@ from tinygpt.errors import TinyGPTError
 from tinygpt.session import Session
 from tinygpt.trainer import Trainer
 
-TEXT = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 6, "steps": 20}
+SMALL = {**TINY, "steps": 20}
 EXAMPLES = 300  # inputs per target (Hypothesis runs this many unless it runs out of them)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 MEMORY_LIMIT = 64 * 2**20  # bytes of Python allocations for the worst single input
@@ -51,11 +50,12 @@ json_values = st.recursive(
 
 
 @pytest.fixture(scope="module")
-def trained():
-    session = Session()
-    session.new_run(TEXT, {**SMALL, "seed": 3})
-    session.train_for(60_000)
-    return session
+def good(trained):
+    """The trained model's model file, link bytes and saved runs: what the fuzzing damages
+    (made once, not per example)."""
+    return {"file": trained.model_file(),
+            "link": base64.b64decode(trained.share_model(exact=True)["data"]),
+            "run": trained.run_state(), "packed run": trained.run_state(packed=True)}
 
 
 def replace_at(value, path, new):
@@ -89,8 +89,8 @@ def test_any_json_as_a_model_file(data):
 
 @FUZZ
 @given(path=paths, new=json_values)
-def test_a_model_file_with_any_field_changed(trained, path, new):
-    file = replace_at(trained.model_file(), path, new)
+def test_a_model_file_with_any_field_changed(good, path, new):
+    file = replace_at(good["file"], path, new)
     model = value_or_message(checkpoint.load_model_file, file)
     if model is not None:  # what loads, works
         model.sample(2, 0.5, "", 1)
@@ -104,24 +104,9 @@ def test_any_text_as_a_model_file(text):
 
 @FUZZ
 @given(path=paths, new=json_values)
-def test_the_pages_model_file_path_with_any_field_changed(trained, path, new):
-    file = replace_at(trained.model_file(), path, new)
-    header = {k: v for k, v in file.items() if k != "state_dict"}
-    rows, numbers = None, []
-    weights = file.get("state_dict")
-    if isinstance(weights, dict):
-        rows = {}
-        for name, matrix in weights.items():
-            if not isinstance(matrix, list):
-                rows[name] = -1
-                continue
-            rows[name] = [len(r) if isinstance(r, list) else -1 for r in matrix]
-            for r in matrix:
-                if isinstance(r, list):
-                    numbers += [x if type(x) in (int, float) and abs(x) < 1e308 else math.nan
-                                for x in r]
-    blob = base64.b64encode(struct.pack(f"<{len(numbers)}d", *numbers)).decode()
-    value_or_message(Session().open_model_file, json.dumps(header), rows, blob)
+def test_the_pages_model_file_path_with_any_field_changed(good, path, new):
+    file = replace_at(good["file"], path, new)
+    value_or_message(Session().open_model_file, **page_parts(file))
 
 
 @FUZZ
@@ -141,12 +126,12 @@ def test_any_bytes_as_a_model_link(data):
 @FUZZ
 @given(at=st.integers(min_value=0), byte=st.integers(min_value=0, max_value=255),
        cut=st.integers(min_value=0))
-def test_a_model_link_with_a_byte_changed_or_cut(trained, at, byte, cut):
-    good = bytearray(base64.b64decode(trained.share_model(exact=True)["data"]))
-    changed = bytearray(good)
-    changed[at % len(good)] = byte
+def test_a_model_link_with_a_byte_changed_or_cut(good, at, byte, cut):
+    link = good["link"]
+    changed = bytearray(link)
+    changed[at % len(link)] = byte
     value_or_message(compact.unpack, bytes(changed), True)
-    value_or_message(compact.unpack, bytes(good[: cut % len(good)]), True)
+    value_or_message(compact.unpack, link[: cut % len(link)], True)
 
 
 @FUZZ
@@ -166,8 +151,8 @@ def test_any_text_as_a_link_s_base64(text):
 # --- saved runs ---------------------------------------------------------------------------------
 @FUZZ
 @given(path=paths, new=json_values, packed=st.booleans())
-def test_a_saved_run_with_any_field_changed(trained, path, new, packed):
-    state = replace_at(trained.run_state(packed=packed), path, new)
+def test_a_saved_run_with_any_field_changed(good, path, new, packed):
+    state = replace_at(good["packed run" if packed else "run"], path, new)
     session = Session()
     if value_or_message(session.restore_run, state) is not None:
         session.train_for(0, max_steps=1)

@@ -3,17 +3,44 @@
 Random small configurations: 2-3 layers, 2-4 heads, blocks of 3-5 positions with
 documents longer than the block (and one shorter), vocabularies with non-ASCII
 characters. Derivatives are estimated with a fourth-order central difference, so the
-truncation error stays far below the 1e-6 relative tolerance.
+truncation error stays far below the 1e-6 relative tolerance. The differences are taken
+of each engine's loss alone, its forward pass without the backward one.
 """
 
+import gc
 import random
 
 import pytest
 
 from tinygpt import fast, model
 from tinygpt.data import Tokenizer
+from tinygpt.generate import Model
+from tinygpt.value import Value
 
 ENGINES = {"scalar": model.loss_and_grads, "fast": fast.loss_and_grads}
+
+
+def scalar_loss(params, config, tokens):
+    """The scalar engine's loss of a document, forward only: a graph of Values, no backward."""
+    with model.collector_paused():  # as the scalar step does
+        return _scalar_loss(params, config, tokens)
+
+
+def _scalar_loss(params, config, tokens):
+    state = {name: [[Value(w) for w in row] for row in m] for name, m in params.items()}
+    return model.document_loss(state, config, tokens).data
+
+
+def fast_loss(params, config, tokens, tokenizer):
+    """The fast engine's loss of a document, forward only (what evaluation computes)."""
+    return Model(config, tokenizer, params).document_loss(tokenizer.decode(tokens))
+
+
+def forward_loss(engine, config, tokenizer):
+    """params, tokens -> the engine's loss, without gradients."""
+    if engine == "scalar":
+        return lambda params, tokens: scalar_loss(params, config, tokens)
+    return lambda params, tokens: fast_loss(params, config, tokens, tokenizer)
 ALPHABET = list("abcxyz") + ["é", "ß", "日", "本", "ñ", "Ω", "😀"]
 H = 1e-4
 
@@ -71,11 +98,12 @@ def test_gradients_match_finite_differences(seed, engine):
     config, tok, params, chars, rng = make_case(seed)
     tokens = tok.encode(documents(chars, config.block_size, rng)["long"])
     assert len(tokens) - 1 > config.block_size
-    fn = ENGINES[engine]
-    loss, grads = fn(params, config, tokens)
+    loss, grads = ENGINES[engine](params, config, tokens)
+    forward = forward_loss(engine, config, tok)
+    assert abs(forward(params, tokens) - loss) <= 1e-12 * loss  # the same function
 
     def loss_fn(p):
-        return fn(p, config, tokens)[0]
+        return forward(p, tokens)
 
     assert set(grads) == set(params)
     checked, nonzero = 0, 0
@@ -128,3 +156,43 @@ def test_unused_rows_get_zero_gradient():
             else:
                 assert any(x != 0 for x in g["wte"][t])
 
+
+
+def test_the_scalar_step_pauses_the_garbage_collector_and_restores_it(monkeypatch):
+    config = model.Config(n_embd=8, n_head=2, n_layer=1, block_size=8)
+    tok = Tokenizer(list("abcdefghij"))
+    params = model.init_params(config, tok.vocab_size, random.Random(0))
+    tokens = tok.encode("abcdefghij")
+    graph, walked = [], []
+    document_loss = model.document_loss
+
+    def building(*args):  # the graph is built with the collector paused
+        assert not gc.isenabled()
+        loss = document_loss(*args)
+        graph.append(len(loss.topological_order()))
+        return loss
+
+    def collecting(phase, info):  # how many objects each collection walks
+        if phase == "start":
+            walked.append(len(gc.get_objects(generation=0)))
+
+    monkeypatch.setattr(model, "document_loss", building)
+    gc.callbacks.append(collecting)
+    try:
+        for _ in range(3):
+            model.loss_and_grads(params, config, tokens)
+            assert gc.isenabled()
+        assert len(graph) == 3 and graph[0] > 10_000
+        # No collection walks a step's graph: it is freed before the pause ends.
+        assert all(n < graph[0] / 5 for n in walked), (walked, graph)
+        gc.disable()
+        model.loss_and_grads(params, config, tokens)
+        assert not gc.isenabled()  # a caller's own pause stays
+    finally:
+        gc.enable()
+        gc.callbacks.remove(collecting)
+    with pytest.raises(RuntimeError):
+        with model.collector_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("a step that fails")
+    assert gc.isenabled()  # an error inside ends the pause too

@@ -5,11 +5,9 @@ names in short pieces. (test_fuzz.py throws random input at the same doors.)"""
 import base64
 import json
 import struct
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from helpers import FEW, TINY, page_parts, tinygpt
 
 from tinygpt import checkpoint, compact, fast, jsonio
 from tinygpt.data import hidden_character, parse_documents
@@ -19,17 +17,7 @@ from tinygpt.model import Config, param_shapes
 from tinygpt.session import Session, limits
 from tinygpt.trainer import Trainer
 
-ROOT = Path(__file__).resolve().parents[2]
-TEXT = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8, "steps": 40}
-
-
-@pytest.fixture(scope="module")
-def trained():
-    session = Session()
-    session.new_run(TEXT, {**SMALL, "seed": 3})
-    session.train_for(60_000)
-    return session
+SMALL = {**TINY, "steps": 40}
 
 
 # --- deep nesting ------------------------------------------------------------------------
@@ -82,27 +70,26 @@ def test_a_model_too_big_for_the_page_is_refused_from_its_header():
         session.load_shared_model(base64.b64encode(data).decode())
     message = str(error.value)
     assert "6,370,816 parameters" in message and f"{limits()['max_params']:,}" in message
-    # The CLI, which is not the page, still reads it.
-    model, bits = compact.unpack(data)
-    assert bits == 16 and model.config.n_embd == 256
+    # The CLI, which is not the page, still reads a model over the page's limit.
+    just_over = zero_link(64, 3, 64)
+    with pytest.raises(TinyGPTError, match="155,008 parameters"):
+        session.load_shared_model(base64.b64encode(just_over).decode())
+    model, bits = compact.unpack(just_over)
+    assert bits == 16 and model.config.n_embd == 64
 
 
 def test_the_page_refuses_runs_it_could_not_train_or_reopen():
     with pytest.raises(TinyGPTError, match="this page runs models of up to"):
-        Session().new_run(TEXT, {"n_embd": 128, "n_layer": 4, "n_head": 4})
+        Session().new_run(FEW, {"n_embd": 128, "n_layer": 4, "n_head": 4})
 
 
 def test_model_files_of_any_size_the_settings_allow_are_read_by_the_cli(tmp_path):
     # A model file of several MB (the CLI used to refuse files over 4 MB as "training text").
-    trainer = Trainer(TEXT, n_embd=64, n_head=4, n_layer=4, block_size=64, steps=1)
+    trainer = Trainer(FEW, n_embd=64, n_head=4, n_layer=4, block_size=64, steps=1)
     path = tmp_path / "big.json"
     path.write_text(json.dumps(trainer.model_file()))
     assert path.stat().st_size > 4_000_000
-    result = subprocess.run(
-        [sys.executable, "-m", "tinygpt", "sample", "--model", str(path), "--n", "2"],
-        capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "py")}, cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr
+    result = tinygpt(["sample", "--model", str(path), "--n", "2"], tmp_path, check=True)
     assert len(result.stdout.splitlines()) == 2
 
 
@@ -132,7 +119,7 @@ def test_generation_job_can_be_cancelled_and_bad_settings_fail_at_once(trained):
 
 def test_training_advances_a_generation_job_too():
     s = Session()
-    s.new_run(TEXT, {**SMALL, "steps": 400})
+    s.new_run(FEW, {**SMALL, "steps": 400})
     want = s.model.sample(3, 0.5, "", 2)
     s.start_generate(3, 0.5, "", 2)  # the names of the weights at this step
     answer = {}
@@ -161,7 +148,7 @@ def test_next_letter_feeds_one_position_per_letter(trained, monkeypatch):
 
 
 def test_next_letter_stops_where_sample_stops():
-    trainer = Trainer(TEXT, n_embd=8, n_head=2, block_size=3, steps=1)
+    trainer = Trainer(FEW, n_embd=8, n_head=2, block_size=3, steps=1)
     for seed in range(30):
         letters = Letters(trainer, seed)
         answer = letters.view(2.0)
@@ -197,28 +184,6 @@ def test_meta_text_follows_the_same_rule(trained):
 
 
 # --- the page's way of opening a file ------------------------------------------------------------
-def parts(file):
-    """What the page's worker sends for a parsed model file (app/model-file-worker.js)."""
-    file = dict(file)
-    weights = file.pop("state_dict")
-    numbers, rows = [], None
-    if isinstance(weights, dict):
-        rows = {}
-        for name, matrix in weights.items():
-            if not isinstance(matrix, list):
-                rows[name] = -1
-                continue
-            rows[name] = []
-            for row in matrix:
-                if not isinstance(row, list):
-                    rows[name].append(-1)
-                    continue
-                numbers += [x if type(x) in (int, float) else float("nan") for x in row]
-                rows[name].append(len(row))
-    data = struct.pack(f"<{len(numbers)}d", *numbers)
-    return {"header": json.dumps(file), "rows": rows, "weights": base64.b64encode(data).decode()}
-
-
 def damaged_files(good):
     def changed(fn):
         file = json.loads(json.dumps(good))
@@ -244,11 +209,11 @@ def test_a_file_opened_by_the_page_gives_the_model_or_the_message_the_cli_gives(
             want = checkpoint.load_model_file(json.loads(json.dumps(file)))
         except TinyGPTError as e:
             with pytest.raises(TinyGPTError) as got:
-                Session().open_model_file(**parts(file))
+                Session().open_model_file(**page_parts(file))
             assert str(got.value) == str(e), name
             continue
         s = Session()
-        info = s.open_model_file(**parts(file))
+        info = s.open_model_file(**page_parts(file))
         assert s.model.params == want.params and info["trainable"] is False, name
 
 
@@ -287,7 +252,7 @@ def test_a_saved_run_from_a_newer_tinygpt_says_so(trained):
 # --- one headline loss, one dataset title --------------------------------------------------------
 def test_the_saved_model_the_card_and_the_link_quote_one_loss():
     s = Session()
-    s.new_run(TEXT, {**SMALL, "val_fraction": 0.2, "steps": 100}, dataset="Test names")
+    s.new_run(FEW, {**SMALL, "val_fraction": 0.2, "steps": 100}, dataset="Test names")
     while not s.train_for(60_000)["done"]:
         pass
     info = s.info()

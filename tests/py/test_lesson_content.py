@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from tinygpt import lessons
 from tinygpt.data import parse_documents
@@ -28,7 +29,6 @@ from tinygpt.settings import RECIPES, RUN_DEFAULTS
 from tinygpt.trainer import Trainer
 from tinygpt.value import Value
 
-ROOT = Path(__file__).resolve().parents[2]
 HTML = (ROOT / "lessons.html").read_text()
 FIXTURE = Path(__file__).with_name("lesson_cells.json")
 LESSONS = ["tokens", "autograd", "attention", "training", "sampling", "build"]
@@ -306,6 +306,13 @@ def test_readme_numbers():
     readme = (ROOT / "README.md").read_text()
     count = re.search(r"([\d,]+) US census first names", readme).group(1)
     assert count == f"{len(first_names()):,}"
+
+
+def test_the_fast_engines_count_of_scalar_nodes_is_lesson_2s():
+    import tinygpt.fast
+
+    docstring = " ".join(tinygpt.fast.__doc__.split())
+    assert f"{scalar_nodes('olivia'):,} for a six-letter name" in docstring
 
 
 # --- speed figures ---------------------------------------------------------------------------

@@ -6,16 +6,16 @@ import math
 import random
 import re
 from contextlib import redirect_stderr, redirect_stdout
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
+from helpers import FEW, ROOT
 
 from tinygpt import lessons
 from tinygpt.settings import from_query, validate
 from tinygpt.trainer import Trainer
 
-NAMES = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail"
+NAMES = FEW.strip()  # the lessons' "names" dataset here: ten names
 
 
 def call(request, **args):
@@ -219,7 +219,14 @@ def test_race_engines_give_the_same_losses():
     assert "error" in call("race_step", engine="nope")
 
 
-def test_next_probs_temperature_and_draw():
+@pytest.fixture
+def quick_sampling_model(monkeypatch):
+    """Lesson 5's model trained 30 steps, not 300: what these tests check (the figure draws
+    what Model.sample draws) holds at any step."""
+    monkeypatch.setattr(lessons, "SAMPLING_TRAIN_STEPS", 30)
+
+
+def test_next_probs_temperature_and_draw(quick_sampling_model):
     cold = ok("next_probs", dataset="names", context="em", temperature=0.3)["probs"]
     warm = ok("next_probs", dataset="names", context="em", temperature=2.0)["probs"]
     assert math.fsum(p for _, p in cold) == pytest.approx(1)
@@ -230,8 +237,9 @@ def test_next_probs_temperature_and_draw():
     assert "temperature" in call("next_probs", dataset="names", context="", temperature=0)["error"]
 
 
-def test_draw_is_the_letter_model_sample_draws():
+def test_draw_is_the_letter_model_sample_draws(quick_sampling_model):
     trainer = lessons._trained_here("names")
+    assert trainer.step_count == 30
     for seed in range(20):
         drawn = ok("draw", dataset="names", context="", temperature=0.8, seed=seed)
         name = trainer.sample(n=1, temperature=0.8, seed=seed)[0]
@@ -279,13 +287,16 @@ def test_overfit_figure_measures_training_and_held_out_names_of_a_real_run():
         if answer["done"]:
             break
     assert [p["step"] for p in points] == list(range(0, 501, 50))
-    # The same run, built by hand: a fixed pick of names, the Trainer's own split.
+    # The figure's run is the run built by hand (a fixed pick of names, the Trainer's own
+    # split, default settings), trained 500 steps, and its points are that run's losses.
     pick = random.Random(0).sample(NAMES.split("\n"), 10)
     reference = Trainer("\n".join(pick), steps=500, val_fraction=0.2)
-    for _ in range(500):
-        reference.step()
-    assert points[-1]["val"] == reference.evaluate(50)
-    assert points[-1]["train"] == reference.evaluate_docs(reference.train_docs[:50])
+    run = lessons._cache["overfit"]
+    assert (run.text, run.settings, run.train_docs, run.val_docs) == (
+        reference.text, reference.settings, reference.train_docs, reference.val_docs)
+    assert run.step_count == 500 and len(run.losses) == 500
+    assert points[-1]["val"] == run.evaluate(50)
+    assert points[-1]["train"] == run.evaluate_docs(run.train_docs[:50])
     # Eight names, 500 steps: memorised. Training loss far below the held-out loss.
     assert points[-1]["train"] < 1 < 3 < points[-1]["val"]
     samples = answer["samples"]
@@ -299,11 +310,10 @@ def test_overfit_figure_measures_training_and_held_out_names_of_a_real_run():
 
 def test_build_your_own_links_carry_valid_settings_and_real_datasets():
     """Each "settings to try" link must open a run the playground accepts as it is."""
-    root = Path(__file__).resolve().parents[2]
-    html = (root / "lessons.html").read_text()
+    html = (ROOT / "lessons.html").read_text()
     links = re.findall(r'href="\./index\.html\?([^"]+)"', html)
     assert len(links) >= 5
-    datasets = {d["id"] for d in json.loads((root / "public/data/datasets.json").read_text())}
+    datasets = {d["id"] for d in json.loads((ROOT / "public/data/datasets.json").read_text())}
     for link in links:
         # The page reads a link's query with settings.from_query (its URL keys: the table's).
         pairs = parse_qsl(link.replace("&amp;", "&"), strict_parsing=True)

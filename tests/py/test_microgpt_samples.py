@@ -13,10 +13,10 @@ import random
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+from helpers import SMALL, SMALL_ARGS, TEXT, one_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from microgpt_reference import MicroGPT
-from samples import SMALL, SMALL_ARGS, TEXT, one_line
 
 from tinygpt import __main__ as cli
 from tinygpt import checkpoint, jsonio

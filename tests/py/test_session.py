@@ -10,9 +10,8 @@ import json
 import math
 
 import pytest
-from microgpt_reference import MicroGPT
+from helpers import TEXT, TINY, one_line, reference_with
 from microgpt_reference import softmax as ref_softmax
-from samples import SMALL, TEXT, one_line
 
 from tinygpt import model as scalar_model
 from tinygpt import scheduler, web
@@ -92,7 +91,7 @@ def test_validate_checks_fields_together(n_embd, n_head):
 @pytest.mark.parametrize(
     "settings",
     [{}, {"steps": 100.0, "n_embd": 8.0, "seed": 0}, {"lr": 1, "engine": "scalar"},
-     {"val_fraction": 0, "n_head": 1, "n_embd": 1}, dict(SMALL, steps=1)],
+     {"val_fraction": 0, "n_head": 1, "n_embd": 1}, dict(TINY, steps=1)],
 )
 def test_validate_accepts_what_json_gives_for_good_settings(settings):
     assert validate(settings) == {}
@@ -109,7 +108,7 @@ def test_validate_accepts_what_json_gives_for_good_settings(settings):
 @pytest.fixture
 def running():
     session = Session()
-    session.new_run(TEXT, dict(SMALL, steps=30, seed=1))
+    session.new_run(TEXT, dict(TINY, steps=30, seed=1))
     session.train_for(60_000, max_steps=5)
     return session
 
@@ -213,7 +212,7 @@ def test_actions_without_a_run_are_clear_errors():
 
 
 def test_train_for_respects_max_steps_and_matches_a_plain_trainer():
-    settings = dict(SMALL, steps=12, seed=4, lr=0.02)
+    settings = dict(TINY, steps=12, seed=4, lr=0.02)
     want, plain = plain_losses(12, **settings)
     s = Session()
     s.new_run(TEXT, settings)
@@ -235,7 +234,7 @@ def test_train_for_starts_a_step_only_if_it_fits_the_budget(monkeypatch):
     # A fake clock where every step takes 4 ms: a 10 ms budget fits two steps, not a
     # third that would end at 12 ms (the page's tasks stay near the budget).
     s = Session()
-    s.new_run(TEXT, dict(SMALL, steps=50))
+    s.new_run(TEXT, dict(TINY, steps=50))
     clock = [0.0]
     step = s.trainer.step
 
@@ -252,14 +251,14 @@ def test_train_for_starts_a_step_only_if_it_fits_the_budget(monkeypatch):
 
 def test_train_for_always_makes_progress_even_with_no_budget():
     s = Session()
-    s.new_run(TEXT, dict(SMALL, steps=5))
+    s.new_run(TEXT, dict(TINY, steps=5))
     assert s.train_for(0)["step"] == 1
     assert s.train_for(0, max_steps=3)["step"] == 2
 
 
 def test_validation_points_every_val_every_steps():
     steps = 2 * VAL_EVERY + 7
-    settings = dict(SMALL, steps=steps, seed=2, val_fraction=0.2)
+    settings = dict(TINY, steps=steps, seed=2, val_fraction=0.2)
     s = Session()
     info = s.new_run(TEXT, settings)
     assert info["val_docs"] > 0
@@ -282,7 +281,7 @@ def test_validation_points_every_val_every_steps():
 def test_validation_uses_at_most_val_docs_documents(monkeypatch):
     monkeypatch.setattr(scheduler, "VAL_DOCS", 3)
     monkeypatch.setattr(scheduler, "VAL_EVERY", 4)
-    settings = dict(SMALL, steps=8, val_fraction=0.3)
+    settings = dict(TINY, steps=8, val_fraction=0.3)
     s = Session()
     s.new_run(TEXT, settings)
     train_all(s, max_steps=2)
@@ -299,7 +298,7 @@ def test_validation_uses_at_most_val_docs_documents(monkeypatch):
 
 def test_no_validation_without_a_split():
     s = Session()
-    s.new_run(TEXT, dict(SMALL, steps=VAL_EVERY))
+    s.new_run(TEXT, dict(TINY, steps=VAL_EVERY))
     answers = train_all(s, max_steps=50)
     assert all(a["val_points"] == [] for a in answers) and s.info()["val_points"] == []
 
@@ -309,7 +308,7 @@ def test_no_validation_without_a_split():
 
 def test_the_loss_quoted_without_held_out_names_is_the_mean_of_the_last_100_steps():
     s = Session()
-    s.new_run(TEXT, dict(SMALL, steps=150))
+    s.new_run(TEXT, dict(TINY, steps=150))
     assert s.info()["loss"] is None  # no step yet
     first = s.train_for(60_000, max_steps=30)
     assert first["loss"] == pytest.approx(math.fsum(first["losses"]) / 30, rel=1e-14)
@@ -323,7 +322,7 @@ def test_the_loss_quoted_without_held_out_names_is_the_mean_of_the_last_100_step
 
 def test_the_loss_quoted_with_held_out_names_is_the_newest_validation_loss():
     s = Session()
-    s.new_run(TEXT, dict(SMALL, steps=VAL_EVERY + 5, val_fraction=0.2))
+    s.new_run(TEXT, dict(TINY, steps=VAL_EVERY + 5, val_fraction=0.2))
     answer = s.train_for(60_000, max_steps=VAL_EVERY - 1)
     assert answer["loss"] == pytest.approx(math.fsum(answer["losses"]) / (VAL_EVERY - 1))
     answers = train_all(s)
@@ -341,7 +340,7 @@ def test_the_loss_quoted_with_held_out_names_is_the_newest_validation_loss():
 @pytest.mark.parametrize("save_at", [0, 1, 13, VAL_EVERY, VAL_EVERY + 1])
 def test_run_state_round_trip_continues_exactly(save_at):
     steps = VAL_EVERY + 20
-    settings = dict(SMALL, steps=steps, seed=11, val_fraction=0.15)
+    settings = dict(TINY, steps=steps, seed=11, val_fraction=0.15)
     whole = Session()
     whole.new_run(TEXT, settings)
     train_all(whole, max_steps=9)
@@ -364,11 +363,29 @@ def test_run_state_round_trip_continues_exactly(save_at):
     assert resumed.model.sample(4, 0.5, "", 1) == whole.model.sample(4, 0.5, "", 1)
 
 
+def test_discard_forgets_the_run_but_never_reuses_a_job_number_or_panel_version():
+    s = Session()
+    s.new_run(TEXT, dict(TINY, steps=5))
+    first = s.start_generate(3)["job"]
+    assert s.set_insides({"probe_name": "ab"})["version"] == 1
+    s.discard()
+    assert s.info() is None and s.work_for(0) == {"job": None, "done": True, "names": None}
+    with pytest.raises(TinyGPTError, match="Start a run first"):
+        s.finish_run()
+    s.new_run(TEXT, dict(TINY, steps=5))
+    assert "insides" not in s.train_for(60_000, max_steps=1)  # the panel was turned off
+    second = s.start_generate(3)["job"]
+    assert second > first  # an answer about the old job cannot pass for the new one
+    assert s.set_insides({"probe_name": "ab"})["version"] == 2
+    answer = s.work_for(60_000)
+    assert answer["job"] == second and answer["done"]
+
+
 def test_restore_replaces_the_current_run():
     a, b = Session(), Session()
-    a.new_run(TEXT, dict(SMALL, steps=10, seed=1))
+    a.new_run(TEXT, dict(TINY, steps=10, seed=1))
     a.train_for(60_000, max_steps=4)
-    b.new_run(TEXT, dict(SMALL, steps=20, seed=2))
+    b.new_run(TEXT, dict(TINY, steps=20, seed=2))
     b.restore_run(json.loads(json.dumps(a.run_state())))
     assert b.info() == a.info()
 
@@ -377,7 +394,7 @@ def test_restore_replaces_the_current_run():
 
 
 def test_set_engine_mid_run():
-    settings = dict(SMALL, steps=10, seed=6)
+    settings = dict(TINY, steps=10, seed=6)
     s = Session()
     s.new_run(TEXT, settings)
     t = Trainer(TEXT, **settings)
@@ -400,16 +417,6 @@ def test_set_engine_mid_run():
 # --- generating and explaining ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def trained():
-    s = Session()
-    s.new_run(TEXT, {"n_embd": 8, "n_head": 2, "n_layer": 2, "block_size": 8, "steps": 40,
-                     "seed": 5})
-    s.train_for(60_000)
-    assert s.trainer.done
-    return s
-
-
 def test_generate(trained):
     names = trained.model.sample(12, 0.7, "", 3)
     assert len(names) == 12
@@ -424,16 +431,6 @@ def test_generate(trained):
             trained.model.sample(**{"n": 3, **bad})
 
 
-def reference_for(session):
-    t = session.trainer
-    ref = MicroGPT(TEXT, **t.config.as_dict())
-    for name, mat in t.params.items():
-        for row_v, row_f in zip(ref.state_dict[name], mat, strict=True):
-            for v, f in zip(row_v, row_f, strict=True):
-                v.data = f
-    return ref
-
-
 @pytest.mark.parametrize("context, temperature", [("", 1.0), ("em", 0.5), ("jürg", 2.0)])
 def test_next_probs_are_the_softmax_of_the_reference_logits(trained, context, temperature):
     probs = trained.model.next_token_probs(context, temperature)
@@ -443,7 +440,7 @@ def test_next_probs_are_the_softmax_of_the_reference_logits(trained, context, te
     chars = trained.trainer.tokenizer.chars
     assert sorted(c for c, _ in probs) == sorted(chars + [""])
     # independently: microgpt.py's forward over BOS + context, softmax(logits / T)
-    ref = reference_for(trained)
+    ref = reference_with(trained.model.params, trained.model.config, TEXT)
     keys, values = [[] for _ in range(ref.n_layer)], [[] for _ in range(ref.n_layer)]
     tokens = [ref.BOS] + [ref.uchars.index(c) for c in context]
     for pos, token in enumerate(tokens):
@@ -517,14 +514,14 @@ def start_run(call, settings):
 
 def test_web_call_returns_results(call):
     assert call("validate", settings={"steps": 0}) == {"ok": validate({"steps": 0})}
-    info = start_run(call, dict(SMALL, steps=5))
+    info = start_run(call, dict(TINY, steps=5))
     assert info["step"] == 0 and info["trainable"] is True
     answer = call("train_for", budget_ms=60_000, max_steps=2)["ok"]
-    assert answer["step"] == 2 and answer["losses"] == plain_losses(2, **SMALL, steps=5)[0]
+    assert answer["step"] == 2 and answer["losses"] == plain_losses(2, **TINY, steps=5)[0]
 
 
 def test_web_call_turns_tinygpt_errors_into_user_errors(call):
-    start_run(call, dict(SMALL, steps=5))
+    start_run(call, dict(TINY, steps=5))
     for name, args in (("begin_run", {"text": "  ", "settings": {}}),
                        ("open_model_file", {"header": "{", "rows": None, "weights": ""}),
                        ("letters_start", {"temperature": 0}),
@@ -532,7 +529,7 @@ def test_web_call_turns_tinygpt_errors_into_user_errors(call):
         answer = call(name, **args)
         assert set(answer) == {"error", "kind"} and answer["kind"] == "user"
         assert one_line(answer["error"])
-    assert call("info")["ok"]["settings"]["n_embd"] == SMALL["n_embd"]  # the run is kept
+    assert call("info")["ok"]["settings"]["n_embd"] == TINY["n_embd"]  # the run is kept
 
 
 def test_web_call_reports_unexpected_exceptions_as_bugs(call):
@@ -568,8 +565,8 @@ def test_web_call_never_answers_invalid_json(call):
 
 def test_a_run_built_in_pieces_is_new_runs_run():
     whole, pieces = Session(), Session()
-    whole.new_run(TEXT, {**SMALL, "steps": 20})
-    assert pieces.begin_run(TEXT, {**SMALL, "steps": 20}, "x") is None
+    whole.new_run(TEXT, {**TINY, "steps": 20})
+    assert pieces.begin_run(TEXT, {**TINY, "steps": 20}, "x") is None
     assert pieces.model is None  # nothing replaced until the last part
     # A budget of 0 ms: one piece per call (the shuffle, then one row of weights each).
     calls = 1
@@ -596,10 +593,10 @@ def test_a_run_built_in_pieces_is_new_runs_run():
 
 def test_finish_run_builds_what_build_run_left():
     whole = Session()
-    whole.new_run(TEXT, {**SMALL, "steps": 20})
+    whole.new_run(TEXT, {**TINY, "steps": 20})
     for pieces_first in (0, 1, 7):
         session = Session()
-        session.begin_run(TEXT, {**SMALL, "steps": 20})
+        session.begin_run(TEXT, {**TINY, "steps": 20})
         for _ in range(pieces_first):
             assert not session.build_run(0)["done"]
         session.finish_run()

@@ -5,29 +5,15 @@ import base64
 import json
 import math
 import struct
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from samples import SMALL as SIZE
-from samples import TEXT
+from helpers import TEXT, TINY, TRAINED, tinygpt
 
 from tinygpt import checkpoint, compact
 from tinygpt.errors import TinyGPTError
 from tinygpt.session import Session
 
-ROOT = Path(__file__).resolve().parents[2]
-SMALL = {**SIZE, "steps": 60}
-
-
-@pytest.fixture(scope="module")
-def trained():
-    session = Session()
-    session.new_run(TEXT, {**SMALL, "seed": 3})
-    session.train_for(60_000)
-    assert session.trainer.done
-    return session
+SMALL = {**TINY, "steps": 60}
 
 
 def shared_bytes(answer):
@@ -41,7 +27,7 @@ def test_exact_share_gives_identical_weights_and_names(trained):
     info = other.load_shared_model(answer["data"])
     assert info["bits"] == 64 and info["trainable"] is False
     assert other.model.params == trained.model.params
-    assert info["meta"]["dataset"] == "test names" and info["meta"]["steps"] == 60
+    assert info["meta"]["dataset"] == "test names" and info["meta"]["steps"] == TRAINED["steps"]
     assert other.model.sample(20, 0.7, "", 11) == trained.model.sample(20, 0.7, "", 11)
 
 
@@ -92,11 +78,8 @@ def test_evaluate_text_matches_the_cli(trained, tmp_path):
     model_path, data_path = tmp_path / "m.json", tmp_path / "d.txt"
     model_path.write_text(json.dumps(trained.model_file()))
     data_path.write_text("emma\nliam\nava\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "tinygpt", "eval", "--model", str(model_path), "--data",
-         str(data_path)],
-        capture_output=True, text=True, check=True, env={"PYTHONPATH": str(ROOT / "py")},
-    )
+    out = tinygpt(["eval", "--model", str(model_path), "--data", str(data_path)], tmp_path,
+                  check=True)
     assert json.loads(out.stdout) == trained.evaluate_text("emma\nliam\nava\n")
     with pytest.raises(TinyGPTError, match="empty"):
         trained.evaluate_text("  \n")

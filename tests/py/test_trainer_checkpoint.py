@@ -6,9 +6,8 @@ import math
 import random
 
 import pytest
-from microgpt_reference import MicroGPT
+from helpers import NAMES, TEXT, TINY, TRAINED, one_line, reference_loss, reference_with
 from microgpt_reference import softmax as ref_softmax
-from samples import NAMES, TEXT, one_line
 
 from tinygpt import checkpoint, model
 from tinygpt.checkpoint import load_model_file
@@ -16,24 +15,18 @@ from tinygpt.data import MAX_VOCAB
 from tinygpt.errors import TinyGPTError
 from tinygpt.trainer import Trainer
 
-SMALL = dict(n_embd=8, n_head=2, n_layer=1, block_size=8, steps=100)
-
-
-
-
-def reference_with(params, config, text):
-    """The independent microgpt.py transcription, loaded with the given parameters."""
-    ref = MicroGPT(text, n_embd=config.n_embd, n_head=config.n_head, n_layer=config.n_layer,
-                   block_size=config.block_size)
-    for name, mat in params.items():
-        for row_v, row_f in zip(ref.state_dict[name], mat, strict=True):
-            for v, f in zip(row_v, row_f, strict=True):
-                v.data = f
-    return ref
+SMALL = {**TINY, "steps": 100}  # runs where only the steps and their bits matter
+SHAPE = ("n_embd", "n_head", "n_layer", "block_size")
 
 
 def reference_samples(ref, n, temperature, seed):
-    """microgpt.py's inference loop, with its own random generator."""
+    """microgpt.py's inference loop, with its own random generator (the collector paused
+    while its graphs of Values come and go, as in tinygpt's scalar step)."""
+    with model.collector_paused():
+        return _reference_samples(ref, n, temperature, seed)
+
+
+def _reference_samples(ref, n, temperature, seed):
     rng = random.Random(seed)
     out = []
     for _ in range(n):
@@ -50,77 +43,71 @@ def reference_samples(ref, n, temperature, seed):
     return out
 
 
-@pytest.fixture(scope="module")
-def trained():
-    t = Trainer(TEXT, **SMALL)
-    for _ in range(60):
-        t.step()
-    return t
-
-
 # --- sampling and model files ----------------------------------------------------------
 
 
 def test_samples_follow_the_reference_sampling_loop(trained):
-    ref = reference_with(trained.params, trained.config, TEXT)
-    assert ref.uchars == trained.tokenizer.chars
+    ref = reference_with(trained.trainer.params, trained.trainer.config, TEXT)
+    assert ref.uchars == trained.trainer.tokenizer.chars
     for seed, temperature in ((1, 0.5), (2, 1.0)):
-        got = trained.sample(n=15, temperature=temperature, seed=seed)
+        got = trained.trainer.sample(n=15, temperature=temperature, seed=seed)
         assert got == reference_samples(ref, 15, temperature, seed)
-    assert len(set(trained.sample(n=15, temperature=1.0, seed=3))) > 3
+    assert len(set(trained.trainer.sample(n=15, temperature=1.0, seed=3))) > 3
 
 
 def test_same_seed_same_samples_other_seed_other_samples(trained):
-    a = trained.sample(n=20, seed=5)
-    assert a == trained.sample(n=20, seed=5)
-    assert a != trained.sample(n=20, seed=6)
-    assert all(len(s) <= trained.config.block_size for s in a)
+    a = trained.trainer.sample(n=20, seed=5)
+    assert a == trained.trainer.sample(n=20, seed=5)
+    assert a != trained.trainer.sample(n=20, seed=6)
+    assert all(len(s) <= trained.trainer.config.block_size for s in a)
 
 
 def test_model_file_round_trip_gives_same_samples_and_eval(trained):
-    d = trained.model_file(meta={"note": "x"})
+    d = trained.trainer.model_file(meta={"note": "x"})
     assert d["format"] == "tinygpt-model" and d["version"] == 1
-    assert d["config"] == {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8}
-    assert d["chars"] == trained.tokenizer.chars
-    assert [n for n, _, _ in model.param_shapes(trained.config, trained.tokenizer.vocab_size)] \
+    assert d["config"] == {k: TRAINED[k] for k in SHAPE}
+    assert d["chars"] == trained.trainer.tokenizer.chars
+    t = trained.trainer
+    assert [n for n, _, _ in model.param_shapes(t.config, t.tokenizer.vocab_size)] \
         == list(d["state_dict"])
-    assert d["meta"]["note"] == "x" and d["meta"]["steps"] == 60
+    assert d["meta"]["note"] == "x" and d["meta"]["steps"] == TRAINED["steps"]
     text = json.dumps(d)
     m = load_model_file(json.loads(text))
     m2 = checkpoint.loads(text)
-    assert m.params == trained.params == m2.params  # floats survive JSON exactly
+    assert m.params == trained.trainer.params == m2.params  # floats survive JSON exactly
     for seed in (0, 1, 2):
-        assert m.sample(n=10, seed=seed) == trained.sample(n=10, seed=seed)
-        assert m2.sample(n=10, seed=seed, temperature=0.8) == trained.sample(
+        assert m.sample(n=10, seed=seed) == trained.trainer.sample(n=10, seed=seed)
+        assert m2.sample(n=10, seed=seed, temperature=0.8) == trained.trainer.sample(
             n=10, seed=seed, temperature=0.8)
     docs = NAMES[:30]
-    assert m.evaluate_docs(docs) == trained.evaluate_docs(docs)
-    assert m.next_token_probs("em") == trained.next_token_probs("em")
+    assert m.evaluate_docs(docs) == trained.trainer.evaluate_docs(docs)
+    assert m.next_token_probs("em") == trained.trainer.next_token_probs("em")
 
 
 def test_checkpoint_dumps_loads(trained):
-    m = checkpoint.loads(checkpoint.dumps(trained, {"a": 1}))
-    assert m.params == trained.params and m.meta == {"a": 1}
+    m = checkpoint.loads(checkpoint.dumps(trained.trainer, {"a": 1}))
+    assert m.params == trained.trainer.params and m.meta == {"a": 1}
 
 
 def test_eval_is_mean_of_independent_per_document_losses(trained):
     docs = NAMES[:25]
-    ref = reference_with(trained.params, trained.config, TEXT)
-    per_doc = [ref.loss(ref.tokens(d)).data for d in docs]
+    ref = reference_with(trained.trainer.params, trained.trainer.config, TEXT)
+    per_doc = [reference_loss(ref, d) for d in docs]
     want = sum(per_doc) / len(per_doc)
-    got = trained.evaluate_docs(docs)
+    got = trained.trainer.evaluate_docs(docs)
     assert abs(got - want) <= 1e-12 * want
     # and per document, the scalar engine (with backward) gives the same losses
     for d, w in zip(docs[:5], per_doc):
-        loss, _ = model.loss_and_grads(trained.params, trained.config, trained.tokenizer.encode(d))
+        t = trained.trainer
+        loss, _ = model.loss_and_grads(t.params, t.config, t.tokenizer.encode(d))
         assert loss == w
 
 
 def test_eval_truncates_long_documents_to_the_block(trained):
     long_doc = "abcdefghijklmnoprstuvwyz"
-    ref = reference_with(trained.params, trained.config, TEXT)
-    want = ref.loss(ref.tokens(long_doc)).data
-    assert abs(trained.evaluate_docs([long_doc]) - want) <= 1e-12 * want
+    ref = reference_with(trained.trainer.params, trained.trainer.config, TEXT)
+    want = reference_loss(ref, long_doc)
+    assert abs(trained.trainer.evaluate_docs([long_doc]) - want) <= 1e-12 * want
 
 
 def test_validation_loss_is_mean_over_held_out_documents():
@@ -129,31 +116,31 @@ def test_validation_loss_is_mean_over_held_out_documents():
         t.step()
     assert t.val_docs and set(t.val_docs).isdisjoint(t.train_docs)
     ref = reference_with(t.params, t.config, TEXT)
-    want = sum(ref.loss(ref.tokens(d)).data for d in t.val_docs) / len(t.val_docs)
+    want = sum(reference_loss(ref, d) for d in t.val_docs) / len(t.val_docs)
     assert abs(t.evaluate() - want) <= 1e-12 * want
 
 
 def test_attention_and_next_token_probs(trained):
-    att = trained.attention("emma")
-    assert len(att) == 1 and len(att[0]) == 2
-    for head in att[0]:
+    att = trained.trainer.attention("emma")
+    assert len(att) == TRAINED["n_layer"] and {len(layer) for layer in att} == {TRAINED["n_head"]}
+    for head in att[0] + att[-1]:
         assert len(head) == 5  # BOS + 4 characters
         for q, row in enumerate(head):
             assert abs(sum(row) - 1) < 1e-12
             assert all(w == 0 for w in row[q + 1:])
-    probs = trained.next_token_probs("", temperature=1.0)
+    probs = trained.trainer.next_token_probs("", temperature=1.0)
     assert abs(sum(p for _, p in probs) - 1) < 1e-12
     assert [p for _, p in probs] == sorted((p for _, p in probs), reverse=True)
-    assert {c for c, _ in probs} == set(trained.tokenizer.chars) | {""}
+    assert {c for c, _ in probs} == set(trained.trainer.tokenizer.chars) | {""}
 
 
 def test_prefix_is_kept_and_validated(trained):
-    for s in trained.sample(n=5, prefix="em", seed=1):
+    for s in trained.trainer.sample(n=5, prefix="em", seed=1):
         assert s.startswith("em")
     with pytest.raises(TinyGPTError):
-        trained.sample(n=1, prefix="Q")
+        trained.trainer.sample(n=1, prefix="Q")
     with pytest.raises(TinyGPTError):
-        trained.sample(n=1, prefix="a" * trained.config.block_size)
+        trained.trainer.sample(n=1, prefix="a" * trained.trainer.config.block_size)
 
 
 # --- saving and continuing a run ---------------------------------------------------------
@@ -509,12 +496,12 @@ def test_vocabulary_beyond_the_limit_is_rejected():
 @pytest.mark.parametrize("temperature", [0, -0.5, -1, math.nan, math.inf, "0.5", None])
 def test_bad_temperature(trained, temperature):
     with pytest.raises(TinyGPTError):
-        trained.sample(n=2, temperature=temperature)
+        trained.trainer.sample(n=2, temperature=temperature)
     with pytest.raises(TinyGPTError):
-        trained.next_token_probs("", temperature=temperature)
+        trained.trainer.next_token_probs("", temperature=temperature)
 
 
 @pytest.mark.parametrize("n", [0, -1, 10**6, 2.5, True])
 def test_bad_sample_count(trained, n):
     with pytest.raises(TinyGPTError):
-        trained.sample(n=n)
+        trained.trainer.sample(n=n)
