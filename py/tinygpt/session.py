@@ -14,7 +14,7 @@ import gc
 import random
 import time
 
-from . import checkpoint, compact, export, insides, kernels
+from . import checkpoint, compact, export, insides, kernels, work
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
@@ -40,6 +40,9 @@ def limits():
         # A link's bytes: a model at the page's limit, 64 bits per weight, and its header.
         "max_link_bytes": checkpoint.PAGE_MAX_PARAMS * 8 + compact.MAX_HEADER_BYTES + 64,
         "max_meta_chars": checkpoint.MAX_META_CHARS,
+        # A model file's matrices and rows, at most (the model-file worker's caps).
+        "max_matrices": checkpoint.PAGE_MAX_MATRICES,
+        "max_rows": checkpoint.PAGE_MAX_ROWS,
         "max_text_chars": MAX_TEXT_CHARS,  # training text
     }
 
@@ -69,8 +72,7 @@ class Session:
         done, shuffles and draws the weights in short pieces, and finish_run makes it the
         current run: each of the page's tasks stays short (see PendingRun)."""
         pending = PendingRun(text, settings)
-        checkpoint.check_page_size(pending.config, pending.tokenizer.vocab_size,
-                                   "A model of these settings")
+        work.check_page_run(pending, "A model of these settings", "These settings")
         self._pending_run = (pending, dataset)
 
     def build_run(self, budget_ms):
@@ -157,14 +159,11 @@ class Session:
         return {**state, "val_points": [list(p) for p in self.work.val_points]}
 
     def restore_run(self, state):
-        trainer = Trainer.from_state(state)
-        points = state.get("val_points", [])
-        if not isinstance(points, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(map(is_finite_number, p)) for p in points
-        ):
-            raise TinyGPTError("The saved run's validation history is damaged.")
-        checkpoint.check_page_size(trainer.config, trainer.tokenizer.vocab_size,
-                                   "The saved run's model")
+        """A saved run (run_state) as the current run; refused, before anything is built,
+        if the page could not train it (work.check_page_run)."""
+        trainer = Trainer.from_state(state, check=lambda pending: work.check_page_run(
+            pending, "The saved run's model", "The saved run's settings"))
+        points = _check_val_points(state.get("val_points", []), trainer.step_count)
         self._replace(trainer, trainer)
         self.work.val_points = [tuple(p) for p in points]
         step = trainer.step_count
@@ -255,7 +254,10 @@ class Session:
             raise TinyGPTError("Start a run first.")
         if engine not in ENGINES:
             raise TinyGPTError("The engine must be 'fast' or 'scalar'.")
-        self.trainer.engine = engine
+        t = self.trainer
+        work.check_step(t.config, t.tokenizer.vocab_size, t.batch, t.train_docs + t.val_docs,
+                        engine, f"This run on the {engine} engine would")
+        t.engine = engine
 
     def train_for(self, budget_ms, max_steps=1_000_000, live=False):
         """Train for about `budget_ms` in short pieces: see Scheduler.train_for."""
@@ -366,6 +368,18 @@ class Session:
         if answer is not None:
             answer["version"] = version
         return answer
+
+
+def _check_val_points(points, step):
+    """A saved run's validation points, [[step, loss]]: steps whole numbers from 1 to the
+    run's step, in order, and losses finite and 0 or more, as a real run's are."""
+    ok = isinstance(points, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(map(is_finite_number, p))
+        and p[0] == int(p[0]) and 1 <= p[0] <= step and p[1] >= 0 for p in points
+    )
+    if not ok or any(a[0] > b[0] for a, b in zip(points, points[1:])):
+        raise TinyGPTError("The saved run's validation history is damaged.")
+    return [(int(s), float(loss)) for s, loss in points]
 
 
 def _title(dataset):
