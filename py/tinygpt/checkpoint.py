@@ -222,6 +222,21 @@ def dumps(model, meta=None):
     return json.dumps(model_file(model, meta))
 
 
+def dumps_steps(model, meta=None):
+    """dumps in pieces: a generator that yields after each matrix of the weights and
+    returns the very text dumps gives (json.dumps writes an object as "{" + "key: value"
+    pairs joined by ", " + "}", so the parts can be written one at a time)."""
+    file = model_file(model, meta)
+    weights = file["state_dict"]
+    parts = []
+    for i, (name, matrix) in enumerate(weights.items(), 1):
+        parts.append(f"{json.dumps(name)}: {json.dumps(matrix)}")
+        yield f"Writing model.json: {i} of {len(weights)} matrices."
+    pairs = [f"{json.dumps(key)}: " + ("{" + ", ".join(parts) + "}" if key == "state_dict"
+                                       else json.dumps(value)) for key, value in file.items()]
+    return "{" + ", ".join(pairs) + "}"
+
+
 def quoted_loss(meta):
     """The loss a model's meta quotes: its validation loss, else its loss (None if it
     quotes neither as a number >= 0)."""

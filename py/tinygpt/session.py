@@ -18,9 +18,9 @@ from . import checkpoint, compact, export, insides, kernels, work
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
-from .generate import Letters
+from .generate import Letters, Model
 from .model import count_params
-from .scheduler import VAL_EVERY, Panel, Scheduler
+from .scheduler import VAL_EVERY, Panel, Scheduler, finish
 from .trainer import ENGINES, PendingRun, Trainer
 
 # A shared model's precision is measured on at most this many documents (compact.choose_bits).
@@ -215,25 +215,48 @@ class Session:
         return checkpoint.check_meta(meta, "The model's description")
 
     def export_project(self, meta=None):
-        """The model as a standalone PyTorch project (export.py): {filename, data: base64 zip}.
+        """The model as a standalone PyTorch project (export.py): {filename, data: base64
+        zip, left_out}, in one go (start_export_project is the page's job).
 
         A training run exports its text as data.txt and its settings as train.py's defaults.
         """
-        return export.page_export(self.model_file(meta), self.trainer)
+        return finish(self._export_steps(meta))
+
+    def start_export_project(self, meta=None):
+        """export_project as a job of short pieces (job_for runs it): {job}."""
+        return self.work.start_task(self._export_steps(meta))
+
+    def _export_steps(self, meta):
+        model_file = self.model_file(meta)  # the checks come now, not in the job
+        return export.page_export_steps(model_file, self.trainer)
 
     def share_model(self, exact=False, meta=None):
         """The model as compact bytes (base64), with the fewest bits that keep its loss
         (compact.choose_bits) on up to SHARE_EVAL_DOCS of the run's documents, held-out
-        ones when it has them; a model without a run has none to measure on."""
+        ones when it has them; a model without a run has none to measure on. In one go:
+        start_share_model is the page's job."""
+        return finish(self._share_steps(exact, meta))
+
+    def start_share_model(self, exact=False, meta=None):
+        """share_model as a job of short pieces (job_for runs it): {job}. It shares the
+        weights of now, even if training goes on meanwhile."""
+        return self.work.start_task(self._share_steps(exact, meta))
+
+    def _share_steps(self, exact, meta):
         model = self._need_model()
-        info = self._meta(meta)
+        info = self._meta(meta)  # the checks come now, not in the job
+        model = Model(model.config, model.tokenizer, model.params, model.meta)  # this step's
         docs, measured_on = self._share_eval_docs()
-        answer = {**compact.choose_bits(model, docs, exact), "docs": len(docs),
-                  "measured_on": measured_on}
-        data = compact.pack(model, info, answer["bits"])
-        answer["data"] = base64.b64encode(data).decode("ascii")
-        answer["bytes"] = len(data)
-        return answer
+        return _share_steps(model, info, docs, measured_on, bool(exact))
+
+    def job_for(self, budget_ms):
+        """Advance the sharing or exporting job for about `budget_ms` (Scheduler.task_for):
+        {job, done, progress, result}."""
+        return self.work.task_for(budget_ms)
+
+    def cancel_job(self):
+        """Stop the sharing or exporting job, if any."""
+        self.work.cancel_task()
 
     def _share_eval_docs(self):
         t = self.trainer
@@ -370,6 +393,16 @@ class Session:
         return answer
 
 
+def _share_steps(model, meta, docs, measured_on, exact):
+    """Session.share_model's work in pieces (compact.choose_bits_steps, then packing)."""
+    answer = yield from compact.choose_bits_steps(model, docs, exact)
+    answer = {**answer, "docs": len(docs), "measured_on": measured_on}
+    data = compact.pack(model, meta, answer["bits"])
+    answer["data"] = base64.b64encode(data).decode("ascii")
+    answer["bytes"] = len(data)
+    return answer
+
+
 def _check_val_points(points, step):
     """A saved run's validation points, [[step, loss]]: steps whole numbers from 1 to the
     run's step, in order, and losses finite and 0 or more, as a real run's are."""
@@ -408,6 +441,10 @@ def api(session):
         "model_file": session.model_file,
         "export_project": session.export_project,
         "share_model": session.share_model,
+        "start_export_project": session.start_export_project,
+        "start_share_model": session.start_share_model,
+        "job_for": session.job_for,
+        "cancel_job": session.cancel_job,
         "load_shared_model": session.load_shared_model,
         "evaluate_text": session.evaluate_text,
         "set_engine": session.set_engine,
