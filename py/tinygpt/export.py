@@ -45,6 +45,8 @@ def train_settings(meta):
     the shape) is left out and named: train.py then uses its own default instead."""
     meta, left_out = dict(meta), []
     for key in META_RUN_KEYS:
+        if key == "steps" and meta.get(key) == 0 and type(meta[key]) is int:
+            continue  # a model before its first step (train.py then takes settings.steps)
         if key in meta:
             try:
                 meta[key] = table.check(key, meta[key])
