@@ -252,6 +252,8 @@ class Session:
     def job_for(self, budget_ms):
         """Advance the sharing or exporting job for about `budget_ms` (Scheduler.task_for):
         {job, done, progress, result}."""
+        if not is_finite_number(budget_ms) or not 0 <= budget_ms <= 1000:
+            raise TinyGPTError("The time budget must be a number of milliseconds (0 to 1000).")
         return self.work.task_for(budget_ms)
 
     def cancel_job(self):
