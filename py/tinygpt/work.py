@@ -32,7 +32,7 @@ bound train in the terminal (`python -m tinygpt train`) or in PyTorch.
 from .checkpoint import check_page_size
 from .errors import TinyGPTError
 from .kernels import MAX_UNROLL
-from .model import Config, blank_params, count_params
+from .model import Config
 
 __all__ = ["Config", "features", "step_cost", "check_step", "check_page_run",
            "MAX_STEP_COST", "DEFAULT_STEP_MS"]
@@ -93,7 +93,9 @@ def features(config, vocab_size, batch, positions):
         "rows": B * n * L * H,
         "vocab": B * n * V,
         "width": B * n * L * E,
-        "params": count_params(blank_params(config, vocab_size)),
+        # model.param_shapes' sizes added up (count_params(blank_params(...)) is the same
+        # number, but builds the rows: check_step's advice asks for many costs)
+        "params": (2 * V + config.block_size) * E + 12 * L * E * E,
     }
 
 
@@ -127,10 +129,10 @@ def check_step(config, vocab_size, batch, docs, engine, what="These settings"):
     advice = []
     if engine == "scalar" and fits(engine_="fast"):
         advice.append("use the fast engine")
-    block = next((b for b in range(positions - 1, 0, -1) if fits(block=b)), None)
+    block = _largest(positions - 1, lambda b: fits(block=b))
     if block is not None:
         advice.append(f"set block_size to {block} or less")
-    size = next((b for b in range(batch - 1, 0, -1) if fits(size=b)), None)
+    size = _largest(batch - 1, lambda b: fits(size=b))
     if size is not None:
         advice.append(f"train on {_names(size)} per step" + (" or fewer" if size > 1 else ""))
     if not advice:
@@ -147,6 +149,21 @@ def check_step(config, vocab_size, batch, docs, engine, what="These settings"):
         f"page; it takes steps of up to about {bound * DEFAULT_STEP_MS:,.0f} ms. To train "
         f"here, {advice}. Bigger runs train with python -m tinygpt train, or in PyTorch."
     )
+
+
+def _largest(high, ok):
+    """The largest n in 1..high with ok(n), or None; ok holds for every n below one that
+    it holds for (a step's cost grows with the block and the batch): a binary search."""
+    if high < 1 or not ok(1):
+        return None
+    low = 1
+    while low < high:
+        mid = (low + high + 1) // 2
+        if ok(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _names(count):

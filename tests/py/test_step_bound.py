@@ -188,3 +188,28 @@ def test_any_settings_and_lines_fit_or_get_a_message_that_says_how(values, text)
     cost = work.step_cost(pending.config, pending.tokenizer.vocab_size, pending.settings["batch"],
                           positions, pending.settings["engine"])
     assert cost <= work.MAX_STEP_COST[pending.settings["engine"]]
+
+
+def test_the_parameter_count_is_the_models():
+    from tinygpt.model import blank_params, count_params
+
+    for shape in [(16, 4, 1, 16, 27), (8, 2, 3, 100, 119), (96, 4, 1, 8, 257)]:
+        config = Config(*shape[:4])
+        found = work.features(config, shape[4], 1, 5)["params"]
+        assert found == count_params(blank_params(config, shape[4]))
+
+
+def test_the_advice_is_the_largest_that_fits():
+    config = Config(16, 4, 1, 256)
+    docs = ["a" * 300]
+    text = message(work.check_step, config, 27, 8, docs, "fast")
+    block = int(re.search(r"set block_size to (\d+) or less", text).group(1))
+    size = re.search(r"train on (\d+) names? per step", text)
+
+    def cost(b, n=8):
+        return work.step_cost(Config(16, 4, 1, b), 27, n, b)
+
+    assert cost(block) <= work.MAX_STEP_COST["fast"] < cost(block + 1)
+    if size:
+        n = int(size.group(1))
+        assert cost(256, n) <= work.MAX_STEP_COST["fast"] < cost(256, n + 1)
