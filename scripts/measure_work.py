@@ -3,8 +3,11 @@ tinygpt.work's cost model (the bound on one step's work, issue 18 item 5).
 
 Run it where the page runs Python, in Pyodide (Node, no browser needed):
 
-    node scripts/pyodide_run.mjs scripts/measure_work.py steps 80 > steps.jsonl
+    node scripts/pyodide_run.mjs scripts/measure_work.py steps 90 > steps.jsonl
     .venv/bin/python scripts/measure_work.py fit steps.jsonl
+
+scripts/measure_work.jsonl holds the runs behind tinygpt/work.py's coefficients (timed on
+the 2-core test machine, 2026-12; `fit scripts/measure_work.jsonl` gives them again).
 
 `steps N` times N runs drawn at random (model size, heads, layers, block, batch, line
 length, vocabulary, engine) plus the default run, each the fastest of a few steps, and

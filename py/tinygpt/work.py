@@ -14,9 +14,10 @@ the fast engine and 21 of the scalar one, drawn at random (n_embd 4 to 96, 1 to 
 block 8 to 256, batch 1 to 8, lines of 3 to 255 letters, vocabularies of 10 to 257), in
 Pyodide under Node (the page's WebAssembly; CPU time, so that other jobs on the shared
 machine count less), each in units of the default run's step measured in the same
-session; least squares on the relative error. The estimates came within -25% and +18%
-of the measured steps (fast engine), -15% and +14% (scalar). tests/py/test_step_bound.py
-checks the multiply-adds the features count against those the engine makes.
+session (the runs: scripts/measure_work.jsonl); least squares on the relative error.
+The estimates came within -25% and +18% of the measured steps (fast engine), -15% and
++14% (scalar). tests/py/test_step_bound.py checks the multiply-adds the features count
+against those the engine makes.
 
 The bound (MAX_STEP_COST) admits everything the page offers: every recipe on every
 preset (the largest, 8 city names of 16 positions over 119 tokens, costs 18.5 units:
