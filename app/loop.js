@@ -125,6 +125,12 @@ export function generationLoop(handlers) {
   return new ShortTasks({ work: () => call("work_for", { budget_ms: BUDGET_MS }), merge: (_, result) => result, ...handlers });
 }
 
+// A sharing or exporting job (Session.start_share_model, start_export_project): job_for
+// in short tasks, beside training if it runs.
+export function jobLoop(handlers) {
+  return new ShortTasks({ work: () => call("job_for", { budget_ms: BUDGET_MS }), merge: (_, result) => result, ...handlers });
+}
+
 // One-off warm-up while the page is idle (Session.prepare), so the first steps are short.
 export function warmUpLoop() {
   const noop = () => {};

@@ -356,7 +356,9 @@ function wire() {
     if (app.info?.trainable) {
       try {
         call("set_engine", { engine: $("set-engine").value });
+        app.info.settings.engine = $("set-engine").value;
       } catch (error) {
+        $("set-engine").value = app.info.settings.engine; // refused: the run keeps its engine
         app.showError(error);
       }
     }

@@ -22,7 +22,7 @@ function readModelFile(text) {
       worker.terminate();
       reject(new Error(`the model file could not be read (${event.message || "worker failed"})`));
     };
-    worker.postMessage(text);
+    worker.postMessage({ text, limits }); // the worker refuses files bigger than any model here
   });
 }
 

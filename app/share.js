@@ -7,6 +7,7 @@ import { call } from "./bridge.js";
 import { $, clearError, download } from "./dom.js";
 import { LinkError, MAX_LINK_CHARS, decodeFragment, encodeFragment, fromBase64, pageAddress, readFragment } from "./linkcodec.js";
 import { MAX_CARD_BYTES, cardBytes, cardImage, hideCardView, parseCard, showCardView, validateCard } from "./namecard.js";
+import { jobLoop } from "./loop.js";
 import { describeModel, openModel } from "./open-model.js";
 import { limits, setting } from "./settings.js";
 
@@ -23,7 +24,7 @@ export function installSharing(theApp) {
   $("system-share").addEventListener("click", onSystemShare);
   $("save-image").addEventListener("click", () => sharedCard && saveImage(sharedCard));
   $("download-model").addEventListener("click", onDownloadModel);
-  $("export-pytorch").addEventListener("click", onExport);
+  $("export-pytorch").addEventListener("click", () => onExport().catch(report));
   $("open-model-file").addEventListener("change", (event) => onOpenFile(event).catch(report));
   $("share-link").addEventListener("focus", (event) => event.target.select());
   window.addEventListener("hashchange", () => {
@@ -46,7 +47,8 @@ export function installSharing(theApp) {
 
 function updateButtons() {
   const ready = app.state !== "loading";
-  for (const id of ["share-names", "share-model", "download-model", "export-pytorch"]) $(id).disabled = !ready || !app.info;
+  for (const id of ["share-names", "download-model"]) $(id).disabled = !ready || !app.info;
+  for (const id of ["share-model", "export-pytorch"]) $(id).disabled = !ready || !app.info || jobRunning;
   $("open-model-file").disabled = !ready;
 }
 
@@ -91,17 +93,48 @@ async function onShareNames() {
   showLink(link, `The link is ${fmt(link.length)} characters long. It opens these ${names.length} names on a card.`, true);
 }
 
+// Sharing and exporting are Python jobs of short pieces (the page never freezes, even
+// for the biggest model): started, then advanced by job_for in short tasks, its progress
+// shown in the status line. Resolves with the job's answer, or null if the job was
+// dropped (a new run or model replaced the one it was for).
+let jobRunning = false;
+
+function runJob(name, args, text) {
+  jobRunning = true;
+  updateButtons();
+  $("share-status").textContent = text;
+  return new Promise((resolve, reject) => {
+    let id = null;
+    const end = (settle, value) => {
+      loop.stop({ discard: true });
+      jobRunning = false;
+      updateButtons();
+      $("share-status").textContent = "";
+      settle(value);
+    };
+    const loop = jobLoop({
+      onFrame: (answer) => {
+        if (answer.job === id && answer.progress) $("share-status").textContent = answer.progress;
+      },
+      onDone: (answer) => end(resolve, answer.job === id ? answer.result : null),
+      onError: (error) => end(reject, error),
+    });
+    try {
+      id = app.call(name, args).job;
+    } catch (error) {
+      end(reject, error);
+      return;
+    }
+    loop.start();
+  });
+}
+
 async function onShareModel() {
   clearError();
   const exact = $("share-exact").checked;
-  $("share-status").textContent = exact ? "Packing the exact weights…" : "Packing the model and checking what fewer bits per weight cost…";
-  await new Promise((resolve) => setTimeout(resolve, 0)); // let the message paint first
-  let answer;
-  try {
-    answer = call("share_model", { exact, meta: modelMeta() });
-  } finally {
-    $("share-status").textContent = "";
-  }
+  const answer = await runJob("start_share_model", { exact, meta: modelMeta() },
+    exact ? "Packing the exact weights…" : "Packing the model and checking what fewer bits per weight cost…");
+  if (!answer) return;
   const link = pageAddress() + (await encodeFragment("model", fromBase64(answer.data)));
   if (link.length > MAX_LINK_CHARS) {
     throw new LinkError(`This model is too big for a link: ${fmt(link.length)} characters, and browsers take at most ${fmt(MAX_LINK_CHARS)}. Use "Download model" instead.`);
@@ -178,15 +211,14 @@ function onDownloadModel() {
 }
 
 // "Export to PyTorch": Python builds the project's zip (export.py), the page saves it.
-function onExport() {
+async function onExport() {
   clearError();
-  try {
-    const answer = call("export_project", { meta: modelMeta() });
-    download(new Blob([fromBase64(answer.data)], { type: "application/zip" }), answer.filename);
-    $("share-status").textContent = `Downloaded ${answer.filename}: unzip it, then follow its README (python train.py trains this model in PyTorch, on CPUs or GPUs; its model files open here).`;
-  } catch (error) {
-    report(error);
-  }
+  const answer = await runJob("start_export_project", { meta: modelMeta() }, "Building the PyTorch project…");
+  if (!answer) return;
+  download(new Blob([fromBase64(answer.data)], { type: "application/zip" }), answer.filename);
+  // Settings of the model's description that train.py would not take (out of range, not a run setting).
+  const leftOut = answer.left_out.length ? ` Left out of train.py's defaults (it uses its own instead): ${answer.left_out.join(" ")}` : "";
+  $("share-status").textContent = `Downloaded ${answer.filename}: unzip it, then follow its README (python train.py trains this model in PyTorch, on CPUs or GPUs; its model files open here).${leftOut}`;
 }
 
 async function onOpenFile(event) {

@@ -16,6 +16,7 @@ Every module, in the order the lessons (lessons.html) meet them:
     compact     a model packed into a link's bytes, with the fewest bits that keep its loss
     insides     the playground's "Inside the model" panel: embeddings in 2D, attention
     jsonio      JSON from outside read safely, and the pages' one call protocol
+    work        how much work one training step is, and the most the page allows
     scheduler   a model's work in ~20 ms pieces: training, validation, names, the panel
     session     what the playground calls: a run's life from new to discarded
     web         the bridge to the page: the only module that touches the browser

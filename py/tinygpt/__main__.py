@@ -186,9 +186,12 @@ def cmd_bench(args):
 def cmd_export(args):
     """A standalone PyTorch project of a model (export.py), in a new or empty folder."""
     text = read_text(args.data) if args.data else None
-    files = export.project_files(load_model(args.model), text)
+    model = load_model(args.model)
+    files = export.project_files(model, text)
     export.write_project(files, args.out)
     print(f"exported to {args.out}: {', '.join(files)}")
+    for why in export.train_settings(model.meta)[1]:  # train.py uses its own defaults instead
+        print(f"left out of train.py's defaults: {why}")
     init = "--init model.json" + (" --data data.txt" if "data.txt" in files else " --data FILE")
     print(f"next: cd {args.out} && pip install -r requirements.txt && python train.py {init}")
 

@@ -18,7 +18,7 @@ from .errors import TinyGPTError, is_finite_number
 from .generate import Model
 from .model import Config, blank_params, count_params, param_shapes
 from .optim import flatten, unflatten
-from .settings import check_run_settings, short
+from .settings import BY_NAME, check_run_settings, short
 
 FORMAT, VERSION = "tinygpt-model", 1
 RUN_FORMAT, RUN_VERSION = "tinygpt-run", 1
@@ -34,6 +34,27 @@ MAX_META_CHARS = 10_000
 PAGE_MAX_PARAMS = 150_000
 # A model file within that size, as JSON (about 25 characters per weight, with room).
 PAGE_MAX_FILE_BYTES = PAGE_MAX_PARAMS * 64
+# The most matrices and rows a model of the page can have (the page's model-file worker
+# refuses a file with more before handing anything to Python): 3 + 6 per layer, and
+# 2 vocab + block + 9 n_embd per layer rows, within PAGE_MAX_PARAMS.
+PAGE_MAX_MATRICES = 3 + 6 * int(BY_NAME["n_layer"].high)
+
+
+def _page_max_rows():
+    most, high = 0, lambda name: int(BY_NAME[name].high)
+    outer = 2 * (MAX_VOCAB + 1) + high("block_size")  # wte, lm_head, wpe: rows per column
+    for E in range(1, high("n_embd") + 1):
+        for L in range(1, high("n_layer") + 1):
+            rest = PAGE_MAX_PARAMS - 12 * L * E * E  # what the layers leave for the rest
+            if rest >= 3 * E:  # at least one token, BOS and one position
+                most = max(most, min(outer, rest // E) + 9 * L * E)
+    return most
+
+
+PAGE_MAX_ROWS = _page_max_rows()
+# A saved run as JSON text, at most: a page-size model's weights and Adam's moments, a
+# million steps' losses and a megabyte of text, every character of it escaped, with room.
+MAX_RUN_CHARS = 40_000_000
 _NUMBER_TYPES = {int, float}
 
 
@@ -133,6 +154,14 @@ def load_model_file(data, for_page=False, floats_checked=False):
     """A validated Model from a parsed model file (a dict). For the page, a model bigger
     than the page can run is refused before its weights are read. (`floats_checked`: see
     check_params.)"""
+    config, tokenizer = check_header(data, for_page)
+    params = check_params(data.get("state_dict"), config, tokenizer.vocab_size, floats_checked)
+    return Model(config, tokenizer, params, check_meta(data.get("meta", {})))
+
+
+def check_header(data, for_page=False):
+    """(Config, Tokenizer) of a parsed model file's fields other than its weights: the
+    format, version, config and vocabulary, and for the page its size (all cheap)."""
     if not isinstance(data, dict):
         raise TinyGPTError("This is not a TinyGPT model file.")
     if data.get("format") != FORMAT:
@@ -151,8 +180,7 @@ def load_model_file(data, for_page=False, floats_checked=False):
     tokenizer = Tokenizer(check_vocabulary(data.get("chars"), "The model file's vocabulary"))
     if for_page:
         check_page_size(config, tokenizer.vocab_size)
-    params = check_params(data.get("state_dict"), config, tokenizer.vocab_size, floats_checked)
-    return Model(config, tokenizer, params, check_meta(data.get("meta", {})))
+    return config, tokenizer
 
 
 def check_meta(meta, what="The model file's meta"):
@@ -194,6 +222,21 @@ def dumps(model, meta=None):
     return json.dumps(model_file(model, meta))
 
 
+def dumps_steps(model, meta=None):
+    """dumps in pieces: a generator that yields after each matrix of the weights and
+    returns the very text dumps gives (json.dumps writes an object as "{" + "key: value"
+    pairs joined by ", " + "}", so the parts can be written one at a time)."""
+    file = model_file(model, meta)
+    weights = file["state_dict"]
+    parts = []
+    for i, (name, matrix) in enumerate(weights.items(), 1):
+        parts.append(f"{json.dumps(name)}: {json.dumps(matrix)}")
+        yield f"Writing model.json: {i} of {len(weights)} matrices."
+    pairs = [f"{json.dumps(key)}: " + ("{" + ", ".join(parts) + "}" if key == "state_dict"
+                                       else json.dumps(value)) for key, value in file.items()]
+    return "{" + ", ".join(pairs) + "}"
+
+
 def quoted_loss(meta):
     """The loss a model's meta quotes: its validation loss, else its loss (None if it
     quotes neither as a number >= 0)."""
@@ -223,11 +266,24 @@ def load_page_parts(header, rows, weights):
     that is not a list], or -1 for a matrix that is not a list}, or None when there is no
     state_dict object), and all its numbers in that order (`weights`: base64 float64;
     anything not a number is NaN). The file is rebuilt exactly as it was, and checked by
-    the same code as any model file (load_model_file).
+    the same code as any model file (load_model_file), with the same messages.
+
+    Cheap checks first: the header (config, vocabulary, the page's size limit), then the
+    matrices' names and rows against the shapes the config gives (a file with more rows
+    than its model has gets the message of its first wrong shape at once: a few MB of
+    `[]` are millions of rows), then the amount of numbers, before any is decoded.
     """
     data = jsonio.loads(header, "The model file", MAX_META_CHARS * 10)
-    if not isinstance(data, dict):
-        raise TinyGPTError("This is not a TinyGPT model file.")
+    config, tokenizer = check_header(data, for_page=True)
+    if isinstance(rows, dict):
+        _check_row_counts(rows, param_shapes(config, tokenizer.vocab_size))
+        count = sum(n for lengths in rows.values() if isinstance(lengths, list)
+                    for n in lengths if type(n) is int and n >= 0)
+    else:
+        count = 0
+    # base64 holds 3 bytes in every 4 characters: the length says the amount before decoding.
+    if not isinstance(weights, str) or len(weights) != 4 * -(-8 * count // 3):
+        raise TinyGPTError("The model file's weights do not match its shapes.")
     raw = decode_base64(weights, "The model file's weights", PAGE_MAX_FILE_BYTES)
     floats = struct.unpack(f"<{len(raw) // 8}d", raw[: len(raw) // 8 * 8])
     state_dict, at = None, 0
@@ -248,6 +304,25 @@ def load_page_parts(header, rows, weights):
     if at != len(floats) or len(raw) % 8:
         raise TinyGPTError("The model file's weights do not match its shapes.")
     return load_model_file({**data, "state_dict": state_dict}, True)
+
+
+def _check_row_counts(rows, shapes):
+    """check_params' first messages for a state_dict given as row lengths (see
+    load_page_parts): the matrices' names, then, if there are more rows than the shapes
+    have, the first matrix whose row count is wrong; found without a loop over the rows."""
+    expected = {name for name, _, _ in shapes}
+    if set(rows) != expected:
+        missing, extra = expected - set(rows), set(rows) - expected
+        first = sorted(missing or extra)[0]
+        what = f"missing {first}" if missing else f"unexpected {short(first)}"
+        raise TinyGPTError(f"The model's weights do not match its config ({what}).")
+    given = sum(len(lengths) for lengths in rows.values() if isinstance(lengths, list))
+    if given > sum(count for _, count, _ in shapes):
+        for name, count, cols in shapes:
+            if not isinstance(rows[name], list) or len(rows[name]) != count:
+                raise TinyGPTError(
+                    f"The weights {name} have the wrong shape: expected {count} x {cols}."
+                )
 
 
 # --- saved runs: "format": "tinygpt-run" ---------------------------------------------------------
@@ -289,22 +364,32 @@ def unpack_run_state(state):
     """A version 2 (packed) run state as version 1; anything else comes back as it is."""
     if not isinstance(state, dict) or state.get("version") != PACKED_VERSION:
         return state
-    data = state.get("floats")
     try:
-        raw = base64.b64decode(data, validate=True) if isinstance(data, str) else b""
-    except ValueError:
-        raw = b""
-    settings, step = state.get("settings"), state.get("step")
-    try:
-        settings = check_run_settings(settings)
+        settings = check_run_settings(state.get("settings"))
         vocab_size = Tokenizer.from_docs(parse_documents(state.get("text"))).vocab_size
-        like = blank_params(Config(*(settings[k] for k in _SHAPE)), vocab_size)
+        config = Config(*(settings[k] for k in _SHAPE))
     except TinyGPTError as e:
         raise TinyGPTError(f"The saved run cannot be read: {e}") from None
+    return _unpacked(state, config, vocab_size)
+
+
+def _unpacked(state, config, vocab_size):
+    """unpack_run_state of a version 2 state whose model is known to be `config`: the
+    amount of numbers is checked against it before any is decoded."""
+    like = blank_params(config, vocab_size)
     count = count_params(like)
+    step, data = state.get("step"), state.get("floats")
     if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step:
         raise TinyGPTError("The saved run has an invalid step count.")
-    if len(raw) != 8 * (3 * count + step):
+    expected = 8 * (3 * count + step)
+    # base64 holds 3 bytes in every 4 characters: the length says the amount before decoding.
+    if not isinstance(data, str) or len(data) != 4 * -(-expected // 3):
+        raise TinyGPTError("The saved run's numbers are damaged (the wrong amount of them).")
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != expected:
         raise TinyGPTError("The saved run's numbers are damaged (the wrong amount of them).")
     floats = list(struct.unpack(f"<{len(raw) // 8}d", raw))
     unpacked = {k: v for k, v in state.items() if k != "floats"}
@@ -317,10 +402,14 @@ def unpack_run_state(state):
     return unpacked
 
 
-def load_run(state, new_run):
-    """The run saved in `state` (either version), checked field by field: `new_run(text,
-    **settings)` (the Trainer class) builds it afresh, then its progress is put back, so
-    it continues with exactly the losses of the run it was saved from."""
+def load_run(state, new_run, check=None):
+    """The run saved in `state` (either version), checked field by field, cheap checks
+    first: its settings and text make a PendingRun (`new_run.begin(text, settings)`,
+    new_run being the Trainer class), on which `check(pending)` (if given: the page's
+    limits) runs before any number is decoded; then the weights, Adam's moments and the
+    rest are checked, and `new_run.from_pending(pending, params)` makes the run with its
+    own weights (none drawn afresh), so it continues with exactly the losses of the run
+    it was saved from."""
     if not isinstance(state, dict) or state.get("format") != RUN_FORMAT:
         raise TinyGPTError("This is not a saved TinyGPT run.")
     if state.get("version") not in (RUN_VERSION, PACKED_VERSION):
@@ -329,26 +418,39 @@ def load_run(state, new_run):
             f"reads versions {RUN_VERSION} and {PACKED_VERSION}. It comes from another "
             "version of TinyGPT."
         )
-    state = unpack_run_state(state)
     settings = state.get("settings")
     if not isinstance(settings, dict):
         raise TinyGPTError("The saved run has no settings.")
-    trainer = new_run(state.get("text"), **settings)
+    try:
+        pending = new_run.begin(state.get("text"), settings)
+    except TinyGPTError as e:
+        if state.get("version") == PACKED_VERSION:
+            raise TinyGPTError(f"The saved run cannot be read: {e}") from None
+        raise
+    if check is not None:
+        check(pending)
+    vocab_size = pending.tokenizer.vocab_size
+    if state.get("version") == PACKED_VERSION:
+        state = _unpacked(state, pending.config, vocab_size)
     step, losses = state.get("step"), state.get("losses")
-    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= trainer.steps:
+    steps = pending.settings["steps"]
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= steps:
         raise TinyGPTError("The saved run has an invalid step count.")
     if not isinstance(losses, list) or len(losses) != step:
         raise TinyGPTError("The saved run's loss history does not match its step count.")
-    trainer.params = check_params(
-        state.get("params"), trainer.config, trainer.tokenizer.vocab_size
-    )
+    params = check_params(state.get("params"), pending.config, vocab_size)
+    # A loss is a cross-entropy: a number >= 0, as every real run's.
+    if not all(is_finite_number(x) and x >= 0 for x in losses):
+        raise TinyGPTError("The saved run's loss history holds something that is not a loss "
+                           "(a finite number, 0 or more).")
+    rng = _check_rng(state.get("rng"))
+    meta = dict(check_meta(state.get("meta", {}), "The saved run's description"))
+    trainer = new_run.from_pending(pending, params)
     trainer.optimizer.load_state(state.get("optimizer"))
     trainer.step_count = step
-    if not all(is_finite_number(x) for x in losses):
-        raise TinyGPTError("The saved run's loss history holds something that is not a number.")
     trainer.losses = [float(x) for x in losses]
-    trainer.rng.setstate(_check_rng(state.get("rng")))
-    trainer.meta = dict(check_meta(state.get("meta", {}), "The saved run's description"))
+    trainer.rng.setstate(rng)
+    trainer.meta = meta
     return trainer
 
 

@@ -20,6 +20,7 @@ from . import checkpoint, jsonio
 from .errors import TinyGPTError
 from .generate import Model
 from .model import Config, blank_params, count_params, param_shapes
+from .scheduler import finish
 
 MAGIC, VERSION = b"TGPT", 1
 FORMATS = {16: "e", 32: "f", 64: "d"}  # bits per weight -> struct code
@@ -56,13 +57,24 @@ def choose_bits(model, docs, exact=False):
     and `loss_shared`: before and after rounding, None when nothing was measured).
     Otherwise, or without documents to measure on, 64 bits: every weight exact.
     """
+    return finish(choose_bits_steps(model, docs, exact))
+
+
+def choose_bits_steps(model, docs, exact=False):
+    """choose_bits in pieces (the page's Share model is a job of short tasks): a generator
+    that yields a line saying what it does after each piece (a matrix rounded, a name's
+    loss measured) and returns choose_bits' answer, computed exactly as choose_bits does."""
     answer = {"bits": 64, "loss": None, "loss_shared": None}
     if exact:
         return answer
     base = None
     for bits in (16, 32):
+        rounded = {}
         try:
-            rounded = quantize(model.params, bits)
+            for name, matrix in model.params.items():
+                rounded.update(quantize({name: matrix}, bits))
+                yield f"Rounding the weights to {bits} bits ({len(rounded)} of " \
+                      f"{len(model.params)} matrices)."
         except TinyGPTError:
             continue  # a weight beyond float16's range
         if rounded == model.params:
@@ -71,12 +83,22 @@ def choose_bits(model, docs, exact=False):
         if not docs:
             continue
         if base is None:
-            base = model.evaluate_docs(docs)
-        loss = Model(model.config, model.tokenizer, rounded).evaluate_docs(docs)
+            base = yield from _mean_loss(model, docs, "the model's loss")
+        shared = Model(model.config, model.tokenizer, rounded)
+        loss = yield from _mean_loss(shared, docs, f"the loss with {bits}-bit weights")
         if abs(loss - base) < MAX_LOSS_CHANGE:
             answer.update(bits=bits, loss=base, loss_shared=loss)
             break
     return answer
+
+
+def _mean_loss(model, docs, what):
+    """Model.evaluate_docs (the same sum, in the same order), a document per piece."""
+    total = 0.0
+    for i, doc in enumerate(docs, 1):
+        total += model.document_loss(doc)
+        yield f"Measuring {what} on {len(docs)} names: {i} done."
+    return total / len(docs)
 
 
 def pack(model, meta, bits):

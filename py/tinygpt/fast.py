@@ -99,6 +99,13 @@ class Cache:
     def length(self):
         return len(self.keys[0])
 
+    def copy(self):
+        """Another cache holding the same positions (rows are never changed, only added)."""
+        other = Cache(len(self.keys))
+        other.keys = [list(k) for k in self.keys]
+        other.values = [list(v) for v in self.values]
+        return other
+
 
 def forward(params, config, tokens, cache=None, record=None):
     """Logits for every position of `tokens`, which start at position cache.length.

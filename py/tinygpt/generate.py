@@ -12,7 +12,7 @@ import random
 from collections import deque
 
 from . import fast
-from .errors import TinyGPTError
+from .errors import OVERFLOW, TinyGPTError
 from .kernels import plain_sum
 from .settings import check, check_generate
 
@@ -28,11 +28,18 @@ class Model:
 
     # --- loss -----------------------------------------------------------------------
     def document_loss(self, doc):
-        """Mean next-token loss of one document, as in training (first block only)."""
+        """Mean next-token loss of one document, as in training (first block only). A
+        model whose arithmetic overflows (weights no training makes) raises TinyGPTError."""
         tokens = self.tokenizer.encode(doc)
         n = min(self.config.block_size, len(tokens) - 1)
         probs = fast.softmax_rows(fast.forward(self.params, self.config, tokens[:n]))
-        return -plain_sum(math.log(row[t]) for row, t in zip(probs, tokens[1 : n + 1])) / n
+        try:  # a probability of exactly 0 (log fails) only comes of overflowing logits
+            loss = -plain_sum(math.log(row[t]) for row, t in zip(probs, tokens[1 : n + 1])) / n
+        except ValueError:
+            loss = math.nan
+        if not math.isfinite(loss):
+            raise TinyGPTError(OVERFLOW)
+        return loss
 
     def evaluate_docs(self, docs):
         """Mean over documents of each document's mean loss."""
@@ -66,7 +73,12 @@ class Model:
         return fast.forward(self.params, self.config, [token], cache)[-1]
 
     def probabilities(self, logits, temperature):
-        return fast.softmax_rows([logits], temperature)[0]
+        """softmax(logits / temperature); TinyGPTError if the model's numbers overflow
+        (infinite logits make NaNs, which no draw and no JSON answer can take)."""
+        probs = fast.softmax_rows([logits], temperature)[0]
+        if not math.isfinite(sum(probs)):
+            raise TinyGPTError(OVERFLOW)
+        return probs
 
     # --- where a name ends (one rule for the CLI, the playground and the lessons) -------
     @property
@@ -92,15 +104,21 @@ class Model:
         pause between them, as the page does to keep every task short), and finally the
         list of names."""
         n, temperature, prefix, seed = check_generate(n, temperature, prefix, seed)
-        self._prefix_ids(prefix)  # a bad prefix is refused before the first name
+        start = self._prefix_ids(prefix)  # a bad prefix is refused before the first name
         if rng is None:
             rng = random.Random(seed)
         tokens = range(self.tokenizer.vocab_size)
         out = []
         yield None  # the checks alone: a big model's forward passes come in later pieces
+        # BOS and the prefix, once for every name and a position per piece: a 255-letter
+        # prefix in one forward pass made one task of seconds with a big model. Position by
+        # position with the cache gives the very numbers of one pass over them all.
+        prefix_cache = fast.Cache(self.config.n_layer)
+        for token in [self.tokenizer.bos] + start:
+            prefix_logits = self.forward_one(token, prefix_cache)
+            yield None
         for _ in range(n):
-            cache, ids, logits = self._start(prefix)
-            ids = list(ids)
+            cache, ids, logits = prefix_cache.copy(), list(start), prefix_logits
             while True:
                 probs = self.probabilities(logits, temperature)
                 token = rng.choices(tokens, weights=probs)[0]

@@ -13,7 +13,7 @@ import math
 import random
 from operator import add, sub
 
-from .errors import TinyGPTError, is_finite_number
+from .errors import OVERFLOW, TinyGPTError, is_finite_number
 from .generate import check_temperature
 from .kernels import MAX_UNROLL, dot, rowdots
 
@@ -55,8 +55,14 @@ def project_2d(matrix, previous_axes=None):
     the sign that points the same way as its predecessor (a non-negative dot product), so
     the picture does not flip between frames; without, the sign that makes the axis's
     largest component (the first, on a tie) positive.
+
+    Scale: rows whose largest number is far from 1 (weights of 1e300, or 1e-160, from a
+    link) are first divided by a power of two that brings it near 1 (exactly: a power of
+    two only moves the exponent), and the points multiplied back: sums of squares would
+    otherwise overflow, or underflow into a division by zero. Usual weights are used as
+    they are. Points beyond the float range raise a TinyGPTError.
     """
-    rows = [[float(v) for v in row] for row in matrix]
+    rows, scale = _scaled_rows(matrix)
     n, E = len(rows), len(rows[0])
     mean = [s / n for s in map(math.fsum, zip(*rows))]
     X = [list(map(sub, row, mean)) for row in rows]
@@ -88,7 +94,26 @@ def project_2d(matrix, previous_axes=None):
             axes[i] = [-a for a in axis]
     xs, ys = _rowdots(X, axes[0]), _rowdots(X, axes[1])
     explained = [min(1.0, max(0.0, v) / total) if total > 0 else 0.0 for v in values]
-    return {"points": [[x, y] for x, y in zip(xs, ys)], "axes": axes, "explained": explained}
+    points = [[x * scale, y * scale] for x, y in zip(xs, ys)]
+    if not _finite(points):
+        raise TinyGPTError(OVERFLOW)
+    return {"points": points, "axes": axes, "explained": explained}
+
+
+# Usual weights (and their sums of squares, over any matrix of the page) stay far inside
+# the float range between these; beyond them project_2d and nearest scale first.
+_SMALL, _LARGE = 2.0**-100, 2.0**100
+
+
+def _scaled_rows(matrix):
+    """(rows as floats divided by a power of two s, s): s = 1 unless the largest number is
+    outside [2^-100, 2^100]; then the largest becomes about 1. Exact: a power of two."""
+    rows = [[float(v) for v in row] for row in matrix]
+    largest = max((max(map(abs, row)) for row in rows), default=0.0)
+    if largest == 0.0 or _SMALL <= largest <= _LARGE:
+        return rows, 1.0
+    scale = math.ldexp(1.0, math.frexp(largest)[1])
+    return [[v / scale for v in row] for row in rows], scale
 
 
 def _fitting_axes(axes, E):
@@ -414,6 +439,16 @@ def gather(model, probe_name="", probe_prefix="", temperature=0.5, letter=None,
         raise TinyGPTError("Pick a letter of this model's vocabulary to see its neighbours.")
     if not isinstance(previous_axes, dict):
         previous_axes = {}
+    try:
+        return _gather(model, probe_name, probe_prefix, temperature, letter, previous_axes,
+                       positions, ids, vocab)
+    except ArithmeticError:  # a model's numbers beyond the float range (see OVERFLOW)
+        raise TinyGPTError(OVERFLOW) from None
+
+
+def _gather(model, probe_name, probe_prefix, temperature, letter, previous_axes, positions,
+            ids, vocab):
+    block = model.config.block_size
     shown = probe_name[: block - 1]  # BOS takes the first position
     wte = model.params["wte"]
     answer = {
@@ -435,6 +470,8 @@ def gather(model, probe_name="", probe_prefix="", temperature=0.5, letter=None,
             "freezing the page: its attention and next-letter views are off."))
         return answer
     layers = model.attention(shown)
+    if not _finite(layers):
+        raise TinyGPTError(OVERFLOW)
     answer.update({
         "attention": {
             "name": probe_name,
@@ -456,11 +493,23 @@ def gather(model, probe_name="", probe_prefix="", temperature=0.5, letter=None,
 
 
 def nearest(rows, i, labels, k=NEIGHBOURS):
-    """[[label, distance]] of the k rows nearest to row i (ties: the lower index first)."""
+    """[[label, distance]] of the k rows nearest to row i (ties: the lower index first).
+    (Scaled as project_2d scales, for weights far from 1.)"""
+    rows, scale = _scaled_rows(rows)
     me = rows[i]
     distances = [(_norm(list(map(sub, row, me))), j) for j, row in enumerate(rows) if j != i]
     distances.sort()
-    return [[labels[j], d] for d, j in distances[:k]]
+    found = [[labels[j], d * scale] for d, j in distances[:k]]
+    if not all(math.isfinite(d) for _, d in found):
+        raise TinyGPTError(OVERFLOW)
+    return found
+
+
+def _finite(nested):
+    """Whether nested lists of floats hold only finite numbers."""
+    if nested and isinstance(nested[0], list):
+        return all(map(_finite, nested))
+    return all(map(math.isfinite, nested))
 
 
 def _argmax(row):

@@ -20,24 +20,34 @@ from .errors import TinyGPTError
 # Our formats nest at most 4 levels (a model file's state_dict -> matrix -> row), a
 # model's meta a few more; nothing we read needs more than this.
 MAX_DEPTH = 12
-# A string token, or one bracket: brackets inside strings do not count. (The string
-# pattern is "unrolled", runs of plain characters at a time: several times faster on the
-# long strings of the pages' calls than one character per step.)
-_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+# A string token, or one bracket: brackets inside strings do not count. A string's closing
+# quote is optional, so a string that never ends still matches, once, to the end of the
+# text: the scan then stops there. (Required, a missing one made the pattern fail and
+# retry from every later quote, each time to the end: quadratic time, seconds for a 40 KB
+# file.) Each character has one way to match, so nothing backtracks: linear time. The
+# string pattern is "unrolled", runs of plain characters at a time: several times faster
+# on the long strings of the pages' calls than one character per step.
+_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*("?)|[\[\]{}]', re.DOTALL)
 
 
 def nesting_depth(text, stop_after=MAX_DEPTH):
-    """How deeply `text` nests arrays and objects, counting at most up to `stop_after` + 1."""
+    """How deeply `text` nests arrays and objects, counting at most up to `stop_after` + 1.
+
+    Reading stops at a string that never ends: JSON's parser fails there too, having
+    nested no deeper than what was counted before it."""
     depth = deepest = 0
     for match in _TOKENS.finditer(text):
         c = match.group()
-        if c in "[{":
+        if c[0] == '"':
+            if not match.group(1):
+                break  # the string runs to the end of the text
+        elif c in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > stop_after:
                     break
-        elif c in "]}":
+        else:
             depth -= 1
     return deepest
 

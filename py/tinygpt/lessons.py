@@ -14,7 +14,7 @@ import time
 import traceback
 from collections import Counter
 
-from . import exercises, jsonio
+from . import checkpoint, exercises, jsonio
 from .data import Tokenizer, parse_documents
 from .errors import TinyGPTError
 from .generate import check_temperature
@@ -213,7 +213,12 @@ def set_run(state_json=None):
     if state_json is None:
         _cache.pop("run", None)
         return {"source": None}
-    trainer = Trainer.from_state(jsonio.loads(state_json, "The saved playground run"))
+    state = jsonio.loads(state_json, "The saved playground run", checkpoint.MAX_RUN_CHARS)
+    # The size first, from the settings alone: a few hundred bytes may claim a model of
+    # millions of weights (only attention's forward pass runs here, so a step's cost
+    # does not matter).
+    trainer = Trainer.from_state(state, check=lambda pending: checkpoint.check_page_size(
+        pending.config, pending.tokenizer.vocab_size, "The playground's saved run"))
     _cache["run"] = trainer
     return {"source": _describe(trainer)}
 

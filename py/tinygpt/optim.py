@@ -84,4 +84,10 @@ class Adam:
                 raise TinyGPTError(
                     "The saved optimizer state contains something that is not a finite number."
                 )
-            setattr(self, key, [float(x) for x in values])
+            values = [float(x) for x in values]
+            # v is a running mean of squares: no real run has a negative one, and its
+            # square root at the next step would fail.
+            if key == "v" and values and min(values) < 0:
+                raise TinyGPTError("The saved optimizer state is damaged: a running mean of "
+                                   "squared gradients (Adam's v) is negative.")
+            setattr(self, key, values)

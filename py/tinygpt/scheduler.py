@@ -28,9 +28,20 @@ LIVE_NAMES, LIVE_EVERY_MS, LIVE_TEMPERATURE = 4, 1000, 0.5
 INSIDES_EVERY = 0.4
 INSIDES_SHARE = 0.05
 
-# Generation jobs are numbered across models and sessions: an answer about a job of an
-# earlier model can never match the job the page waits for now.
+# Jobs (names being generated, a model being shared or exported) are numbered across
+# models and sessions: an answer about a job of an earlier model can never match the job
+# the page waits for now.
 _job_ids = itertools.count(1)
+
+
+def finish(steps):
+    """What a job's generator of pieces returns (see Scheduler.start_task), run to the
+    end in one go: the CLI's and Python callers' way."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
 
 
 class Panel:
@@ -84,6 +95,7 @@ class Scheduler:
         self._val_queue = []  # the held-out documents still to measure
         self._val_sum, self._val_count, self._val_step = 0.0, 0, 0
         self._job = None  # names being generated: {"id", "steps" (a generator), ...}
+        self._task = None  # a model being shared or exported: {"id", "steps", "progress"}
         self._live = None  # live names being generated while training
         self._live_last = None  # when the last live names were finished (perf_counter)
         self._step_s = 0.0  # how long the last training step took, in seconds
@@ -221,3 +233,43 @@ class Scheduler:
     def cancel_generate(self):
         """Stop the generation job, if any."""
         self._job = None
+
+    # --- other jobs: sharing, exporting ----------------------------------------------------
+    def start_task(self, steps):
+        """Start a job of pieces (one at a time; a job already running is replaced): `steps`
+        is a generator that yields a line saying what it does after each piece, each
+        short, and returns the job's answer. task_for runs it. Its checks are the
+        caller's, made before: a job fails in the middle only on what cannot be known
+        sooner."""
+        job_id = next(_job_ids)
+        self._task = {"id": job_id, "steps": steps, "progress": None}
+        return {"job": job_id}
+
+    def task_for(self, budget_ms):
+        """Advance the job for about `budget_ms` (at least one piece): {job, done,
+        progress (its last line), result (the answer, once done)}; {"job": None, ...}
+        without one (it was cancelled, or the model replaced). A TinyGPTError from a
+        piece ends the job and reaches the caller."""
+        deadline = time.perf_counter() + budget_ms / 1000
+        task = self._task
+        if task is None:
+            return {"job": None, "done": True, "progress": None, "result": None}
+        while True:
+            began = time.perf_counter()
+            try:
+                progress = next(task["steps"])
+            except StopIteration as stop:
+                self._task = None
+                return {"job": task["id"], "done": True, "progress": task["progress"],
+                        "result": stop.value}
+            except BaseException:
+                self._task = None
+                raise
+            task["progress"] = progress
+            now = time.perf_counter()
+            if now + (now - began) >= deadline:
+                return {"job": task["id"], "done": False, "progress": progress, "result": None}
+
+    def cancel_task(self):
+        """Stop the sharing or exporting job, if any."""
+        self._task = None

@@ -14,13 +14,13 @@ import gc
 import random
 import time
 
-from . import checkpoint, compact, export, insides, kernels
+from . import checkpoint, compact, export, insides, kernels, work
 from . import settings as table
 from .data import MAX_TEXT_CHARS, parse_documents
 from .errors import TinyGPTError, is_finite_number
-from .generate import Letters
+from .generate import Letters, Model
 from .model import count_params
-from .scheduler import VAL_EVERY, Panel, Scheduler
+from .scheduler import VAL_EVERY, Panel, Scheduler, finish
 from .trainer import ENGINES, PendingRun, Trainer
 
 # A shared model's precision is measured on at most this many documents (compact.choose_bits).
@@ -40,6 +40,9 @@ def limits():
         # A link's bytes: a model at the page's limit, 64 bits per weight, and its header.
         "max_link_bytes": checkpoint.PAGE_MAX_PARAMS * 8 + compact.MAX_HEADER_BYTES + 64,
         "max_meta_chars": checkpoint.MAX_META_CHARS,
+        # A model file's matrices and rows, at most (the model-file worker's caps).
+        "max_matrices": checkpoint.PAGE_MAX_MATRICES,
+        "max_rows": checkpoint.PAGE_MAX_ROWS,
         "max_text_chars": MAX_TEXT_CHARS,  # training text
     }
 
@@ -69,8 +72,7 @@ class Session:
         done, shuffles and draws the weights in short pieces, and finish_run makes it the
         current run: each of the page's tasks stays short (see PendingRun)."""
         pending = PendingRun(text, settings)
-        checkpoint.check_page_size(pending.config, pending.tokenizer.vocab_size,
-                                   "A model of these settings")
+        work.check_page_run(pending, "A model of these settings", "These settings")
         self._pending_run = (pending, dataset)
 
     def build_run(self, budget_ms):
@@ -157,14 +159,11 @@ class Session:
         return {**state, "val_points": [list(p) for p in self.work.val_points]}
 
     def restore_run(self, state):
-        trainer = Trainer.from_state(state)
-        points = state.get("val_points", [])
-        if not isinstance(points, list) or not all(
-            isinstance(p, list) and len(p) == 2 and all(map(is_finite_number, p)) for p in points
-        ):
-            raise TinyGPTError("The saved run's validation history is damaged.")
-        checkpoint.check_page_size(trainer.config, trainer.tokenizer.vocab_size,
-                                   "The saved run's model")
+        """A saved run (run_state) as the current run; refused, before anything is built,
+        if the page could not train it (work.check_page_run)."""
+        trainer = Trainer.from_state(state, check=lambda pending: work.check_page_run(
+            pending, "The saved run's model", "The saved run's settings"))
+        points = _check_val_points(state.get("val_points", []), trainer.step_count)
         self._replace(trainer, trainer)
         self.work.val_points = [tuple(p) for p in points]
         step = trainer.step_count
@@ -216,25 +215,50 @@ class Session:
         return checkpoint.check_meta(meta, "The model's description")
 
     def export_project(self, meta=None):
-        """The model as a standalone PyTorch project (export.py): {filename, data: base64 zip}.
+        """The model as a standalone PyTorch project (export.py): {filename, data: base64
+        zip, left_out}, in one go (start_export_project is the page's job).
 
         A training run exports its text as data.txt and its settings as train.py's defaults.
         """
-        return export.page_export(self.model_file(meta), self.trainer)
+        return finish(self._export_steps(meta))
+
+    def start_export_project(self, meta=None):
+        """export_project as a job of short pieces (job_for runs it): {job}."""
+        return self.work.start_task(self._export_steps(meta))
+
+    def _export_steps(self, meta):
+        model_file = self.model_file(meta)  # the checks come now, not in the job
+        return export.page_export_steps(model_file, self.trainer)
 
     def share_model(self, exact=False, meta=None):
         """The model as compact bytes (base64), with the fewest bits that keep its loss
         (compact.choose_bits) on up to SHARE_EVAL_DOCS of the run's documents, held-out
-        ones when it has them; a model without a run has none to measure on."""
+        ones when it has them; a model without a run has none to measure on. In one go:
+        start_share_model is the page's job."""
+        return finish(self._share_steps(exact, meta))
+
+    def start_share_model(self, exact=False, meta=None):
+        """share_model as a job of short pieces (job_for runs it): {job}. It shares the
+        weights of now, even if training goes on meanwhile."""
+        return self.work.start_task(self._share_steps(exact, meta))
+
+    def _share_steps(self, exact, meta):
         model = self._need_model()
-        info = self._meta(meta)
+        info = self._meta(meta)  # the checks come now, not in the job
+        model = Model(model.config, model.tokenizer, model.params, model.meta)  # this step's
         docs, measured_on = self._share_eval_docs()
-        answer = {**compact.choose_bits(model, docs, exact), "docs": len(docs),
-                  "measured_on": measured_on}
-        data = compact.pack(model, info, answer["bits"])
-        answer["data"] = base64.b64encode(data).decode("ascii")
-        answer["bytes"] = len(data)
-        return answer
+        return _share_steps(model, info, docs, measured_on, bool(exact))
+
+    def job_for(self, budget_ms):
+        """Advance the sharing or exporting job for about `budget_ms` (Scheduler.task_for):
+        {job, done, progress, result}."""
+        if not is_finite_number(budget_ms) or not 0 <= budget_ms <= 1000:
+            raise TinyGPTError("The time budget must be a number of milliseconds (0 to 1000).")
+        return self.work.task_for(budget_ms)
+
+    def cancel_job(self):
+        """Stop the sharing or exporting job, if any."""
+        self.work.cancel_task()
 
     def _share_eval_docs(self):
         t = self.trainer
@@ -255,7 +279,10 @@ class Session:
             raise TinyGPTError("Start a run first.")
         if engine not in ENGINES:
             raise TinyGPTError("The engine must be 'fast' or 'scalar'.")
-        self.trainer.engine = engine
+        t = self.trainer
+        work.check_step(t.config, t.tokenizer.vocab_size, t.batch, t.train_docs + t.val_docs,
+                        engine, f"This run on the {engine} engine would")
+        t.engine = engine
 
     def train_for(self, budget_ms, max_steps=1_000_000, live=False):
         """Train for about `budget_ms` in short pieces: see Scheduler.train_for."""
@@ -368,6 +395,28 @@ class Session:
         return answer
 
 
+def _share_steps(model, meta, docs, measured_on, exact):
+    """Session.share_model's work in pieces (compact.choose_bits_steps, then packing)."""
+    answer = yield from compact.choose_bits_steps(model, docs, exact)
+    answer = {**answer, "docs": len(docs), "measured_on": measured_on}
+    data = compact.pack(model, meta, answer["bits"])
+    answer["data"] = base64.b64encode(data).decode("ascii")
+    answer["bytes"] = len(data)
+    return answer
+
+
+def _check_val_points(points, step):
+    """A saved run's validation points, [[step, loss]]: steps whole numbers from 1 to the
+    run's step, in order, and losses finite and 0 or more, as a real run's are."""
+    ok = isinstance(points, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(map(is_finite_number, p))
+        and p[0] == int(p[0]) and 1 <= p[0] <= step and p[1] >= 0 for p in points
+    )
+    if not ok or any(a[0] > b[0] for a, b in zip(points, points[1:])):
+        raise TinyGPTError("The saved run's validation history is damaged.")
+    return [(int(s), float(loss)) for s, loss in points]
+
+
 def _title(dataset):
     if not isinstance(dataset, str):
         raise TinyGPTError("The dataset's name must be text.")
@@ -394,6 +443,10 @@ def api(session):
         "model_file": session.model_file,
         "export_project": session.export_project,
         "share_model": session.share_model,
+        "start_export_project": session.start_export_project,
+        "start_share_model": session.start_share_model,
+        "job_for": session.job_for,
+        "cancel_job": session.cancel_job,
         "load_shared_model": session.load_shared_model,
         "evaluate_text": session.evaluate_text,
         "set_engine": session.set_engine,

@@ -163,9 +163,10 @@ def check_run_settings(settings):
     """All run settings, defaults filled in, each checked, and n_embd / n_head together."""
     if not isinstance(settings, dict):
         raise TinyGPTError("The settings must be a set of named values.")
-    unknown = sorted(set(settings) - set(RUN_DEFAULTS))
-    if unknown:
-        raise TinyGPTError(f"Unknown setting: {', '.join(map(str, unknown))}.")
+    unknown = sorted(set(settings) - set(RUN_DEFAULTS), key=str)
+    if unknown:  # quoted and cut, as any text from outside in a message (a name may hold "\n")
+        named = ", ".join(map(short, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+        raise TinyGPTError(f"Unknown setting: {named}.")
     s = {**RUN_DEFAULTS, **settings}
     out = {name: check(name, s[name]) for name in RUN_DEFAULTS}
     check_model_shape(out["n_embd"], out["n_head"])

@@ -61,21 +61,37 @@ class PendingRun:
                 break
         return self._left == 0
 
+    def use_weights(self, params):
+        """A run that brings its own weights (a saved run being restored): the documents
+        are shuffled as the run's seed says, and no fresh weights are drawn (the random
+        generator's state comes from the saved run too)."""
+        if self.rng is None:
+            self.rng = shuffle_documents(self.docs, self.settings["seed"])
+        self.params, self._rows, self._left = params, None, 0
+
 
 class Trainer(Model):
     def __init__(self, text, **settings):
         self._build(PendingRun(text, settings))
 
+    @staticmethod
+    def begin(text, settings):
+        """A PendingRun: the settings and the text checked, nothing drawn yet."""
+        return PendingRun(text, settings)
+
     @classmethod
-    def from_pending(cls, pending):
+    def from_pending(cls, pending, params=None):
         """The run a PendingRun builds (what it has not built yet is built now), with its
-        optimizer ready."""
+        optimizer ready; with `params` (checked weights), those instead of fresh ones."""
         trainer = cls.__new__(cls)
-        trainer._build(pending)
+        trainer._build(pending, params)
         return trainer
 
-    def _build(self, pending):
-        pending.build()  # whatever is left of it
+    def _build(self, pending, params=None):
+        if params is None:
+            pending.build()  # whatever is left of it
+        else:
+            pending.use_weights(params)
         s, config, tokenizer, rng = pending.settings, pending.config, pending.tokenizer, pending.rng
         super().__init__(config, tokenizer, pending.params)
         self.settings, self.text, self.rng = s, pending.text, rng
@@ -142,7 +158,16 @@ class Trainer(Model):
         # The scalar engine takes microgpt.py's update exactly; the fast one, its cheaper
         # rearrangement (equal up to rounding).
         update = self.optimizer.update_fast if self.engine == "fast" else self.optimizer.update
-        self.params = update(self.params, grads, self.step_count)
+        try:
+            params = update(self.params, grads, self.step_count)
+        except (ArithmeticError, ValueError) as e:  # a gradient too large to square
+            if isinstance(e, TinyGPTError):
+                raise
+            raise TinyGPTError(
+                f"Training diverged at step {self.step_count + 1}: Adam's update overflowed. "
+                "Lower the learning rate (try 0.01) and start again."
+            ) from None
+        self.params = params
         self.step_count += 1
         self.losses.append(loss)
 
@@ -170,10 +195,11 @@ class Trainer(Model):
         return checkpoint.packed_run_state(self)
 
     @classmethod
-    def from_state(cls, state):
+    def from_state(cls, state, check=None):
         """A run from state() or packed_state(), checked field by field: it continues
-        with exactly the losses of the run it was saved from."""
-        return checkpoint.load_run(state, cls)
+        with exactly the losses of the run it was saved from. `check(pending)` (see
+        checkpoint.load_run): the page's limits, before anything big is built."""
+        return checkpoint.load_run(state, cls, check)
 
 
 def headline_loss(losses, val_loss=None):

@@ -224,41 +224,64 @@ def evaluate(model, token_lists, batch=256, device="cpu"):
 
 
 def load_model_file(path):
-    """(GPT, Tokenizer, meta) from a TinyGPT model file, checked field by field."""
+    """(GPT, Tokenizer, meta) from a TinyGPT model file, checked field by field before
+    anything is allocated: a file of a few bytes may claim n_embd 4096 (800 MB of
+    weights), so the model is built only once its weights are there, of the right shapes."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ValueError(f"{path} is not a TinyGPT model file (it is not JSON).") from None
+    cfg, chars, state = check_model_data(data, path)
+    tokenizer = Tokenizer(chars)
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, **cfg))
+    model.load_tinygpt_state_(state)
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    return model, tokenizer, meta
+
+
+CONFIG_KEYS = ("n_embd", "n_head", "n_layer", "block_size")
+
+
+def param_shapes(cfg, vocab_size):
+    """[(TinyGPT name, rows, cols)] of a model of config `cfg`, in TinyGPT's order: the
+    shapes tinygpt_params() has, known without building the model."""
+    E = cfg["n_embd"]
+    shapes = [("wte", vocab_size, E), ("wpe", cfg["block_size"], E), ("lm_head", vocab_size, E)]
+    for i in range(cfg["n_layer"]):
+        shapes += [(f"layer{i}.attn_wq", E, E), (f"layer{i}.attn_wk", E, E),
+                   (f"layer{i}.attn_wv", E, E), (f"layer{i}.attn_wo", E, E),
+                   (f"layer{i}.mlp_fc1", 4 * E, E), (f"layer{i}.mlp_fc2", E, 4 * E)]
+    return shapes
+
+
+def check_model_data(data, path):
+    """(config dict, chars, state_dict) of a parsed model file, every field checked
+    (nothing allocated): ValueError saying what is wrong."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError(f"{path} is not a TinyGPT model file.")
     if data.get("version") != VERSION:
         raise ValueError(f"{path} is a TinyGPT model file of another version.")
     cfg, chars = data.get("config"), data.get("chars")
-    keys = ("n_embd", "n_head", "n_layer", "block_size")
-    if not isinstance(cfg, dict) or set(cfg) != set(keys) or not all(
-        type(cfg[k]) is int and cfg[k] >= 1 for k in keys
+    if not isinstance(cfg, dict) or set(cfg) != set(CONFIG_KEYS) or not all(
+        type(cfg[k]) is int and cfg[k] >= 1 for k in CONFIG_KEYS
     ) or cfg["n_embd"] % cfg["n_head"]:
         raise ValueError(f"{path} has an invalid config.")
-    if (not isinstance(chars, list) or not chars or chars != sorted(set(chars))
-            or not all(isinstance(c, str) and len(c) == 1 for c in chars)):
+    if (not isinstance(chars, list) or not chars
+            or not all(isinstance(c, str) and len(c) == 1 for c in chars)
+            or chars != sorted(set(chars))):
         raise ValueError(f"{path} has an invalid vocabulary.")
-    tokenizer = Tokenizer(chars)
-    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, **cfg))
     state = data.get("state_dict")
-    names = [name for name, _ in model.tinygpt_params()]
-    if not isinstance(state, dict) or set(state) != set(names):
+    shapes = param_shapes(cfg, len(chars) + 1)
+    if not isinstance(state, dict) or set(state) != {name for name, _, _ in shapes}:
         raise ValueError(f"{path}: the weights do not match the config.")
-    for name, p in model.tinygpt_params():
-        rows, cols = p.shape
+    for name, rows, cols in shapes:
         m = state[name]
         if not (isinstance(m, list) and len(m) == rows
                 and all(isinstance(r, list) and len(r) == cols for r in m)
                 and all(_finite(x) for r in m for x in r)):
             raise ValueError(f"{path}: the weights {name} are not {rows} x {cols} finite numbers.")
-    model.load_tinygpt_state_(state)
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    return model, tokenizer, meta
+    return cfg, chars, state
 
 
 def _finite(x):

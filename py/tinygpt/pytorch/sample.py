@@ -8,6 +8,7 @@ softmax(logits / temperature) until BOS comes out or the name has block_size let
 """
 
 import argparse
+import math
 import sys
 import warnings
 from pathlib import Path
@@ -37,8 +38,8 @@ def default_model():
 @torch.no_grad()
 def generate(model, tokenizer, n=20, temperature=0.5, prefix="", seed=None, device="cpu"):
     """`n` names; temperature 0 takes the most likely letter each time."""
-    if temperature < 0:
-        raise UsageError("--temperature must be 0 (greedy) or above.")
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise UsageError("--temperature must be 0 (greedy) or a finite number above it.")
     block_size = model.config.block_size
     start = tokenizer.ids(prefix)
     if len(start) >= block_size:
@@ -90,6 +91,10 @@ def main(argv=None):
             raise UsageError("--device mps: this torch has no MPS device; use --device cpu.")
         if args.n < 1:
             raise UsageError("--n must be at least 1.")
+        if args.seed is not None and args.seed < 0:
+            raise UsageError("--seed must be 0 or more.")
+        if not (math.isfinite(args.temperature) and args.temperature >= 0):
+            raise UsageError("--temperature must be 0 (greedy) or a finite number above it.")
         model, tokenizer, _ = load_model_file(args.model or default_model())
         model.to(device=device, dtype=torch.float32 if device == "mps" else torch.float64)
         model.eval()

@@ -34,6 +34,7 @@ from model import (  # noqa: E402
     GPTConfig,
     Tokenizer,
     batch_tensors,
+    check_model_data,
     evaluate,
     load_model_file,
     model_file,
@@ -49,6 +50,7 @@ TINYGPT_DEFAULTS = {
 SHAPE = ("n_embd", "n_head", "n_layer", "block_size")
 # What TinyGPT (the page, python -m tinygpt) loads; larger models train and sample here only.
 TINYGPT_LIMITS = {"n_embd": 256, "n_head": 64, "n_layer": 8, "block_size": 256, "chars": 256}
+MAX_BATCH = 2**20  # documents per step: far more than any GPU's memory takes here
 CHECKPOINT_KEYS = {"step", "losses", "settings", "chars", "data_sha256", "prior_steps", "model",
                    "optimizer"}
 
@@ -94,23 +96,60 @@ def parse_args(argv=None):
 # --- settings -------------------------------------------------------------------------
 
 
+# What each run setting may be: TinyGPT's ranges, but the steps, the batch and the shape
+# go as far as a GPU takes them. (whole number?, low, high or None, low itself excluded?,
+# high itself excluded?)
+RANGES = {
+    "steps": (True, 1, None, False, False), "batch": (True, 1, MAX_BATCH, False, False),
+    "seed": (True, 0, None, False, False), "lr": (False, 0, None, True, False),
+    "val_fraction": (False, 0, 0.5, False, False), "beta1": (False, 0, 1, False, True),
+    "beta2": (False, 0, 1, False, True), "eps": (False, 0, None, True, False),
+    "n_embd": (True, 1, None, False, False), "n_head": (True, 1, None, False, False),
+    "n_layer": (True, 1, None, False, False), "block_size": (True, 1, None, False, False),
+}
+
+
+def out_of_range(key, value):
+    """What setting `key` must be, if `value` is not that (else None)."""
+    whole, low, high, low_open, high_open = RANGES[key]
+    kind = "a whole number" if whole else "a finite number"
+    what = f"{kind} {'above' if low_open else 'at least'} {low}" + (
+        "" if high is None else f" and {'below' if high_open else 'at most'} {high:,}")
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+        return what
+    if not whole and not math.isfinite(value):
+        return what
+    below = value <= low if low_open else value < low
+    above = high is not None and (value >= high if high_open else value > high)
+    return what if below or above else None
+
+
 def recorded_settings(path):
-    """TinyGPT's defaults, overridden by what a model file records of its run."""
+    """TinyGPT's defaults, overridden by what a model file records of its run: its config
+    (once the file is checked whole: its shape is what a fresh run allocates) and the
+    meta's run settings, each in its range; one that is not is left out, with a note."""
     s = dict(TINYGPT_DEFAULTS)
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
-        return s  # a broken --init is reported when it is loaded
-    if not isinstance(data, dict):
-        return s
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise ValueError(f"{path} is not a TinyGPT model file (it is not JSON).") from None
+    config, _, _ = check_model_data(data, path)
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
     settings = meta.get("settings") if isinstance(meta.get("settings"), dict) else {}
-    for source, keys in ((config, SHAPE), (meta, ("seed", "steps", "batch")), (settings, s)):
+    s.update({key: config[key] for key in SHAPE})
+    for source, keys, where in ((meta, ("seed", "steps", "batch"), "meta"),
+                                (settings, [k for k in s if k not in SHAPE], "meta.settings")):
         for key in keys:
-            value = source.get(key)
-            if type(value) is type(s[key]) or (type(value) is int and type(s[key]) is float):
+            if key not in source:
+                continue
+            value, why = source[key], out_of_range(key, source[key])
+            if where == "meta" and key == "steps" and value == 0 and type(value) is int:
+                continue  # exported before its first step: nothing to go on from
+            if why is None:
                 s[key] = value
+            else:
+                print(f"note: {path}'s {where}.{key} ({str(value)[:40]}) is left out: it must "
+                      f"be {why}; using {s[key]}.", flush=True)
     return s
 
 
@@ -124,16 +163,14 @@ def resolve_settings(args):
             if key in given and given[key] != s[key]:
                 raise UsageError(f"--{key.replace('_', '-')} {given[key]} differs from the "
                                  f"model in {args.init} ({s[key]}): leave it out with --init.")
+    for key, value in given.items():
+        why = out_of_range(key, value)
+        if why is not None:
+            raise UsageError(f"--{key.replace('_', '-')} must be {why}"
+                             + ("; try 0.01." if key == "lr" else "."))
     s.update(given)
-    for key in ("steps", "batch", *SHAPE):
-        if s[key] < 1:
-            raise UsageError(f"--{key.replace('_', '-')} must be at least 1.")
     if s["n_embd"] % s["n_head"]:
         raise UsageError(f"--n-embd ({s['n_embd']}) must be divisible by --n-head ({s['n_head']}).")
-    if not (math.isfinite(s["lr"]) and s["lr"] > 0):
-        raise UsageError("--lr must be a number above 0; try 0.01.")
-    if not 0 <= s["val_fraction"] <= 0.5:
-        raise UsageError("--val-fraction must be between 0 and 0.5.")
     return s
 
 
