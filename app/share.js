@@ -120,7 +120,7 @@ function runJob(name, args, text) {
       onError: (error) => end(reject, error),
     });
     try {
-      id = app.call(name, args).job;
+      id = call(name, args).job;
     } catch (error) {
       end(reject, error);
       return;
