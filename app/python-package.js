@@ -1,15 +1,47 @@
-// Mounts the tinygpt package into a Pyodide that PyScript did not start (the lessons'
-// workers, the benchmark page). The module list is read from pyscript.toml, the list the
-// playground mounts and the build checks, so every Pyodide of the site runs one package.
-export async function installTinygpt(pyodide, site, home = "/home/pyodide") {
-  const toml = await fetchText(new URL("pyscript.toml", site));
-  const files = [...toml.matchAll(/"\.\/py\/tinygpt\/([\w/]+\.\w+)"/g)].map((m) => m[1]);
-  if (!files.length) throw new Error("pyscript.toml lists no tinygpt modules");
-  await Promise.all(files.map(async (file) => {
-    const dest = `${home}/tinygpt/${file}`; // file may sit in a subfolder (pytorch/)
-    pyodide.FS.mkdirTree(dest.slice(0, dest.lastIndexOf("/")));
-    pyodide.FS.writeFile(dest, await fetchText(new URL(`py/tinygpt/${file}`, site)));
-  }));
+// How every Pyodide of the site starts (the playground, the lessons' workers, the
+// benchmark page): Pyodide from this site, the standard library the pages start with,
+// and the tinygpt package unpacked from one archive (py/tinygpt.zip, built from the
+// files pyscript.toml lists).
+//
+// The standard library comes in two forms with the same modules (scripts/python_archives.py):
+// source, the smaller download of a first visit, or compiled, which starts about a
+// second sooner because nothing is compiled; a page the service worker controls has the
+// whole site in its cache already, so it takes the compiled one.
+import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+
+export const HOME = "/home/pyodide";
+
+// The standard library archive a page (or a worker started by it) should load.
+export const stdlibName = (compiled) => (compiled ? "python_stdlib.compiled.zip" : "python_stdlib.zip");
+
+// Starts Pyodide with the package on its path. site: the site's root URL; compiled: see
+// above; onStage(text): called as each stage begins.
+export async function startPython(site, { compiled = false, onStage = () => {} } = {}) {
+  const archive = fetchBytes(new URL("py/tinygpt.zip", site)); // meanwhile
+  archive.catch(() => {}); // reported below, once Pyodide is up
+  const indexURL = new URL("vendor/pyodide/", site).href;
+  onStage("Loading Pyodide");
+  const pyodide = await loadPyodide({
+    indexURL,
+    stdLibURL: new URL(stdlibName(compiled), indexURL).href,
+    packages: [],
+  });
+  onStage("Loaded Pyodide");
+  await installTinygpt(pyodide, site, HOME, archive);
+  onStage("Loaded files");
+  return pyodide;
+}
+
+// Unpacks the package into `home` and puts that folder first on Python's path.
+export async function installTinygpt(pyodide, site, home = HOME, archive = fetchBytes(new URL("py/tinygpt.zip", site))) {
+  pyodide.unpackArchive(await archive, "zip", { extractDir: home });
+  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(home)})`);
+}
+
+export async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return response.arrayBuffer();
 }
 
 export async function fetchText(url) {
