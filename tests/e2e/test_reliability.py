@@ -314,9 +314,8 @@ async def done(request):
     return request.result
 
 async def plant():
-    # The site's root, from this cell's worker (app/lessons/python-worker.js).
-    root = js.location.href.split("app/lessons/")[0]
     for name in await js.caches.keys():
+        root = name.split(" ")[1]  # the cache's name: "tinygpt <the site's root> <version>"
         cache = await js.caches.open(name)
         for path in ("", "index.html"):
             await cache.put(root + path, js.Response.new("<h1>planted</h1>"))
