@@ -32,11 +32,21 @@ function lessonCells(html) {
     .map((m) => m[1].replace(/&(lt|gt|quot|#39|amp);/g, (e) => entities[e]));
 }
 
+// Modules the site's JavaScript imports into Python (`pyodide.pyimport("platform")`).
+function javascriptImports(root) {
+  const files = ["app", "bench"].flatMap((dir) => fs.readdirSync(path.join(root, dir), { recursive: true })
+    .filter((f) => f.endsWith(".js")).map((f) => path.join(root, dir, f)));
+  const names = files.flatMap((file) => [...fs.readFileSync(file, "utf8").matchAll(/pyimport\("([\w.]+)"\)/g)].map((m) => m[1]));
+  return [...new Set(names)].sort();
+}
+
 // files: the package's files as pyscript.toml lists them ("data.py", "pytorch/train.py").
 // Writes OUTPUTS into dist (kept.json, the modules kept, goes to the cache only) and
 // answers the standard library's files the pages start with.
 export async function writePythonArchives({ root, dist, nm, files }) {
   const cells = lessonCells(fs.readFileSync(path.join(root, "lessons.html"), "utf8"));
+  // Python to look through for imports: the lessons' cells, and the JavaScript's pyimports.
+  cells.push(...javascriptImports(root).map((name) => `import ${name}`));
   const hash = createHash("sha256");
   for (const file of ["pyodide/package.json", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"]) {
     hash.update(fs.readFileSync(path.join(nm, file)));

@@ -7,7 +7,8 @@ start-up imported (before this file ran), plus what the page's start path import
 (the package unpacked with `pyodide.unpackArchive`, as the pages do; every module of
 tinygpt imported; the bridge's error path and a lesson cell's traceback exercised),
 plus every standard module any tinygpt file or any code cell of the lessons names in an
-`import`, wherever it sits (a function's import runs only when it is called). The
+`import`, wherever it sits (a function's import runs only when it is called), and every
+module the site's JavaScript imports (`pyodide.pyimport`). The
 browser tests then run the real pages on that set.
 
 It writes, into OUT:
@@ -146,7 +147,8 @@ def write_archives(stdlib_zip, package_dir, out, cells=()):
 
 
 def main(stdlib_zip, package_dir, out, cells):
-    """cells: the source of every code cell of the lessons."""
+    """cells: the source of every code cell of the lessons (and an `import` line for each
+    module the site's JavaScript imports)."""
     from pathlib import Path
 
     # Cells print; the build's output is not the place for it.

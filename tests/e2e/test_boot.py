@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from browsing import DIST, ROOT, new_page, serve
 from elsewhere import elsewhere
-from pageutil import error_text, open_playground
+from pageutil import error_text, open_playground, wait_error
 
 READY = "[data-testid=status][data-state=ready]"
 LESSONS_READY = "[data-testid=python-status][data-state=ready]"
@@ -61,8 +61,9 @@ def imported_names(source):
 
 
 def site_imports():
-    """Every module the package (but the PyTorch project it hands out) and the lessons'
-    cells import, found here by CPython's own reading of the sources."""
+    """Every module the package (but the PyTorch project it hands out), the lessons'
+    cells and the site's JavaScript (`pyodide.pyimport`) import, found here by CPython's
+    own reading of the sources."""
     names = set()
     package = ROOT / "py" / "tinygpt"
     for file in package.rglob("*.py"):
@@ -72,6 +73,8 @@ def site_imports():
     html = (ROOT / "lessons.html").read_text(encoding="utf-8")
     for cell in re.findall(r'<pre class="cell-source">(.*?)</pre>', html, re.S):
         names |= imported_names(unescape(cell))
+    for script in [*(ROOT / "app").rglob("*.js"), *(ROOT / "bench").rglob("*.js")]:
+        names |= set(re.findall(r'pyimport\("([\w.]+)"\)', script.read_text(encoding="utf-8")))
     return sorted(n for n in names if n.partition(".")[0] not in {"torch", "js", "pyodide"})
 
 
@@ -101,7 +104,7 @@ failed`).toJs();
 @pytest.mark.parametrize("compiled", [False, True], ids=["source", "compiled"])
 def test_the_started_standard_library_has_every_module_the_site_imports(page, site, compiled):
     names = site_imports()
-    assert {"json", "random", "math", "zipfile", "tinygpt.web", "tinygpt.lessons"} <= set(names)
+    assert {"json", "zipfile", "platform", "tinygpt.web", "tinygpt.lessons"} <= set(names)
     page.goto(site + "schema.json")  # a document at the site's root, with no Python of its own
     failed = page.evaluate(IMPORT_ALL, [[n for n in names if n != "tinygpt.web"], compiled])
     assert failed == [], failed
@@ -215,13 +218,14 @@ def test_the_playground_starts_its_model_file_worker_under_its_policy(browser, b
     context.add_init_script(RECORD_WORKERS)
     try:
         open_playground(page, bare_site)
-        # Any file starts the worker that reads it (this one is then refused by Python).
+        # A file that is no model: the worker reads it, then Python says what is wrong.
         page.set_input_files("[data-testid=open-model-file]", files=[
             {"name": "model.json", "mimeType": "application/json", "buffer": b'{"format": 1}'}])
-        page.wait_for_function("() => window.__workerUrls.length > 0", timeout=30_000)
+        text = wait_error(page, "cannot be opened")
         urls = page.evaluate("window.__workerUrls")
     finally:
         context.close()
+    assert "model" in text.lower()
     assert urls and all(u.startswith("blob:") for u in urls), urls
     assert page.watch.errors == []
 
