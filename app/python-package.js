@@ -38,6 +38,14 @@ export async function installTinygpt(pyodide, site, home = HOME, archive = fetch
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(home)})`);
 }
 
+// Puts the rest of the standard library (the modules the pages do not start with) on
+// Python's path: for the benchmark page, whose Python profiles and summarises its runs.
+export async function mountRestOfStdlib(pyodide, site) {
+  const archive = await fetchBytes(new URL("vendor/pyodide/python_stdlib.rest.zip", site));
+  pyodide.FS.writeFile("/lib/python_stdlib.rest.zip", new Uint8Array(archive));
+  pyodide.runPython("import sys; sys.path.append('/lib/python_stdlib.rest.zip')");
+}
+
 export async function fetchBytes(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);

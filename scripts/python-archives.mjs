@@ -32,10 +32,11 @@ function lessonCells(html) {
     .map((m) => m[1].replace(/&(lt|gt|quot|#39|amp);/g, (e) => entities[e]));
 }
 
-// Modules the site's JavaScript imports into Python (`pyodide.pyimport("platform")`).
+// Modules the pages' JavaScript imports into Python (`pyodide.pyimport("tinygpt.web")`;
+// not the benchmark page's, which takes the whole standard library).
 function javascriptImports(root) {
-  const files = ["app", "bench"].flatMap((dir) => fs.readdirSync(path.join(root, dir), { recursive: true })
-    .filter((f) => f.endsWith(".js")).map((f) => path.join(root, dir, f)));
+  const files = fs.readdirSync(path.join(root, "app"), { recursive: true })
+    .filter((f) => f.endsWith(".js")).map((f) => path.join(root, "app", f));
   const names = files.flatMap((file) => [...fs.readFileSync(file, "utf8").matchAll(/pyimport\("([\w.]+)"\)/g)].map((m) => m[1]));
   return [...new Set(names)].sort();
 }
@@ -45,7 +46,7 @@ function javascriptImports(root) {
 // answers the standard library's files the pages start with.
 export async function writePythonArchives({ root, dist, nm, files }) {
   const cells = lessonCells(fs.readFileSync(path.join(root, "lessons.html"), "utf8"));
-  // Python to look through for imports: the lessons' cells, and the JavaScript's pyimports.
+  // Python to look through for imports: the lessons' cells, and the pages' pyimports.
   cells.push(...javascriptImports(root).map((name) => `import ${name}`));
   const hash = createHash("sha256");
   for (const file of ["pyodide/package.json", "pyodide/python_stdlib.zip", "pyodide/pyodide-lock.json"]) {

@@ -3,12 +3,15 @@ under Node by scripts/python-archives.mjs), so that the modules kept are the one
 very Pyodide imports, and the compiled ones carry its bytecode.
 
 Which modules a page starts with is measured, not listed by hand: what Pyodide's own
-start-up imported (before this file ran), plus what the page's start path imports
+start-up imported (before this file ran), plus what the pages' start paths import
 (the package unpacked with `pyodide.unpackArchive`, as the pages do; every module of
-tinygpt imported; the bridge's error path and a lesson cell's traceback exercised),
-plus every standard module any tinygpt file or any code cell of the lessons names in an
-`import`, wherever it sits (a function's import runs only when it is called), and every
-module the site's JavaScript imports (`pyodide.pyimport`). The
+tinygpt a page imports; the bridge's error path and a lesson cell's traceback
+exercised), plus every standard module those tinygpt files or the lessons' code cells
+name in an `import`, wherever it sits (a function's import runs only when it is called),
+and every module the pages' JavaScript imports (`pyodide.pyimport`). Left out: what only
+the command line (`__main__.py`) and the benchmarks (`bench.py`, the benchmark page)
+import, such as argparse, statistics and the profilers; the benchmark page mounts the
+rest of the standard library (python-package.js), and a lesson cell gets it on demand. The
 browser tests then run the real pages on that set.
 
 It writes, into OUT:
@@ -38,6 +41,10 @@ STARTUP_MODULES = set(sys.modules)
 # Codecs that `open(..., encoding=...)` or `codecs.lookup` may ask for by name on a page
 # (UTF-8 itself is part of the start-up): tiny, and not worth a bug report.
 EXTRA_MODULES = ["encodings.ascii", "encodings.latin_1", "encodings.utf_8_sig"]
+
+# Modules of the package that no page starts with: the command line, and the benchmarks'
+# Python (the benchmark page takes the whole standard library).
+NOT_ON_PAGES = {"__main__", "bench"}
 
 STAMP = (1980, 1, 1, 0, 0, 0)  # every entry's date: the same sources make the same bytes
 
@@ -70,19 +77,25 @@ def imported_names(source):
     return names
 
 
+def page_modules(package_dir):
+    """The package's files a page may import (not the PyTorch project export.py hands
+    out, which is data here, nor NOT_ON_PAGES)."""
+    return [f for f in sorted(package_dir.rglob("*.py"))
+            if "pytorch" not in f.parts and f.stem not in NOT_ON_PAGES]
+
+
 def package_imports(package_dir):
-    """Every absolute module name any file of the package imports."""
+    """Every absolute module name the package's page modules import."""
     names = set()
-    for file in sorted(package_dir.rglob("*.py")):
-        if "pytorch" not in file.parts:  # the project export.py hands out: data here
-            names |= imported_names(file.read_text(encoding="utf-8"))
+    for file in page_modules(package_dir):
+        names |= imported_names(file.read_text(encoding="utf-8"))
     return names
 
 
 def exercise(package_dir, cells):
     """Run the pages' start paths so that what they import lazily is imported here too."""
     sys.path.insert(0, str(package_dir.parent))
-    for file in sorted(package_dir.glob("*.py")):
+    for file in page_modules(package_dir):
         importlib.import_module(f"tinygpt.{file.stem}" if file.stem != "__init__" else "tinygpt")
     from tinygpt import lessons, web
 
@@ -148,7 +161,7 @@ def write_archives(stdlib_zip, package_dir, out, cells=()):
 
 def main(stdlib_zip, package_dir, out, cells):
     """cells: the source of every code cell of the lessons (and an `import` line for each
-    module the site's JavaScript imports)."""
+    module the pages' JavaScript imports)."""
     from pathlib import Path
 
     # Cells print; the build's output is not the place for it.

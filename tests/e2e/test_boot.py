@@ -61,19 +61,20 @@ def imported_names(source):
 
 
 def site_imports():
-    """Every module the package (but the PyTorch project it hands out), the lessons'
-    cells and the site's JavaScript (`pyodide.pyimport`) import, found here by CPython's
-    own reading of the sources."""
+    """Every module the pages' Python and the lessons' cells import: the package's modules
+    (but the command line, the benchmarks' and the PyTorch project it hands out, which no
+    page starts with), what they import, what the cells import, and what the pages'
+    JavaScript imports (`pyodide.pyimport`), found here by CPython's own reading."""
     names = set()
     package = ROOT / "py" / "tinygpt"
     for file in package.rglob("*.py"):
-        if "pytorch" not in file.parts:
+        if "pytorch" not in file.parts and file.stem not in {"__main__", "bench"}:
             names |= imported_names(file.read_text(encoding="utf-8"))
             names.add("tinygpt" if file.stem == "__init__" else f"tinygpt.{file.stem}")
     html = (ROOT / "lessons.html").read_text(encoding="utf-8")
     for cell in re.findall(r'<pre class="cell-source">(.*?)</pre>', html, re.S):
         names |= imported_names(unescape(cell))
-    for script in [*(ROOT / "app").rglob("*.js"), *(ROOT / "bench").rglob("*.js")]:
+    for script in (ROOT / "app").rglob("*.js"):
         names |= set(re.findall(r'pyimport\("([\w.]+)"\)', script.read_text(encoding="utf-8")))
     return sorted(n for n in names if n.partition(".")[0] not in {"torch", "js", "pyodide"})
 
@@ -104,7 +105,7 @@ failed`).toJs();
 @pytest.mark.parametrize("compiled", [False, True], ids=["source", "compiled"])
 def test_the_started_standard_library_has_every_module_the_site_imports(page, site, compiled):
     names = site_imports()
-    assert {"json", "zipfile", "platform", "tinygpt.web", "tinygpt.lessons"} <= set(names)
+    assert {"json", "zipfile", "tinygpt.web", "tinygpt.lessons", "tinygpt.data"} <= set(names)
     page.goto(site + "schema.json")  # a document at the site's root, with no Python of its own
     failed = page.evaluate(IMPORT_ALL, [[n for n in names if n != "tinygpt.web"], compiled])
     assert failed == [], failed
