@@ -3,7 +3,8 @@ prints these in its table; `--boot` prints only them).
 
 - cold start: a fresh browser context (empty caches, no service worker) opens the
   playground; seconds from navigation to `[data-testid=status][data-state=ready]`, in the
-  page's own clock.
+  page's own clock; and the CPU seconds its main thread spent until then (which a busy
+  machine stretches less than the clock).
 - warm start: the same context once the service worker controls it (it has the whole
   site), a second visit: the same clock.
 - first-visit bytes: the files the playground requested before `ready` (its Resource
@@ -62,28 +63,42 @@ def wait_ready(page):
     return page.evaluate("window.__readyAt") / 1000
 
 
+def main_thread_seconds(cdp):
+    metrics = cdp.send("Performance.getMetrics")["metrics"]
+    return next(m["value"] for m in metrics if m["name"] == "ThreadTime")
+
+
+def visit(context, site):
+    """Opens the playground in a new page: (its page, seconds to ready, main-thread CPU
+    seconds to ready)."""
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    before = main_thread_seconds(cdp)
+    page.goto(site)
+    ready = wait_ready(page)
+    return page, ready, main_thread_seconds(cdp) - before
+
+
 def cold_and_warm(browser, site, dist):
     """One fresh context: the cold start, its downloads, then a warm second visit."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     context.add_init_script(READY_CLOCK)
     try:
-        page = context.new_page()
-        page.goto(site)
-        cold = wait_ready(page)
+        page, cold, cold_cpu = visit(context, site)
         files = requested_files(page.evaluate(REQUESTED), site, dist)
         # The service worker has precached the site once it controls the page.
         page.wait_for_function("() => navigator.serviceWorker.controller !== null",
                                timeout=READY_TIMEOUT_MS)
         page.close()
-        page = context.new_page()
-        page.goto(site)
-        warm = wait_ready(page)
+        page, warm, warm_cpu = visit(context, site)
         controlled = page.evaluate("() => navigator.serviceWorker.controller !== null")
     finally:
         context.close()
     if not controlled:
         raise SystemExit("the second visit was not served by the service worker")
-    return {"cold": cold, "warm": warm, "files": files}
+    return {"cold": cold, "warm": warm, "cold_cpu": cold_cpu, "warm_cpu": warm_cpu,
+            "files": files}
 
 
 def lessons_first_cell(browser, site):
@@ -115,6 +130,8 @@ def measure(browser, site, dist, repeat):
     return {
         "cold": [v["cold"] for v in visits],
         "warm": [v["warm"] for v in visits],
+        "cold_cpu": [v["cold_cpu"] for v in visits],
+        "warm_cpu": [v["warm_cpu"] for v in visits],
         "files": [(str(f.relative_to(dist)), f.stat().st_size, gzip_size(f)) for f in files],
         "lessons_ready": [v["ready"] for v in lessons],
         "lessons_output": [v["output"] for v in lessons],
@@ -131,7 +148,9 @@ def print_table(result, load_average, verbose=False):
     print(f"start-up, medians of {len(result['cold'])} fresh contexts; "
           f"load average {load_average}:")
     row("playground cold start to ready", result["cold"])
+    row("  its main thread's CPU time", result["cold_cpu"])
     row("playground warm start to ready", result["warm"])
+    row("  its main thread's CPU time", result["warm_cpu"])
     raw = sum(size for _, size, _ in result["files"]) / 1e6
     packed = sum(gz for _, _, gz in result["files"]) / 1e6
     print(f"{'first visit, requested before ready':<40}{packed:>8.2f} MB gzip"
