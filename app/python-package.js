@@ -47,13 +47,22 @@ export async function mountRestOfStdlib(pyodide, site) {
 }
 
 export async function fetchBytes(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.arrayBuffer();
+  return (await download(url)).arrayBuffer();
 }
 
 export async function fetchText(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.text();
+  return (await download(url)).text();
+}
+
+// A file of the site, or an error that names it.
+async function download(url) {
+  const name = new URL(url).pathname.split("/").slice(-2).join("/");
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`${name} could not be downloaded (${error.message})`, { cause: error });
+  }
+  if (!response.ok) throw new Error(`${name} could not be downloaded (HTTP ${response.status})`);
+  return response;
 }

@@ -318,3 +318,15 @@ def test_a_lessons_page_whose_code_fails_to_load_says_so(browser, site):
         assert page.locator("[role=alert][data-testid=error]").count() == 1
     finally:
         context.close()
+
+
+def test_a_playground_whose_python_fails_to_start_says_so(browser, site):
+    # The page's code runs; Python's start does not (its package cannot be fetched).
+    context, page = failing_page(browser, site, "py/tinygpt.zip", lambda route: route.abort())
+    try:
+        page.goto(site)
+        text = wait_for_failure(page)
+        assert "could not start Python" in text and "tinygpt.zip" in text, text
+        assert page.get_attribute("[data-testid=status]", "data-state") == "error"
+    finally:
+        context.close()
