@@ -4,9 +4,10 @@
 // files pyscript.toml lists).
 //
 // The standard library comes in two forms with the same modules (scripts/python_archives.py):
-// source, the smaller download of a first visit, or compiled, which starts about a
-// second sooner because nothing is compiled; a page the service worker controls has the
-// whole site in its cache already, so it takes the compiled one.
+// source, the smaller download, or compiled, which starts about a second sooner because
+// nothing is compiled. The playground takes the source on a first visit and the compiled
+// one once the service worker has the whole site in its cache; the lessons' workers
+// always take the compiled one (python-worker.js).
 import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
 
 export const HOME = "/home/pyodide";

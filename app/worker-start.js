@@ -6,12 +6,10 @@
 // from a blob: URL inherits the policy of the page that made it, so the worker here is a
 // small blob: module that imports the real one (same origin, allowed by the policy).
 //
-// settings: data for the worker, as `self.workerSettings` (set before its module runs).
 // Messages the page sends before the real module has loaded wait for it (a worker
 // started directly would queue them the same way). If the real module cannot be loaded,
 // the error is thrown in the worker, so the worker's `error` event reports it.
-const WRAPPER = (url, settings) => `
-self.workerSettings = ${JSON.stringify(settings)};
+const WRAPPER = (url) => `
 const early = [];
 const keep = (event) => early.push(event);
 self.addEventListener("message", keep);
@@ -21,8 +19,8 @@ import(${JSON.stringify(url)}).then(() => {
 }, (error) => setTimeout(() => { throw error; }));
 `;
 
-export function startWorker(url, { name, settings = {} } = {}) {
-  const source = WRAPPER(new URL(url, import.meta.url).href, settings);
+export function startWorker(url, { name } = {}) {
+  const source = WRAPPER(new URL(url, import.meta.url).href);
   const blobUrl = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   const worker = new Worker(blobUrl, { type: "module", name });
   URL.revokeObjectURL(blobUrl); // the worker has taken what it needs of it

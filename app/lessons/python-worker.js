@@ -1,8 +1,7 @@
 // A Web Worker with its own Pyodide and the tinygpt package, for the lessons page.
 // Code runs here so that a long or endless cell never blocks the page: the page stops it
 // by terminating this worker and starting a fresh one. The page starts it from a blob:
-// wrapper (app/worker-start.js), so it runs under the page's Content-Security-Policy;
-// `self.workerSettings.compiled` says which standard library to load (python-package.js).
+// wrapper (app/worker-start.js), so it runs under the page's Content-Security-Policy.
 //
 // Messages in:  {id, type: "run", code, scope}   run a cell (scope: the lesson's namespace)
 //               {id, type: "call", name, args}    a figure's request to tinygpt.lessons.call
@@ -61,7 +60,10 @@ function fetchRestOfStdlib() {
 }
 
 async function start() {
-  const pyodide = await startPython(site, { compiled: Boolean(self.workerSettings?.compiled) });
+  // The compiled standard library even on a first visit: the lessons start two of these
+  // workers, and each would spend about a second compiling the source one (the page's
+  // first-visit download budget is the playground's).
+  const pyodide = await startPython(site, { compiled: true });
   pyodide.setStdout(writer("stdout"));
   pyodide.setStderr(writer("stderr"));
   pyodide.pyimport("tinygpt.stdlib_rest").install(fetchRestOfStdlib, "/lib/python_stdlib.rest.zip");

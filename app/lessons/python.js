@@ -3,7 +3,6 @@
 // terminate the worker (the only way to interrupt Python without SharedArrayBuffer) and
 // start a fresh one. Everything waiting on the old worker is rejected with StoppedError.
 import { PythonError } from "../bridge.js";
-import { servedFromCache } from "../offline.js";
 import { startWorker } from "../worker-start.js";
 
 export class StoppedError extends Error {}
@@ -22,12 +21,8 @@ export class PythonWorker {
     this.pending = new Map(); // id -> {resolve, reject, onOutput}
     this.state = "loading";
     this.notify();
-    // Under the page's policy (worker-start.js); with the compiled standard library when
-    // the service worker has the site (python-package.js).
-    this.worker = startWorker(new URL("./python-worker.js", import.meta.url), {
-      name: this.name,
-      settings: { compiled: servedFromCache() },
-    });
+    // Under the page's policy (worker-start.js).
+    this.worker = startWorker(new URL("./python-worker.js", import.meta.url), { name: this.name });
     this.ready = new Promise((resolve, reject) => {
       this.readyCallbacks = { resolve, reject };
     });
