@@ -26,6 +26,8 @@ export async function startPython(site, { compiled = false, onStage = () => {} }
     indexURL,
     stdLibURL: new URL(stdlibName(compiled), indexURL).href,
     packages: [],
+    // Bytecode written to the in-memory file system would be gone on the next visit.
+    env: { PYTHONDONTWRITEBYTECODE: "1" },
   });
   onStage("Loaded Pyodide");
   await installTinygpt(pyodide, site, HOME, archive);
