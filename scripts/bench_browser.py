@@ -28,8 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-# The browser set-up of the browser tests, so the benchmark runs Chromium the same way.
-import boot_bench  # noqa: E402  (scripts/, beside this file)
+# The start-up numbers (scripts/, beside this file); the browser set-up of the browser
+# tests, so the benchmark runs Chromium the same way.
+import boot_bench  # noqa: E402
 from browsing import CHROMIUM_ARGS, DIST, LONG_TASKS_SCRIPT, chromium_path, serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
