@@ -59,7 +59,7 @@ export async function fetchText(url) {
 
 // A file of the site, or an error that names it.
 async function download(url) {
-  const name = new URL(url).pathname.split("/").slice(-2).join("/");
+  const name = new URL(url, globalThis.location?.href).pathname.split("/").slice(-2).join("/");
   let response;
   try {
     response = await fetch(url);
