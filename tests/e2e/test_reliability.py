@@ -205,13 +205,14 @@ def test_an_older_tab_holding_the_database_is_named_and_saving_resumes(browser, 
         page = context.new_page()
         open_playground(page, site, "?steps=3000")
         page.wait_for_function(
-            "document.querySelector('[data-testid=storage-status]').textContent"
+            "() => document.querySelector('[data-testid=storage-status]').textContent"
             ".includes('older TinyGPT tab')", timeout=30_000)
         old.close()  # the older tab goes: the upgrade goes ahead and saving works
         page.click("[data-testid=train-toggle]")
         wait_steps(page, 100)
         page.wait_for_function(
-            "document.querySelector('[data-testid=storage-status]').dataset.state === 'saved'",
+            "() => document.querySelector('[data-testid=storage-status]').dataset.state"
+            " === 'saved'",
             timeout=30_000)
     finally:
         context.close()
@@ -227,7 +228,7 @@ def test_a_newer_page_elsewhere_is_named_when_saving_fails(page, site):
         const r = indexedDB.open('tinygpt', 3); r.onsuccess = () => { r.result.close(); ok(); };
         r.onupgradeneeded = () => {}; })""")
     page.wait_for_function(
-        "document.querySelector('[data-testid=storage-status]').textContent"
+        "() => document.querySelector('[data-testid=storage-status]').textContent"
         ".includes('newer version of TinyGPT')", timeout=30_000)
     assert state(page) == "training"  # training goes on in memory
 
@@ -253,7 +254,7 @@ def test_a_deeply_nested_link_is_refused_and_python_keeps_working(page, site):
     print(f"deep-nesting link: {len(link) - len(site)} characters")
     open_playground(page, site)
     page.evaluate("hash => { location.hash = hash }", link[len(site):])
-    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('cannot be opened')", timeout=30_000)
     assert "nests more than" in error_text(page)
     assert "Something went wrong" not in error_text(page)
@@ -269,7 +270,7 @@ def test_a_small_link_with_a_huge_model_is_refused_at_once(page, site):
     open_playground(page, site)
     page.evaluate("window.__longTasks.length = 0")
     page.evaluate("hash => { location.hash = hash }", link[len(site):])
-    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('too big for this page')", timeout=60_000)
     assert "150,000 parameters" in error_text(page)
     assert state(page) == "ready"
@@ -334,7 +335,7 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
     train_until(page, 40)
     pause(page)
     wait_saved(page, steps_done(page))
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
     page.goto(site + "lessons.html#tokens")
     page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
     box = page.locator("[data-view=tokens] [data-testid=code-cell]").first
@@ -392,7 +393,7 @@ def test_a_name_card_takes_the_joiners_names_use_and_refuses_bidi_controls(page,
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
     page.evaluate("hash => { location.hash = hash }",
                   fragment("names", card(names=["abc\u202egpj.exe"])))
-    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('U+202E')", timeout=20_000)
 
 
@@ -403,7 +404,7 @@ def test_upload_problems_are_messages_not_bugs(page, site):
                                    ("latin1.txt", "jürgen\n".encode("latin-1"), "not UTF-8")):
         page.set_input_files("#dataset-file", files=[{"name": name, "mimeType": "text/plain",
                                                       "buffer": content}])
-        page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+        page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                                f".includes({json.dumps(message)})", timeout=20_000)
         assert "Something went wrong" not in error_text(page)
         assert page.locator("[data-testid=error] details").count() == 0  # no stack trace
@@ -415,6 +416,6 @@ def test_a_vocabulary_with_a_lone_surrogate_is_refused_when_opened(page, site):
     open_playground(page, site)
     page.set_input_files("[data-testid=open-model-file]", files=[
         {"name": "odd.json", "mimeType": "application/json", "buffer": text.encode()}])
-    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('cannot be opened')", timeout=20_000)
     assert "Something went wrong" not in error_text(page) and "U+D800" in error_text(page)

@@ -117,7 +117,7 @@ def test_two_runs_side_by_side_survive_a_reload_and_can_be_forgotten(page, site)
     page.dispatch_event("#set-lr", "input")
     page.click("[data-testid=train-toggle]")
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2",
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 2",
                            timeout=15_000)
     labels = page.locator("[data-testid=run-row] th").all_text_contents()
     assert labels == ["this run", "lr 0.01"]  # the earlier run, by what differs
@@ -126,10 +126,10 @@ def test_two_runs_side_by_side_survive_a_reload_and_can_be_forgotten(page, site)
     assert "lr 0.01 (train)" in legend and "lr 0.01 (validation)" in legend
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2",
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 2",
                            timeout=15_000)
     page.locator("[data-testid=run-row]").nth(1).locator("[data-testid=forget-run]").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 1")
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
     page.wait_for_timeout(500)

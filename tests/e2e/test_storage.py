@@ -172,7 +172,7 @@ def test_saved_models_save_rename_open_delete_and_survive_reload(page, site):
     page.click("[data-testid=delete-saved-model]")
     assert saved_names(page) != []
     page.click("[data-testid=delete-saved-model]")
-    page.wait_for_function("!document.querySelector('[data-testid=saved-model]')")
+    page.wait_for_function("() => !document.querySelector('[data-testid=saved-model]')")
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
     page.wait_for_selector("#saved-models li")
