@@ -105,6 +105,39 @@ function writeSchema() {
   fs.writeFileSync(path.join(dist, "schema.json"), json);
 }
 
+// Each module script of a page imports modules that import more: fetched level by level,
+// that is one round trip per level before the page's code can run. The page's <head>
+// lists them all as modulepreload hints instead, so they download at once with the page.
+const STATIC_IMPORT = /^\s*(?:import|export)\s(?:[^"';]*?\sfrom\s)?\s*["'](\.{1,2}\/[^"']+)["']/gm;
+
+function moduleGraph(file, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const [, spec] of fs.readFileSync(file, "utf8").matchAll(STATIC_IMPORT)) {
+    moduleGraph(path.resolve(path.dirname(file), spec), seen);
+  }
+  return seen;
+}
+
+function addModulePreloads() {
+  for (const page of HTML) {
+    const file = path.join(dist, page);
+    const html = fs.readFileSync(file, "utf8");
+    const scripts = [...html.matchAll(/<script type="module" src="([^"]+)"><\/script>/g)].map((m) => m[1]);
+    const modules = new Set(scripts.flatMap((src) => [...moduleGraph(path.resolve(path.dirname(file), src))]));
+    for (const src of scripts) modules.delete(path.resolve(path.dirname(file), src)); // fetched anyway
+    const already = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)]
+      .map((m) => path.resolve(path.dirname(file), m[1])));
+    const hints = [...modules].filter((m) => !already.has(m)).sort()
+      .map((m) => `  <link rel="modulepreload" href="./${path.relative(path.dirname(file), m).split(path.sep).join("/")}">`);
+    // After the page's own preload hints, or else before its first module script.
+    const preloads = [...html.matchAll(/^ *<link rel="(?:module)?preload"[^>]*>\n/gm)].at(-1);
+    const at = preloads ? preloads.index + preloads[0].length : html.indexOf('  <script type="module"');
+    if (!hints.length || at < 0) continue;
+    fs.writeFileSync(file, `${html.slice(0, at)}${hints.join("\n")}\n${html.slice(at)}`);
+  }
+}
+
 // Every page gets the Content-Security-Policy as its first <meta>.
 function addCsp() {
   for (const page of HTML) {
@@ -139,6 +172,7 @@ async function build() {
 
   bundleEditor();
   writeSchema();
+  addModulePreloads();
   addCsp();
 
   // GitHub Pages would otherwise run Jekyll, which drops files and folders starting with "_".
