@@ -19,12 +19,13 @@ It writes, into OUT:
   `python -OO` drops anyway; it makes the archive half the size), deflated. A first
   visit downloads this one.
 - python_stdlib.compiled.zip: the same sources, each beside its bytecode (an unchecked
-  hash-based .pyc from this Pyodide), which zipimport loads without compiling. The pages
-  take it when the service worker already has the site: compiling the start-up modules
-  is most of Python's start.
+  hash-based .pyc from this Pyodide), which zipimport loads without compiling: compiling
+  the start-up modules is most of Python's start. The playground takes it once the
+  service worker has the site; the lessons' workers always.
 - python_stdlib.rest.zip: every other module of Pyodide's standard library, untouched.
   The lessons' workers mount it the first time a cell imports one of them
-  (tinygpt/stdlib_rest.py), so a learner can import anything Pyodide has.
+  (tinygpt/stdlib_rest.py), so a learner can import anything Pyodide has; the benchmark
+  page mounts it at start.
 """
 
 import ast
