@@ -14,8 +14,12 @@ export default [
     files: ["app/sw.js"],
     languageOptions: {
       sourceType: "script",
-      globals: { ...globals.serviceworker, __MANIFEST__: "readonly", __CSP__: "readonly" },
+      globals: { ...globals.serviceworker, __MANIFEST__: "readonly", __CSP__: "readonly", __TYPES__: "readonly" },
     },
+  },
+  {
+    files: ["app/watchdog.js"], // a classic script: it must run where the modules did not
+    languageOptions: { ecmaVersion: 5, sourceType: "script" },
   },
   {
     files: ["app/**/*worker*.js"],

@@ -1,17 +1,17 @@
-// Start-up progress: PyScript reports its stages as `py:progress` events, and the
-// big downloads show up in the Resource Timing buffer as they finish. Together they
-// move a progress bar so nobody stares at a blank page while Python starts.
+// Start-up progress: python-start.js announces its stages as `tinygpt:progress` events,
+// and the big downloads show up in the Resource Timing buffer as they finish. Together
+// they move a progress bar so nobody stares at a blank page while Python starts.
 import { $, showError } from "./dom.js";
 
 const STAGES = [
-  // [what PyScript says or which file finished, progress %, what we tell the reader]
+  // [what python-start.js says or which file finished, progress %, what we tell the reader]
   ["Loading Pyodide", 10, "Downloading the Python runtime…"],
   ["pyodide.asm.mjs", 25, "Downloading the Python runtime…"],
-  ["python_stdlib.zip", 45, "Downloading Python's standard library…"],
+  ["python_stdlib", 45, "Downloading Python's standard library…"],
   ["pyodide.asm.wasm", 65, "Compiling Python (WebAssembly)…"],
   ["Loaded Pyodide", 75, "Starting Python…"],
-  ["Loading files", 80, "Loading the tinygpt package…"],
-  ["Loaded files", 90, "Importing tinygpt…"],
+  ["Loaded files", 85, "Importing tinygpt…"],
+  ["Importing tinygpt", 90, "Importing tinygpt…"],
 ];
 
 export function showStartupProgress() {
@@ -24,7 +24,7 @@ export function showStartupProgress() {
       label.textContent = stage[2];
     }
   };
-  window.addEventListener("py:progress", (event) => reached(String(event.detail)));
+  window.addEventListener("tinygpt:progress", (event) => reached(String(event.detail)));
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) reached(entry.name);
   });
@@ -50,7 +50,7 @@ export function startupWatchdog(seconds = 60) {
   };
   const timer = setTimeout(() => fail("it took longer than a minute"), seconds * 1000);
   const onError = (event) => {
-    const message = String(event?.detail?.message || event?.message || event?.reason || "");
+    const message = String(event?.detail?.message || event?.detail || event?.message || event?.reason || "");
     if (!window.tinygptCall && message) {
       clearTimeout(timer);
       fail(message.slice(0, 200));
@@ -58,9 +58,13 @@ export function startupWatchdog(seconds = 60) {
   };
   window.addEventListener("error", onError);
   window.addEventListener("unhandledrejection", onError);
+  window.addEventListener("tinygpt:failed", onError);
+  // python-start.js runs beside this page's code and may have failed already.
+  if (window.tinygptStartFailure) onError({ detail: window.tinygptStartFailure });
   return () => {
     clearTimeout(timer);
     window.removeEventListener("error", onError);
     window.removeEventListener("unhandledrejection", onError);
+    window.removeEventListener("tinygpt:failed", onError);
   };
 }

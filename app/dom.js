@@ -1,4 +1,4 @@
-// Small helpers both pages use: elements, text, errors, and the service worker. Text
+// Small helpers both pages use: elements, text, errors and downloads. Text
 // from users and from Python is always set as text (textContent), never as HTML.
 
 export const $ = (id) => document.getElementById(id);
@@ -60,13 +60,4 @@ export function download(blob, filename) {
 
 export function formatLoss(x) {
   return Number.isFinite(x) ? x.toFixed(4) : "–";
-}
-
-// Registers the service worker (app/sw.js, built to dist/sw.js) that caches the whole
-// site, Pyodide included, so later visits load offline. Both pages call it, so a first
-// visit to either is enough (both sit at the site's root, next to sw.js).
-export function registerServiceWorker() {
-  if ("serviceWorker" in navigator && location.protocol.startsWith("http")) {
-    navigator.serviceWorker.register("./sw.js").catch(() => {});
-  }
 }

@@ -8,12 +8,13 @@ import { call, pythonReady } from "./bridge.js";
 import { showStartupProgress, startupWatchdog } from "./boot.js";
 import { LossChart } from "./chart.js";
 import { datasetText, loadPresets, readUpload, showPreview } from "./datasets.js";
-import { $, clearError, formatLoss, registerServiceWorker, setText } from "./dom.js";
+import { $, clearError, formatLoss, setText } from "./dom.js";
 import { Generator, LetterStepper, installLive, showSamples } from "./generate.js";
 import { installHistory } from "./history.js";
 import { installInsides } from "./insides.js";
 import { BUDGET_MS, RateMeter, trainingLoop, warmUpLoop } from "./loop.js";
 import { installModels } from "./models.js";
+import { registerServiceWorker } from "./offline.js";
 import { installSavedRuns } from "./saved-runs.js";
 import {
   buildForms, currentRecipe, fillForm, fillRecipe, limits, lockForm, readForm, runUrl, settingsFromUrl,

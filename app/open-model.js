@@ -5,13 +5,14 @@
 import { call } from "./bridge.js";
 import { LinkError, toBase64 } from "./linkcodec.js";
 import { limits } from "./settings.js";
+import { startWorker } from "./worker-start.js";
 
 const fmt = (n) => n.toLocaleString("en");
 
 // The fields a model file carries, read in a worker (model-file-worker.js).
 function readModelFile(text) {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./model-file-worker.js", import.meta.url), { type: "module" });
+    const worker = startWorker(new URL("./model-file-worker.js", import.meta.url)); // under the page's CSP
     worker.onmessage = (event) => {
       worker.terminate();
       if (event.data.error) reject(new LinkError(event.data.error));

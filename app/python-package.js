@@ -1,19 +1,71 @@
-// Mounts the tinygpt package into a Pyodide that PyScript did not start (the lessons'
-// workers, the benchmark page). The module list is read from pyscript.toml, the list the
-// playground mounts and the build checks, so every Pyodide of the site runs one package.
-export async function installTinygpt(pyodide, site, home = "/home/pyodide") {
-  const toml = await fetchText(new URL("pyscript.toml", site));
-  const files = [...toml.matchAll(/"\.\/py\/tinygpt\/([\w/]+\.\w+)"/g)].map((m) => m[1]);
-  if (!files.length) throw new Error("pyscript.toml lists no tinygpt modules");
-  await Promise.all(files.map(async (file) => {
-    const dest = `${home}/tinygpt/${file}`; // file may sit in a subfolder (pytorch/)
-    pyodide.FS.mkdirTree(dest.slice(0, dest.lastIndexOf("/")));
-    pyodide.FS.writeFile(dest, await fetchText(new URL(`py/tinygpt/${file}`, site)));
-  }));
+// How every Pyodide of the site starts (the playground, the lessons' workers, the
+// benchmark page): Pyodide from this site, the standard library the pages start with,
+// and the tinygpt package unpacked from one archive (py/tinygpt.zip, built from the
+// files pyscript.toml lists).
+//
+// The standard library comes in two forms with the same modules (scripts/python_archives.py):
+// source, the smaller download, or compiled, which starts about a second sooner because
+// nothing is compiled. The playground takes the source on a first visit and the compiled
+// one once the service worker has the whole site in its cache; the lessons' workers
+// always take the compiled one (python-worker.js).
+import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+
+export const HOME = "/home/pyodide";
+
+// The standard library archive a page (or a worker started by it) should load.
+export const stdlibName = (compiled) => (compiled ? "python_stdlib.compiled.zip" : "python_stdlib.zip");
+
+// Starts Pyodide with the package on its path. site: the site's root URL; compiled: see
+// above; onStage(text): called as each stage begins.
+export async function startPython(site, { compiled = false, onStage = () => {} } = {}) {
+  const archive = fetchBytes(new URL("py/tinygpt.zip", site)); // meanwhile
+  archive.catch(() => {}); // reported below, once Pyodide is up
+  const indexURL = new URL("vendor/pyodide/", site).href;
+  onStage("Loading Pyodide");
+  const pyodide = await loadPyodide({
+    indexURL,
+    stdLibURL: new URL(stdlibName(compiled), indexURL).href,
+    packages: [],
+    // Bytecode written to the in-memory file system would be gone on the next visit.
+    env: { PYTHONDONTWRITEBYTECODE: "1" },
+  });
+  onStage("Loaded Pyodide");
+  await installTinygpt(pyodide, site, HOME, archive);
+  onStage("Loaded files");
+  return pyodide;
+}
+
+// Unpacks the package into `home` and puts that folder first on Python's path.
+export async function installTinygpt(pyodide, site, home = HOME, archive = fetchBytes(new URL("py/tinygpt.zip", site))) {
+  pyodide.unpackArchive(await archive, "zip", { extractDir: home });
+  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(home)})`);
+}
+
+// Puts the rest of the standard library (the modules the pages do not start with) on
+// Python's path: for the benchmark page, whose Python profiles and summarises its runs.
+export async function mountRestOfStdlib(pyodide, site) {
+  const archive = await fetchBytes(new URL("vendor/pyodide/python_stdlib.rest.zip", site));
+  pyodide.FS.writeFile("/lib/python_stdlib.rest.zip", new Uint8Array(archive));
+  pyodide.runPython("import sys; sys.path.append('/lib/python_stdlib.rest.zip')");
+}
+
+export async function fetchBytes(url) {
+  return (await download(url)).arrayBuffer();
 }
 
 export async function fetchText(url) {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  return response.text();
+  return (await download(url)).text();
+}
+
+// A file of the site, or an error that names it.
+async function download(url) {
+  const name = new URL(url, globalThis.location?.href).pathname.split("/").slice(-2).join("/");
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`${name} could not be downloaded (${error.message})`, { cause: error });
+  }
+  if (!response.ok) throw new Error(`${name} could not be downloaded (HTTP ${response.status})`);
+  return response;
 }

@@ -1,6 +1,7 @@
 // Service worker: after one visit the whole site (Pyodide included) is in the cache,
 // so TinyGPT loads and trains with the network off. The build fills in the manifest
-// (every file with its SHA-256), a version, and the Content-Security-Policy.
+// (every file with its SHA-256), a version, the Content-Security-Policy and the content
+// type of each kind of file.
 //
 // - Its cache belongs to this deployment: the name carries the registration's scope, and
 //   only this deployment's old caches are deleted (two TinyGPTs under one GitHub Pages
@@ -8,11 +9,14 @@
 // - It serves a file only if its bytes hash to the manifest's value. Code running on
 //   this origin (a lesson cell can `import js`) can write into the cache, but what it
 //   plants is never served: a tampered entry is dropped and fetched again.
-// - Every file but the pages (which carry their policy in a <meta> tag) comes with the
-//   Content-Security-Policy as a header, which reaches the Web Workers too.
+// - Its headers come from the build, never from a cached copy: a planted entry with the
+//   real bytes and a header of its own (`Refresh: 0; url=elsewhere`) would pass the
+//   hash. A file is served with its content type (by extension) and, but for the pages
+//   (which carry their policy in a <meta> tag), the Content-Security-Policy.
 const VERSION = "__VERSION__";
 const MANIFEST = __MANIFEST__;
 const CSP = __CSP__;
+const CONTENT_TYPES = __TYPES__;
 const SCOPE = self.registration.scope; // e.g. https://user.github.io/tinygpt/
 const PREFIX = `tinygpt ${SCOPE} `;
 const CACHE = PREFIX + VERSION;
@@ -35,11 +39,11 @@ async function sha256(buffer) {
   return btoa(String.fromCharCode(...digest));
 }
 
-// A response with the site's headers: the original type, and the CSP.
-function withHeaders(body, from, path) {
-  const headers = new Headers(from.headers);
-  if (!path.endsWith(".html")) headers.set("Content-Security-Policy", CSP);
-  else headers.delete("Content-Security-Policy");
+// A response with the site's headers for the manifest's file `path`, and no others.
+function siteResponse(body, path) {
+  const extension = /\.[^./]*$/.exec(path)?.[0] ?? "";
+  const headers = { "Content-Type": CONTENT_TYPES[extension] || "application/octet-stream" };
+  if (!path.endsWith(".html")) headers["Content-Security-Policy"] = CSP;
   return new Response(body, { status: 200, statusText: "OK", headers });
 }
 
@@ -51,7 +55,7 @@ async function fetchChecked(path, cache) {
   if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
   const body = await response.arrayBuffer();
   const good = (await sha256(body)) === MANIFEST[path];
-  const served = withHeaders(body, response, path);
+  const served = siteResponse(body, path);
   if (good && cache) await cache.put(new URL(path, SCOPE), served.clone());
   return { response: served, good };
 }
@@ -83,7 +87,7 @@ async function serve(path) {
   const hit = await cache.match(key);
   if (hit) {
     const body = await hit.arrayBuffer();
-    if ((await sha256(body)) === MANIFEST[path]) return withHeaders(body, hit, path);
+    if ((await sha256(body)) === MANIFEST[path]) return siteResponse(body, path);
     await cache.delete(key); // planted or damaged: never served
   }
   try {

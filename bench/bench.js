@@ -8,7 +8,7 @@
 // them alike. The fast engine also trains with 4 and 8 documents per step (batch) on
 // as many documents as at batch 1, for documents per second side by side. Results go
 // to the tables and to `window.benchResult` (for scripts/bench_browser.py and the tests).
-import { fetchText, installTinygpt } from "../app/python-package.js";
+import { fetchText, installTinygpt, mountRestOfStdlib } from "../app/python-package.js";
 import { createRun } from "./microgpt.js";
 
 // A run is 1000 steps (the default schedule); the Python trainer stops there.
@@ -48,6 +48,7 @@ async function startPython() {
   const { loadPyodide } = await import("../vendor/pyodide/pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: new URL("../vendor/pyodide/", location.href).href });
   await installTinygpt(pyodide, new URL("../", location.href)); // the playground's modules
+  await mountRestOfStdlib(pyodide, new URL("../", location.href)); // statistics, the profilers
   return pyodide;
 }
 

@@ -6,9 +6,12 @@ per step and steps per second of the JavaScript port of microgpt.py (a scalar Va
 autograd), the Python `fast` engine and the Python `scalar` engine, all timed in the
 same tab from the same initial parameters; the fast engine's documents per second with
 1, 4 and 8 documents per step (batch); then the playground's own throughput with the UI
-live (Train pressed, 1000 steps, the chart and counters updating).
+live (Train pressed, 1000 steps, the chart and counters updating); and how soon the pages
+are ready: the playground's cold and warm start, what its first visit downloads, and when
+the first lesson's cells can run (scripts/boot_bench.py says how each is measured).
 
     .venv/bin/python scripts/bench_browser.py [--steps 200] [--scalar-steps 20] [--repeat 3]
+    .venv/bin/python scripts/bench_browser.py --boot [--files]   # start-up numbers only
 
 Every number is the median over --repeat fresh page loads. With --insides it measures
 only what the "Inside the model" panel costs: the playground's steps per second (and the
@@ -25,7 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-# The browser set-up of the browser tests, so the benchmark runs Chromium the same way.
+# The start-up numbers (scripts/, beside this file); the browser set-up of the browser
+# tests, so the benchmark runs Chromium the same way.
+import boot_bench  # noqa: E402
 from browsing import CHROMIUM_ARGS, DIST, LONG_TASKS_SCRIPT, chromium_path, serve  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -57,6 +62,10 @@ def parse_args():
     parser.add_argument(
         "--insides", action="store_true",
         help="only the playground with the 'Inside the model' panel closed, then open",
+    )
+    parser.add_argument("--boot", action="store_true", help="only the start-up numbers")
+    parser.add_argument(
+        "--files", action="store_true", help="list the files a first visit requests"
     )
     args = parser.parse_args()
     if not 1 <= args.steps <= 1000:
@@ -282,6 +291,14 @@ def main():
     args = parse_args()
     if not (DIST / "bench" / "index.html").exists():
         subprocess.run(["node", "scripts/build.mjs"], cwd=ROOT, check=True)
+    if args.boot:
+        load = boot_bench.load_average()
+        with serve(DIST) as site, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            boot = boot_bench.measure(browser, site, DIST, args.repeat)
+            browser.close()
+        boot_bench.print_table(boot, load, verbose=args.files)
+        return
     if args.insides:
         with serve(DIST) as site, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
@@ -290,6 +307,8 @@ def main():
         return
     with serve(DIST) as site, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        load = boot_bench.load_average()
+        boot = boot_bench.measure(browser, site, DIST, args.repeat)
         results, playground = [], []
         for i in range(args.repeat):
             results.append(run_bench_page(browser, site, args))
@@ -302,6 +321,8 @@ def main():
                 playground.append(run_playground(browser, site, args.playground_steps))
         browser.close()
     print_table(results, playground, args)
+    print()
+    boot_bench.print_table(boot, load, verbose=args.files)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
 // relative-URL mistakes show up locally), with the site's Content-Security-Policy.
 //
 //   node scripts/serve.mjs [--port 8000] [--base /tinygpt/] [--root dist] [--host 127.0.0.1]
+//                          [--no-headers]
+//
+// --no-headers sends no Content-Security-Policy (nor any header but the type), as GitHub
+// Pages does: the pages' <meta> policy and the service worker are then all there is.
 //
 // It prints "TinyGPT is served at URL" once listening (--port 0 picks a free port; the
 // tests read the URL from that line). It listens on this machine only unless --host says
@@ -11,6 +15,7 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { CONTENT_TYPES } from "./content-types.mjs";
 import { CSP } from "./csp.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,14 +29,8 @@ const root = path.resolve(option("--root", process.env.TINYGPT_DIST || path.join
 const port = Number(option("--port", process.env.PORT || 8000));
 const host = option("--host", "127.0.0.1");
 const base = `/${option("--base", "/tinygpt/").replace(/^\/+|\/+$/g, "")}/`.replace("//", "/");
+const sendHeaders = !args.includes("--no-headers");
 
-const TYPES = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
-  ".css": "text/css", ".json": "application/json", ".wasm": "application/wasm",
-  ".zip": "application/zip", ".py": "text/plain; charset=utf-8", ".txt": "text/plain; charset=utf-8",
-  ".toml": "text/plain; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
-  ".webmanifest": "application/manifest+json",
-};
 
 function send(res, status, body = "", headers = {}) {
   res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", ...headers });
@@ -65,10 +64,13 @@ const server = http.createServer((req, res) => {
     if (!error && stat.isDirectory()) file = path.join(file, "index.html");
     fs.readFile(file, (err, body) => {
       if (err) return send(res, 404, "not found");
-      const headers = { "Content-Type": TYPES[path.extname(file)] || "application/octet-stream", "Cache-Control": "no-cache" };
+      const headers = { "Content-Type": CONTENT_TYPES[path.extname(file)] || "application/octet-stream" };
       // Pages carry their policy in a <meta> tag (the build's); everything else, such as
       // a worker's script, gets it as a header.
-      if (path.extname(file) !== ".html") headers["Content-Security-Policy"] = CSP;
+      if (sendHeaders) {
+        headers["Cache-Control"] = "no-cache";
+        if (path.extname(file) !== ".html") headers["Content-Security-Policy"] = CSP;
+      }
       res.writeHead(200, headers);
       res.end(body);
     });

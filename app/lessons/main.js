@@ -1,6 +1,6 @@
 // The lessons page: routing and progress, code cells in one Python worker, and the
 // interactive figures in a second one (so stopping a runaway cell leaves them working).
-import { registerServiceWorker } from "../dom.js";
+import { registerServiceWorker } from "../offline.js";
 import { setupCells } from "./cells.js";
 import { setupTrainMine } from "./exercise-train.js";
 import { setupExercises } from "./exercises.js";

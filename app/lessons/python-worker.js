@@ -1,6 +1,7 @@
 // A Web Worker with its own Pyodide and the tinygpt package, for the lessons page.
 // Code runs here so that a long or endless cell never blocks the page: the page stops it
-// by terminating this worker and starting a fresh one.
+// by terminating this worker and starting a fresh one. The page starts it from a blob:
+// wrapper (app/worker-start.js), so it runs under the page's Content-Security-Policy.
 //
 // Messages in:  {id, type: "run", code, scope}   run a cell (scope: the lesson's namespace)
 //               {id, type: "call", name, args}    a figure's request to tinygpt.lessons.call
@@ -8,11 +9,10 @@
 //               {id, type: "out", stream, text}   output as it is printed, in small batches
 //               {id, type: "done", ok}            a cell finished (ok: no exception)
 //               {id, type: "result", json}        a figure's answer
-import { loadPyodide } from "../../vendor/pyodide/pyodide.mjs";
-import { installTinygpt } from "../python-package.js";
+import { startPython } from "../python-package.js";
 
 const site = new URL("../../", import.meta.url);
-const HOME = "/home/pyodide";
+const REST_OF_STDLIB = new URL("vendor/pyodide/python_stdlib.rest.zip", site).href;
 const FLUSH_MS = 50; // output reaches the page at least this often while a cell runs
 const MAX_OUTPUT = 200_000; // characters per run; past this the output is cut
 
@@ -47,13 +47,26 @@ function writer(stream) {
   };
 }
 
+// The rest of the standard library, for a cell that imports a module the pages do not
+// start with (tinygpt/stdlib_rest.py asks, once). A worker may wait for a request, and
+// the import that needs it has to.
+function fetchRestOfStdlib() {
+  const request = new XMLHttpRequest();
+  request.open("GET", REST_OF_STDLIB, false);
+  request.responseType = "arraybuffer";
+  request.send();
+  if (request.status !== 200) throw new Error(`HTTP ${request.status}`);
+  return new Uint8Array(request.response);
+}
+
 async function start() {
-  const pyodide = await loadPyodide({ indexURL: new URL("vendor/pyodide/", site).href });
+  // The compiled standard library even on a first visit: the lessons start two of these
+  // workers, and each would spend about a second compiling the source one (the page's
+  // first-visit download budget is the playground's).
+  const pyodide = await startPython(site, { compiled: true });
   pyodide.setStdout(writer("stdout"));
   pyodide.setStderr(writer("stderr"));
-  await installTinygpt(pyodide, site, HOME);
-  // The package's folder on Python's path (a statement, not code: the code is lessons.py).
-  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(HOME)})`);
+  pyodide.pyimport("tinygpt.stdlib_rest").install(fetchRestOfStdlib, "/lib/python_stdlib.rest.zip");
   const lessons = pyodide.pyimport("tinygpt.lessons");
   lessons.start_worker();
   return { run: lessons.run_in_scope, call: lessons.call };

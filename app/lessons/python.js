@@ -3,6 +3,7 @@
 // terminate the worker (the only way to interrupt Python without SharedArrayBuffer) and
 // start a fresh one. Everything waiting on the old worker is rejected with StoppedError.
 import { PythonError } from "../bridge.js";
+import { startWorker } from "../worker-start.js";
 
 export class StoppedError extends Error {}
 
@@ -20,7 +21,8 @@ export class PythonWorker {
     this.pending = new Map(); // id -> {resolve, reject, onOutput}
     this.state = "loading";
     this.notify();
-    this.worker = new Worker(new URL("./python-worker.js", import.meta.url), { type: "module", name: this.name });
+    // Under the page's policy (worker-start.js).
+    this.worker = startWorker(new URL("./python-worker.js", import.meta.url), { name: this.name });
     this.ready = new Promise((resolve, reject) => {
       this.readyCallbacks = { resolve, reject };
     });
@@ -46,6 +48,7 @@ export class PythonWorker {
       this.state = "ready";
       this.readyCallbacks.resolve();
       this.notify();
+      window.dispatchEvent(new Event("tinygpt:ready")); // Python runs (offline.js waits for it)
       return;
     }
     if (message.type === "failed") {

@@ -21,6 +21,8 @@ Every module, in the order the lessons (lessons.html) meet them:
     session     what the playground calls: a run's life from new to discarded
     web         the bridge to the page: the only module that touches the browser
     lessons     the lessons page's Python: code cells and the numbers behind the figures
+                (its exercises, checked against the package's pieces: the exercises/ folder)
+    stdlib_rest the rest of Python's standard library, fetched when a lesson cell needs it
     export      a model as a standalone PyTorch project
     bench       the benchmarks (the CLI's bench and the benchmark page)
     __main__    the command line: train, sample, eval, export, schema, bench

@@ -38,11 +38,12 @@ document.addEventListener('securitypolicyviolation', (e) => {
 
 
 @contextmanager
-def serve(root, base=BASE_PATH):
-    """Serve the folder `root` under `base` with scripts/serve.mjs; yields the base URL."""
+def serve(root, base=BASE_PATH, headers=True):
+    """Serve the folder `root` under `base` with scripts/serve.mjs; yields the base URL.
+    headers=False: no Content-Security-Policy header, as GitHub Pages serves."""
     proc = subprocess.Popen(
         ["node", str(ROOT / "scripts" / "serve.mjs"), "--port", "0", "--root", str(root),
-         "--base", base],
+         "--base", base, *([] if headers else ["--no-headers"])],
         stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -86,8 +87,9 @@ class PageWatch:
             self.foreign.append(url)
 
 
-def new_page(browser, site, viewport=None):
-    context = browser.new_context(viewport=viewport or {"width": 1200, "height": 900})
+def new_page(browser, site, viewport=None, **context_options):
+    context = browser.new_context(viewport=viewport or {"width": 1200, "height": 900},
+                                  **context_options)
     context.add_init_script(LONG_TASKS_SCRIPT)
     page = context.new_page()
     origin = site.split(BASE_PATH)[0]

@@ -114,3 +114,8 @@ def test_the_benchmark_script_runs_and_prints_its_table():
     assert re.search(r"playground, UI live, fast engine: 20 steps in [\d.]+ s", out), out
     assert re.search(r"long tasks \(over 50 ms\) from the click to done, per page load: \d+",
                      out), out
+    # ...and the start-up numbers: cold and warm start, first-visit bytes, the lessons.
+    for label in ("playground cold start to ready", "playground warm start to ready",
+                  "lessons: first cell can run"):
+        assert re.search(rf"^{re.escape(label)}\s+[\d.]+ s", out, re.M), (label, out)
+    assert re.search(r"^first visit, requested before ready\s+[\d.]+ MB gzip", out, re.M), out

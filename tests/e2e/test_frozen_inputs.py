@@ -177,7 +177,7 @@ def test_huge_weights_give_messages_not_bugs(page, site):
     # A model with weights of 1e300 shows its insides: the points scale, nothing breaks.
     open_link(page, site, link_bytes(config, lambda n: [1e300 * (1 + i % 5) * (-1) ** i
                                                        for i in range(n)]))
-    page.wait_for_function("document.querySelector('#insides-letters circle, "
+    page.wait_for_function("() => document.querySelector('#insides-letters circle, "
                            "[data-testid=embedding-point]') !== null", timeout=30_000)
     assert "Something went wrong" not in error_text(page)
 
@@ -194,7 +194,7 @@ def test_the_export_leaves_out_a_shared_models_settings_out_of_range(page, site)
     archive = zipfile.ZipFile(io.BytesIO(open(download.value.path(), "rb").read()))
     kept = json.loads(archive.read("tinygpt-pytorch/model.json"))["meta"]["settings"]
     assert kept == {"lr": 0.02}
-    page.wait_for_function("document.querySelector('[data-testid=share-status]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=share-status]').textContent"
                            ".includes('Left out')", timeout=10_000)
     status = page.text_content("[data-testid=share-status]")
     assert "meta.settings.batch" in status and "meta.settings.beta1" in status

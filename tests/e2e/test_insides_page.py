@@ -81,7 +81,7 @@ def test_the_panel_follows_training_live_with_no_long_task(page, site, screensho
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=120_000)
     assert_no_long_tasks(page, "while training with the panel open")
     # Done: the panel shows the final state.
-    page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '1000'")
+    page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '1000'")
     assert "step 1,000" in page.text_content("#insides-status")
     box = page.locator(PANEL).bounding_box()
     scroll = page.evaluate("scrollY")
@@ -109,7 +109,7 @@ def test_the_probes_change_the_views(page, site):
     assert page.locator("#insides-attention-text li").count() == 4
     assert page.text_content("#insides-attention-text li").startswith("head 1: ↵ → ↵, a → ")
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-    page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '300'")
+    page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '300'")
     # A prefix changes the bars; a letter the model does not know is explained, and the
     # panel keeps its last good state.
     before = bars(page)
@@ -120,23 +120,26 @@ def test_the_probes_change_the_views(page, site):
     assert after_ma != before
     assert "“ma”" in page.text_content("#insides-next-caption")
     page.fill("[data-testid=probe-prefix]", "m9")
-    page.wait_for_function("document.querySelector('#err-probe-prefix').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('#err-probe-prefix').textContent !== ''")
     assert "'9'" in page.text_content("#err-probe-prefix")
     assert page.get_attribute("[data-testid=probe-prefix]", "aria-invalid") == "true"
     assert bars(page) == after_ma
     # The temperature of section 4 flattens or sharpens the bars.
     page.fill("[data-testid=probe-prefix]", "ma")
     page.fill("[data-testid=temperature]", "3")
-    page.wait_for_function("document.querySelector('#insides-next-caption').textContent.includes('3')")
+    page.wait_for_function(
+        "() => document.querySelector('#insides-next-caption').textContent.includes('3')")
     assert bars(page) != after_ma
     # The neighbours of a chosen letter, as text.
     page.select_option("[data-testid=neighbour-letter]", label="e")
-    page.wait_for_function("document.querySelector('.scatter .point.chosen')?.textContent === 'e'")
+    page.wait_for_function(
+        "() => document.querySelector('.scatter .point.chosen')?.textContent === 'e'")
     assert len(page.text_content("[data-testid=neighbours]").split(", ")) == 5
     assert page.text_content("#insides-dims") == "16"
     # Positions: one point per position of the block.
     page.check("input[name=insides-map][value=positions]")
-    page.wait_for_function("document.querySelectorAll('[data-testid=position-point]').length == 16")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=position-point]').length == 16")
     assert page.is_visible("#insides-positions") and page.is_hidden("#insides-letters")
 
 
@@ -154,7 +157,7 @@ def test_closing_the_panel_stops_the_work_and_keyboard_reaches_it(page, site):
     toggle.focus()
     page.keyboard.press("Space")
     assert toggle.get_attribute("aria-expanded") == "true"
-    page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '200'")
+    page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '200'")
     # Every control of the panel has a label.
     unlabelled = page.evaluate(
         """sel => [...document.querySelectorAll(sel + ' input, ' + sel + ' select')]
@@ -173,7 +176,7 @@ def test_the_panel_on_a_phone(browser, site, screenshots):
         toggle.click()
         page.click("[data-testid=train-toggle]")
         page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-        page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === '150'")
+        page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '150'")
         # The panel adds no sideways scrolling: it fits, and so does everything in it
         # (heatmaps too wide for a phone would scroll inside their own box).
         open_width = page.evaluate("document.documentElement.scrollWidth")
@@ -208,7 +211,7 @@ def test_a_model_file_shows_its_insides(page, site, tmp_path):
     model.write_text(dumps(trainer))
     open_playground(page, site)
     page.set_input_files("[data-testid=open-model-file]", str(model))
-    page.wait_for_function(f"document.querySelector('{PANEL}').dataset.step === 'loaded'")
+    page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === 'loaded'")
     drawn = points(page)
     assert sorted(drawn) == sorted(["↵", "a", "b", "c", "h", "l", "n", "o", "r"])
     assert all(len(xy) == 2 for xy in drawn.values())

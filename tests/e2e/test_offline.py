@@ -1,7 +1,8 @@
 """Offline: after one visit the service worker has the whole site (Pyodide included) in
-its cache, so the playground loads, trains and generates with the network off; a new
+its cache, so the playground loads, trains and generates with the network off (with the
+compiled standard library, which a visit the service worker serves starts with); a new
 build replaces the old cache instead of being served from it; the cache is this
-deployment's own; and nothing planted in it is ever served."""
+deployment's own; and nothing planted in it is ever served, bytes or headers."""
 
 import base64
 import hashlib
@@ -12,6 +13,7 @@ import time
 
 import pytest
 from browsing import BASE_PATH, DIST, new_page, serve
+from elsewhere import elsewhere
 from pageutil import generate_names, open_playground, wait_steps
 
 # Resolves once the service worker controls this page; answers what its cache holds.
@@ -74,6 +76,10 @@ def test_loads_trains_and_generates_offline(page, site):
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
     assert page.evaluate(CONTROLLED)
+    # Everything is cached: Python starts from the compiled standard library.
+    stdlibs = page.evaluate("""() => performance.getEntriesByType('resource')
+        .map((e) => e.name.split('/').pop()).filter((n) => n.startsWith('python_stdlib'))""")
+    assert stdlibs == ["python_stdlib.compiled.zip"], stdlibs
     page.click("[data-testid=train-toggle]")
     wait_steps(page, 20)
     page.wait_for_selector("[data-testid=status][data-state=done]")
@@ -200,3 +206,47 @@ def test_a_planted_file_is_never_served(page, site):
         "async (name) => (await (await caches.open(name)).match('index.html')).text()", planted
     )
     assert "planted" not in html and "TinyGPT" in html
+
+
+# A script of this origin (a lesson cell can run one) rewrites two cache entries with
+# their real bytes, which pass the hash check, and headers of its own: the page's sends
+# every later visit elsewhere; app/main.js's type is one no browser runs as a module.
+PLANT_HEADERS = """async (away) => {
+    const [name] = (await caches.keys()).filter((n) => n.startsWith("tinygpt "));
+    const cache = await caches.open(name);
+    const plant = async (path, headers) => {
+        const real = await (await cache.match(path)).arrayBuffer();
+        await cache.put(path, new Response(real, { headers }));
+    };
+    await plant("index.html", { "Content-Type": "text/html", "Refresh": `0; url=${away}` });
+    await plant("app/main.js", { "Content-Type": "text/plain" });
+    const index = await cache.match("index.html");
+    const main = await cache.match("app/main.js");
+    return { refresh: index.headers.get("Refresh"), type: main.headers.get("Content-Type") };
+}"""
+
+
+def test_headers_planted_in_the_cache_are_never_served(browser, site):
+    with elsewhere() as (away, hits):
+        context, page = new_page(browser, site)
+        try:
+            open_playground(page, site)
+            wait_for_cache(page)
+            planted = page.evaluate(PLANT_HEADERS, away + "lured")
+            assert planted == {"refresh": f"0; url={away}lured", "type": "text/plain"}  # landed
+            response = page.reload()
+            page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
+            page.wait_for_timeout(500)  # a Refresh of 0 s would have left by now
+            assert page.url.startswith(site), page.url
+            assert "refresh" not in response.headers
+            assert response.headers["content-type"] == "text/html; charset=utf-8"
+            served = page.evaluate("""async () => {
+                const r = await fetch("app/main.js");
+                return [r.headers.get("Content-Type"), r.headers.get("Content-Security-Policy")];
+            }""")
+            assert served[0] == "text/javascript" and "default-src 'self'" in served[1]
+            violations = page.watch.csp_violations()
+        finally:
+            context.close()
+    assert hits == [], f"the page went elsewhere: {hits}"
+    assert page.watch.foreign == [] and page.watch.errors == [] and violations == []

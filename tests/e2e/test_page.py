@@ -23,11 +23,19 @@ from pageutil import (
 
 
 def test_startup_reaches_ready_with_visible_progress(page, site):
-    page.goto(site)
+    # Python's start does not wait for the page: hold its runtime back while we look.
+    held = []
+    page.route("**/vendor/pyodide/pyodide.asm.wasm", lambda route: held.append(route))
+    page.goto(site, wait_until="domcontentloaded")
     # While Python starts, the progress bar is visible and the controls are disabled.
     assert page.is_visible("#loading")
     assert page.is_disabled("[data-testid=train-toggle]")
     assert state(page) == "loading"
+    while not held:
+        page.wait_for_timeout(50)
+    for route in held:
+        route.continue_()
+    page.unroute("**/vendor/pyodide/pyodide.asm.wasm")
     started = time.perf_counter()
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
     print(f"ready {time.perf_counter() - started:.1f} s after navigation")

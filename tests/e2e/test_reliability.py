@@ -211,7 +211,8 @@ def test_a_take_over_by_a_page_that_takes_the_lock_is_said_loudly_and_can_be_und
         # lets go, the run comes back at the step it was saved at.
         a.click("[data-testid=take-over]")
         a.wait_for_function(
-            "document.querySelector('#open-elsewhere-text').textContent.includes('does not let')",
+            "() => document.querySelector('#open-elsewhere-text').textContent"
+            ".includes('does not let')",
             timeout=15_000)
         other.evaluate("window.letGo()")
         a.wait_for_selector("[data-testid=status][data-state=paused]", timeout=30_000)
@@ -272,13 +273,14 @@ def test_an_older_tab_holding_the_database_is_named_and_saving_resumes(browser, 
         page = context.new_page()
         open_playground(page, site, "?steps=3000")
         page.wait_for_function(
-            "document.querySelector('[data-testid=storage-status]').textContent"
+            "() => document.querySelector('[data-testid=storage-status]').textContent"
             ".includes('older TinyGPT tab')", timeout=30_000)
         old.close()  # the older tab goes: the upgrade goes ahead and saving works
         page.click("[data-testid=train-toggle]")
         wait_steps(page, 100)
         page.wait_for_function(
-            "document.querySelector('[data-testid=storage-status]').dataset.state === 'saved'",
+            "() => document.querySelector('[data-testid=storage-status]').dataset.state"
+            " === 'saved'",
             timeout=30_000)
     finally:
         context.close()
@@ -294,7 +296,7 @@ def test_a_newer_page_elsewhere_is_named_when_saving_fails(page, site):
         const r = indexedDB.open('tinygpt', 3); r.onsuccess = () => { r.result.close(); ok(); };
         r.onupgradeneeded = () => {}; })""")
     page.wait_for_function(
-        "document.querySelector('[data-testid=storage-status]').textContent"
+        "() => document.querySelector('[data-testid=storage-status]').textContent"
         ".includes('newer version of TinyGPT')", timeout=30_000)
     assert state(page) == "training"  # training goes on in memory
 
@@ -320,7 +322,7 @@ def test_a_deeply_nested_link_is_refused_and_python_keeps_working(page, site):
     print(f"deep-nesting link: {len(link) - len(site)} characters")
     open_playground(page, site)
     page.evaluate("hash => { location.hash = hash }", link[len(site):])
-    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('cannot be opened')", timeout=30_000)
     assert "nests more than" in error_text(page)
     assert "Something went wrong" not in error_text(page)
@@ -336,7 +338,7 @@ def test_a_small_link_with_a_huge_model_is_refused_at_once(page, site):
     open_playground(page, site)
     page.evaluate("window.__longTasks.length = 0")
     page.evaluate("hash => { location.hash = hash }", link[len(site):])
-    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('too big for this page')", timeout=60_000)
     assert "150,000 parameters" in error_text(page)
     assert state(page) == "ready"
@@ -381,9 +383,8 @@ async def done(request):
     return request.result
 
 async def plant():
-    # The site's root, from this cell's worker (app/lessons/python-worker.js).
-    root = js.location.href.split("app/lessons/")[0]
     for name in await js.caches.keys():
+        root = name.split(" ")[1]  # the cache's name: "tinygpt <the site's root> <version>"
         cache = await js.caches.open(name)
         for path in ("", "index.html"):
             await cache.put(root + path, js.Response.new("<h1>planted</h1>"))
@@ -402,7 +403,7 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
     train_until(page, 40)
     pause(page)
     wait_saved(page, steps_done(page))
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
     page.goto(site + "lessons.html#tokens")
     page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
     box = page.locator("[data-view=tokens] [data-testid=code-cell]").first
@@ -464,7 +465,7 @@ def test_a_name_card_takes_the_joiners_names_use_and_refuses_bidi_controls(page,
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
     page.evaluate("hash => { location.hash = hash }",
                   fragment("names", card(names=["abc\u202egpj.exe"])))
-    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('U+202E')", timeout=20_000)
 
 
@@ -475,7 +476,7 @@ def test_upload_problems_are_messages_not_bugs(page, site):
                                    ("latin1.txt", "jürgen\n".encode("latin-1"), "not UTF-8")):
         page.set_input_files("#dataset-file", files=[{"name": name, "mimeType": "text/plain",
                                                       "buffer": content}])
-        page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+        page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                                f".includes({json.dumps(message)})", timeout=20_000)
         assert "Something went wrong" not in error_text(page)
         assert page.locator("[data-testid=error] details").count() == 0  # no stack trace
@@ -487,6 +488,6 @@ def test_a_vocabulary_with_a_lone_surrogate_is_refused_when_opened(page, site):
     open_playground(page, site)
     page.set_input_files("[data-testid=open-model-file]", files=[
         {"name": "odd.json", "mimeType": "application/json", "buffer": text.encode()}])
-    page.wait_for_function("document.querySelector('[data-testid=error]').textContent"
+    page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('cannot be opened')", timeout=20_000)
     assert "Something went wrong" not in error_text(page) and "U+D800" in error_text(page)

@@ -127,7 +127,7 @@ def test_two_runs_side_by_side_survive_a_reload_and_can_be_forgotten(page, site)
     open_playground(page, site, "?steps=120&seed=1")
     train_to_the_end(page)
     new_run_with(page, "lr", "0.02")
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2",
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 2",
                            timeout=15_000)
     labels = page.locator("[data-testid=run-row] th").all_text_contents()
     assert labels == ["this run", "lr 0.01"]  # the earlier run, by what differs
@@ -136,10 +136,10 @@ def test_two_runs_side_by_side_survive_a_reload_and_can_be_forgotten(page, site)
     assert "lr 0.01 (train)" in legend and "lr 0.01 (validation)" in legend
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2",
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 2",
                            timeout=15_000)
     page.locator("[data-testid=run-row]").nth(1).locator("[data-testid=forget-run]").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 1")
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
     page.wait_for_timeout(500)
@@ -227,7 +227,7 @@ def test_the_loss_shown_and_kept_is_pythons_headline_loss(page, site):
     assert page.text_content("[data-testid=loss-label]") == "Loss (mean of the last 100 steps)"
     assert page.text_content("[data-testid=loss-value]") == f"{info['loss']:.4f}"
     assert page.text_content("[data-testid=val-loss-value]") == "–"
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 1")
     assert page.locator("[data-testid=run-row] td").nth(2).text_content() == (
         f"{info['loss']:.3f} (training)")
     # The chart says what its curves are: each step's loss and a moving average of it.
@@ -240,7 +240,7 @@ def test_the_loss_shown_and_kept_is_pythons_headline_loss(page, site):
     assert info["loss"] == info["val_points"][-1][1] and info["val_points"][-1][0] == 150
     assert page.text_content("[data-testid=loss-label]") == "Loss (held-out names, newest)"
     assert page.text_content("[data-testid=loss-value]") == f"{info['loss']:.4f}"
-    page.wait_for_function("document.querySelectorAll('[data-testid=run-row]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 2")
     assert page.locator("[data-testid=run-row]").first.locator("td").nth(2).text_content() == (
         f"{info['loss']:.3f} (held out)")
     stored = {row["settings"]["val_fraction"]: row for row in idb_all(page, "history")}

@@ -53,7 +53,7 @@ def make_link(page, kind):
 
 def wait_opened(page):
     page.wait_for_function(
-        "document.querySelector('[data-testid=share-status]').textContent.includes('Opened')",
+        "() => document.querySelector('[data-testid=share-status]').textContent.includes('Opened')",
         timeout=30_000,
     )
 

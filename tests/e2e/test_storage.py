@@ -176,7 +176,7 @@ def test_saved_models_save_rename_open_delete_and_survive_reload(page, site):
     page.click("[data-testid=delete-saved-model]")
     assert saved_names(page) != []
     page.click("[data-testid=delete-saved-model]")
-    page.wait_for_function("!document.querySelector('[data-testid=saved-model]')")
+    page.wait_for_function("() => !document.querySelector('[data-testid=saved-model]')")
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
     page.wait_for_selector("#saved-models li")
@@ -272,7 +272,7 @@ def test_malformed_records_are_kept_aside_and_saving_goes_on(page, site):
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=paused]", timeout=60_000)
     assert steps_done(page) == paused_at  # this tab's run came back
-    page.wait_for_function("document.querySelectorAll('[data-testid=kept-aside-run]').length"
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=kept-aside-run]').length"
                            " === 3", timeout=30_000)
     kept = {item["store"]: item for item in idb_all(page, "keptAside")}
     assert set(kept) == {"history", "models", "runs"}
@@ -326,7 +326,8 @@ def test_runs_left_behind_are_listed_with_their_size_and_can_be_opened_or_forgot
     wait_steps(page, 20)
     page.click("[data-testid=train-toggle]")
     wait_saved(page, steps_done(page))
-    page.wait_for_function("document.querySelectorAll('[data-testid=saved-run]').length === 2",
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=saved-run]').length"
+                           " === 2",
                            timeout=15_000)
     left = page.locator(f"[data-testid=saved-run][data-id='{first_id}']")
     record = next(r for r in idb_all(page, "runs") if r["id"] == first_id)
@@ -347,7 +348,8 @@ def test_runs_left_behind_are_listed_with_their_size_and_can_be_opened_or_forgot
     other.locator("[data-testid=forget-saved-run]").click()
     assert idb_count(page, "runs") == 2
     other.locator("[data-testid=forget-saved-run]").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=saved-run]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=saved-run]').length === 1")
     assert [r["id"] for r in idb_all(page, "runs")] == [first_id]
 
 
@@ -370,7 +372,8 @@ def test_storage_over_the_limit_offers_the_oldest_and_deletes_nothing_unasked(pa
     page.click("[data-testid=forget-oldest]")
     assert idb_count(page, "runs") == 12  # asked once more first
     page.click("[data-testid=forget-oldest]")
-    page.wait_for_function("document.querySelectorAll('[data-testid=saved-run]').length === 10")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=saved-run]').length === 10")
     kept = sorted(r["id"] for r in idb_all(page, "runs"))
     assert kept == sorted([record["id"]] + [f"old-{i:02}" for i in range(2, 11)])
     assert notice.is_hidden()

@@ -246,7 +246,7 @@ def test_the_readme_names_every_train_option():
 def test_the_packages_reading_order_lists_every_module():
     import tinygpt
 
-    listed = re.findall(r"^    (\w+)  ", tinygpt.__doc__, re.M)
+    listed = re.findall(r"^    (\w+) ", tinygpt.__doc__, re.M)
     modules = sorted(p.stem for p in (ROOT / "py/tinygpt").glob("*.py") if p.stem != "__init__")
     assert sorted(listed) == modules and len(set(listed)) == len(listed)
 

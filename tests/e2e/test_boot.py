@@ -1,0 +1,332 @@
+"""How the pages start: what a first visit downloads, the trimmed standard library (every
+module the site imports is in it; a lesson cell can still import the rest), workers that
+run under the page's Content-Security-Policy where no server sends one, and a page whose
+code fails to start says so."""
+
+import ast
+import gzip
+import re
+from html import unescape
+
+import pytest
+from browsing import DIST, ROOT, new_page, serve
+from elsewhere import elsewhere
+from pageutil import error_text, open_playground, wait_error
+
+READY = "[data-testid=status][data-state=ready]"
+LESSONS_READY = "[data-testid=python-status][data-state=ready]"
+FIRST_VISIT_GZIP_BYTES = 4_500_000  # issue 20's budget for the playground's first visit
+
+REQUESTED = """() => [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]
+    .map((url) => url.split(/[?#]/)[0])"""
+
+
+def dist_file(site, url):
+    relative = url[len(site):] or "index.html"
+    return DIST / (relative + "index.html" if relative.endswith("/") else relative)
+
+
+# --- what a first visit downloads -----------------------------------------------------------
+def test_a_first_visit_downloads_only_what_the_playground_starts_with(page, site):
+    open_playground(page, site)
+    urls = [u for u in page.evaluate(REQUESTED) if u.startswith(site)]
+    names = [u[len(site):] for u in urls]
+    # One archive of the package, the small standard library, no PyScript, no lessons.
+    assert names.count("py/tinygpt.zip") == 1
+    assert [n for n in names if n.startswith("py/")] == ["py/tinygpt.zip"]
+    stdlib = [n for n in names if "python_stdlib" in n]
+    assert stdlib == ["vendor/pyodide/python_stdlib.zip"], stdlib
+    assert not [n for n in names if "pyscript" in n or "codemirror" in n or "lessons" in n]
+    # Pyodide's files are asked for with the page's first requests (preloaded), not after
+    # the page's own modules: before any module main.js imports.
+    starts = page.evaluate("""() => Object.fromEntries(performance.getEntriesByType('resource')
+        .map((e) => [e.name.split('/tinygpt/')[1], e.startTime]))""")
+    for file in ("vendor/pyodide/pyodide.asm.wasm", "vendor/pyodide/pyodide.asm.mjs",
+                 "py/tinygpt.zip"):
+        assert starts[file] <= starts["app/dom.js"], (file, starts)
+    total = sum(len(gzip.compress(dist_file(site, u).read_bytes(), 6)) for u in set(urls))
+    print(f"first visit: {len(set(urls))} files, {total / 1e6:.2f} MB as gzip sends them")
+    assert total <= FIRST_VISIT_GZIP_BYTES
+
+
+# --- the trimmed standard library -------------------------------------------------------------
+def imported_names(source):
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def site_imports():
+    """Every module the pages' Python and the lessons' cells import: the package's modules
+    (but the command line, the benchmarks' and the PyTorch project it hands out, which no
+    page starts with), what they import, what the cells import, and what the pages'
+    JavaScript imports (`pyodide.pyimport`), found here by CPython's own reading."""
+    names = set()
+    package = ROOT / "py" / "tinygpt"
+    for file in package.rglob("*.py"):
+        if "pytorch" not in file.parts and file.stem not in {"__main__", "bench"}:
+            names |= imported_names(file.read_text(encoding="utf-8"))
+            names.add("tinygpt" if file.stem == "__init__" else f"tinygpt.{file.stem}")
+    html = (ROOT / "lessons.html").read_text(encoding="utf-8")
+    for cell in re.findall(r'<pre class="cell-source">(.*?)</pre>', html, re.S):
+        names |= imported_names(unescape(cell))
+    for script in (ROOT / "app").rglob("*.js"):
+        names |= set(re.findall(r'pyimport\("([\w.]+)"\)', script.read_text(encoding="utf-8")))
+    return sorted(n for n in names if n.partition(".")[0] not in {"torch", "js", "pyodide"})
+
+
+# In a page of the site, a Pyodide started as the pages start theirs (python-package.js),
+# with the standard library they start with and nothing else: which names fail to import.
+IMPORT_ALL = """async ([names, compiled]) => {
+    const { startPython } = await import("./app/python-package.js");
+    const pyodide = await startPython(new URL("./", location.href), { compiled });
+    pyodide.globals.set("names", pyodide.toPy(names));
+    return pyodide.runPython(`
+import importlib
+failed = []
+for name in names:
+    try:
+        importlib.import_module(name)
+    except ImportError as error:
+        failed.append(f"{name}: {error}")
+try:
+    import xml.dom  # not one the site imports: not in the archive
+    failed.append("xml.dom imported: the archive is not trimmed")
+except ImportError:
+    pass
+failed`).toJs();
+}"""
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["source", "compiled"])
+def test_the_started_standard_library_has_every_module_the_site_imports(page, site, compiled):
+    names = site_imports()
+    assert {"json", "zipfile", "tinygpt.web", "tinygpt.lessons", "tinygpt.data"} <= set(names)
+    page.goto(site + "schema.json")  # a document at the site's root, with no Python of its own
+    failed = page.evaluate(IMPORT_ALL, [[n for n in names if n != "tinygpt.web"], compiled])
+    assert failed == [], failed
+
+
+def run_cell(page, code, view="tokens"):
+    box = page.locator(f"[data-view={view}] [data-testid=code-cell]").first
+    box.evaluate("(el, code) => el.editor.dispatch({changes: {from: 0, "
+                 "to: el.editor.state.doc.length, insert: code}})", code)
+    box.locator("[data-testid=run]").click()
+    page.wait_for_function(
+        "el => ['done', 'error', 'stopped'].includes(el.dataset.state)",
+        arg=box.element_handle(), timeout=90_000,
+    )
+    return box.get_attribute("data-state"), box.locator("[data-testid=cell-output]").text_content()
+
+
+def test_a_cell_can_import_what_the_pages_do_not_start_with(page, site):
+    page.goto(site + "lessons.html#tokens")
+    page.wait_for_selector(LESSONS_READY, timeout=90_000)
+    state, output = run_cell(page, "import sys\nprint('xml' in sys.modules)")
+    assert (state, output.strip()) == ("done", "False")
+    # The rest of the standard library is fetched once, then imports work as anywhere.
+    state, output = run_cell(page, (
+        "import xml.dom.minidom, json.tool, difflib\n"
+        "print(xml.dom.minidom.parseString('<a>hi</a>').documentElement.tagName,"
+        " difflib.get_close_matches('emma', ['ema', 'noah']))"
+    ))
+    assert (state, output.strip()) == ("done", "a ['ema']"), output
+    # Names that are not in Python's standard library fail as they would anywhere.
+    state, output = run_cell(page, "import numpy")
+    assert state == "error" and "No module named 'numpy'" in output
+
+
+# --- workers under the page's policy, where no server sends one --------------------------------
+@pytest.fixture(scope="module")
+def bare_site():
+    """The site served as GitHub Pages serves it: no Content-Security-Policy header."""
+    with serve(DIST, headers=False) as url:
+        yield url
+
+
+# Reaches another origin from a worker's code: a synchronous request (a lesson cell waits
+# for nothing else), answered "sent <status>" or "refused".
+REACH = """import js
+request = js.XMLHttpRequest.new()
+request.open("GET", "{url}", False)
+try:
+    request.send()
+    print("sent", request.status)
+except Exception:
+    print("refused")
+"""
+
+# The lessons' worker started the old way, from its script's URL (with no header, it
+# gets no policy): runs `code` there and answers what it printed.
+RUN_IN_DIRECT_WORKER = """async (code) => {
+    const worker = new Worker("./app/lessons/python-worker.js", { type: "module" });
+    const out = [];
+    const done = new Promise((resolve, reject) => {
+        worker.onmessage = ({ data }) => {
+            if (data.type === "failed") reject(new Error(data.message));
+            if (data.type === "out") out.push(data.text);
+            if (data.type === "done") resolve();
+        };
+        worker.onerror = (event) => reject(new Error(event.message));
+    });
+    worker.postMessage({ id: 1, type: "run", code, scope: "probe" });
+    await done;
+    worker.terminate();
+    return out.join("");
+}"""
+
+# Every worker the page starts, by the URL it was started from.
+RECORD_WORKERS = """
+window.__workerUrls = [];
+const PageWorker = window.Worker;
+window.Worker = class extends PageWorker {
+  constructor(url, options) {
+    window.__workerUrls.push(String(url));
+    super(url, options);
+  }
+};
+"""
+
+
+def test_a_lesson_cell_cannot_reach_another_origin_on_a_first_visit(browser, bare_site):
+    with elsewhere() as (away, hits):
+        # A first visit, before any service worker (which adds the header) is there.
+        context, page = new_page(browser, bare_site, service_workers="block")
+        try:
+            page.goto(bare_site + "lessons.html#tokens")
+            page.wait_for_selector(LESSONS_READY, timeout=90_000)
+            headers = page.evaluate("fetch('app/lessons/python-worker.js').then((r) => "
+                                    "[...r.headers.keys()])")
+            assert "content-security-policy" not in headers  # as GitHub Pages serves it
+            # The attack lands where the worker is started from its script's URL...
+            printed = page.evaluate(RUN_IN_DIRECT_WORKER, REACH.format(url=away + "direct"))
+            assert printed.strip() == "sent 200" and hits == ["/direct"], (printed, hits)
+            # ...and not from the page's own cells, whose worker has the page's policy.
+            state, output = run_cell(page, REACH.format(url=away + "from-a-cell"))
+            assert state == "done" and output.strip() == "refused", output
+        finally:
+            context.close()
+    assert hits == ["/direct"], f"a cell reached another origin: {hits}"
+    assert page.watch.errors == []
+
+
+def test_the_playground_starts_its_model_file_worker_under_its_policy(browser, bare_site):
+    context, page = new_page(browser, bare_site, service_workers="block")
+    context.add_init_script(RECORD_WORKERS)
+    try:
+        open_playground(page, bare_site)
+        # A file that is no model: the worker reads it, then Python says what is wrong.
+        page.set_input_files("[data-testid=open-model-file]", files=[
+            {"name": "model.json", "mimeType": "application/json", "buffer": b'{"format": 1}'}])
+        text = wait_error(page, "cannot be opened")
+        urls = page.evaluate("window.__workerUrls")
+    finally:
+        context.close()
+    assert "model" in text.lower()
+    assert urls and all(u.startswith("blob:") for u in urls), urls
+    assert page.watch.errors == []
+
+
+# --- a page that fails to start says so ---------------------------------------------------------
+# WebKitGTK under LANG=C reports the language "C", which Intl rejects.
+C_LOCALE = """
+Object.defineProperty(Navigator.prototype, 'language', { get: () => 'C' });
+Object.defineProperty(Navigator.prototype, 'languages', { get: () => ['C'] });
+"""
+
+
+def test_a_language_intl_rejects_still_starts_the_playground(page, site):
+    page.context.add_init_script(C_LOCALE)
+    page.goto(site)
+    rejected = page.evaluate("""() => {
+        try { new Intl.NumberFormat(navigator.language); return false; } catch { return true; }
+    }""")
+    assert page.evaluate("navigator.language") == "C" and rejected  # the trouble is real
+    page.wait_for_selector(READY, timeout=60_000)
+    assert page.locator("[data-testid=loss-chart] .uplot").count() == 1  # the chart is drawn
+    assert error_text(page) == ""
+
+
+def wait_for_failure(page, timeout=30_000):
+    page.wait_for_function(
+        "() => { const box = document.querySelector('[data-testid=error]');"
+        " return box && !box.hidden && box.textContent.includes('could not start'); }",
+        timeout=timeout,
+    )
+    return error_text(page)
+
+
+def failing_page(browser, site, path, handler):
+    context, page = new_page(browser, site, service_workers="block")
+    page.route(f"**{path}", handler)
+    return context, page
+
+
+@pytest.mark.parametrize("path", ["app/main.js", "vendor/uplot/uPlot.esm.js", "app/dom.js"])
+def test_a_playground_whose_code_fails_to_load_says_so(browser, site, path):
+    context, page = failing_page(browser, site, path, lambda route: route.abort())
+    try:
+        page.goto(site)
+        text = wait_for_failure(page)
+        assert "app/main.js" in text and "Reload the page" in text, text
+        assert page.get_attribute("[data-testid=status]", "data-state") == "error"
+        assert page.text_content("#load-label") == "TinyGPT could not start."
+    finally:
+        context.close()
+
+
+def test_a_playground_whose_code_throws_as_it_starts_says_so(browser, site):
+    def throwing(route):
+        # What chart.js exports, then what uPlot did under a language Intl rejects.
+        route.fulfill(status=200, content_type="text/javascript", body=(
+            "export const SMOOTHING = 0.95; export function smooth() {}"
+            " export class LossChart {}\nthrow new Error('the chart broke on purpose');"))
+
+    context, page = failing_page(browser, site, "app/chart.js", throwing)
+    try:
+        page.goto(site)
+        text = wait_for_failure(page)
+        assert "the chart broke on purpose" in text, text
+        assert page.get_attribute("[data-testid=status]", "data-state") == "error"
+    finally:
+        context.close()
+
+
+def test_a_playground_whose_code_never_arrives_says_so(browser, site):
+    # A module that never answers: the watchdog's time limit (a minute; 2 s here).
+    context, page = failing_page(browser, site, "app/share.js", lambda route: None)
+    context.add_init_script("window.tinygptStartLimitMs = 2000;")
+    try:
+        page.goto(site, wait_until="commit")
+        text = wait_for_failure(page)
+        assert "did not finish loading" in text, text
+    finally:
+        context.close()
+
+
+def test_a_lessons_page_whose_code_fails_to_load_says_so(browser, site):
+    context, page = failing_page(browser, site, "app/lessons/main.js", lambda route: route.abort())
+    try:
+        page.goto(site + "lessons.html#tokens")
+        text = wait_for_failure(page)
+        assert "app/lessons/main.js" in text, text
+        assert page.get_attribute("[data-testid=python-status]", "data-state") == "failed"
+        assert page.locator("[role=alert][data-testid=error]").count() == 1
+    finally:
+        context.close()
+
+
+def test_a_playground_whose_python_fails_to_start_says_so(browser, site):
+    # The page's code runs; Python's start does not (its package cannot be fetched).
+    context, page = failing_page(browser, site, "py/tinygpt.zip", lambda route: route.abort())
+    try:
+        page.goto(site)
+        text = wait_for_failure(page)
+        assert "could not start Python" in text and "tinygpt.zip" in text, text
+        assert page.get_attribute("[data-testid=status]", "data-state") == "error"
+    finally:
+        context.close()
