@@ -1,5 +1,5 @@
 """How long one training step takes, for many shapes of run: the data behind
-tinygpt.work's cost model (the bound on one step's work, issue 18 item 5).
+tinygpt.work's cost model (the bound on one step's work).
 
 Run it where the page runs Python, in Pyodide (Node, no browser needed):
 

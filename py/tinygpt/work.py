@@ -1,4 +1,4 @@
-"""How much work one training step is, and the most the page allows (issue 18, item 5).
+"""How much work one training step is, and the most the page allows.
 
 A step runs whole inside one of the page's tasks, so its work must be bounded before a
 run starts: the parameter count alone is not (a link with block_size 256, batch 8 and

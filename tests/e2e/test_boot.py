@@ -15,7 +15,7 @@ from pageutil import error_text, open_playground, wait_error
 
 READY = "[data-testid=status][data-state=ready]"
 LESSONS_READY = "[data-testid=python-status][data-state=ready]"
-FIRST_VISIT_GZIP_BYTES = 4_500_000  # issue 20's budget for the playground's first visit
+FIRST_VISIT_GZIP_BYTES = 4_500_000  # the budget for the playground's first visit (README)
 
 REQUESTED = """() => [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]
     .map((url) => url.split(/[?#]/)[0])"""

@@ -1,4 +1,4 @@
-"""Nothing from outside freezes the page or reaches it as a bug (issue 18, items 4-7, 9, 10),
+"""Nothing from outside freezes the page or reaches it as a bug,
 in real Chromium with the inputs that froze it: each test clears the page's long tasks,
 lands the crafted input, and checks the message and that no task was long
 (pageutil.assert_no_long_tasks). Before the fixes: an 82-character model link made one

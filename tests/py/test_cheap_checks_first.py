@@ -1,4 +1,4 @@
-"""Cheap checks before expensive work (issue 18, item 7): a small input that claims a huge
+"""Cheap checks before expensive work: a small input that claims a huge
 model is refused from its settings and sizes, before anything is drawn, decoded or looped
 over. Before: a 170-byte saved run (n_embd 256, 8 layers) drew 6.3 million fresh weights
 (3.9 s and 400 MB at the page's start-up) before its size was checked, and a model file

@@ -119,7 +119,7 @@ def test_each_typical_mistake_fails_with_its_hint(exercise_id, mistake):
     assert mistake.hint in answer["hint"]
 
 
-# The list of typical mistakes, each written here in a learner's own words (not
+# The typical mistakes the lessons name, each written here in a learner's own words (not
 # the mistake's model code): recognised by what the code does.
 LEARNER_MISTAKES = {
     ("backward", "assign-instead-of-add"): solution("backward").replace(

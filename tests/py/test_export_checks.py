@@ -1,5 +1,5 @@
-"""The PyTorch export checks what it hands on, and its scripts check before they allocate
-(issue 18, item 10). A shared model's meta can say anything: its settings became
+"""The PyTorch export checks what it hands on, and its scripts check before they allocate.
+A shared model's meta can say anything: its settings became
 train.py's defaults unchecked (batch 1e9, beta1 7.5, eps -1), and model.py built the
 model (n_embd 4096: 800 MB) before it checked the file's shapes."""
 

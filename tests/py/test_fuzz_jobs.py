@@ -1,4 +1,4 @@
-"""The new doors of issue 18 fuzzed (Hypothesis): the sharing and exporting jobs driven in
+"""The jobs' doors fuzzed (Hypothesis): the sharing and exporting jobs driven in
 any order beside training, new runs and model changes, through the page's call protocol
 with any arguments. Whatever happens, every answer is JSON, a refusal is a message
 ("kind": "user"), never a bug, and a job that finishes gives exactly what the one-go call

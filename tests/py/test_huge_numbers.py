@@ -1,4 +1,4 @@
-"""Numbers no real run has (issue 18, item 9): finite weights of 1e300 from a link made
+"""Numbers no real run has: finite weights of 1e300 from a link made
 the "Inside the model" panel report bugs (a ZeroDivisionError, a float JSON cannot
 carry), and a restored run with a negative Adam v was accepted, then failed with a bug.
 Every door of the page answers such input with a message ("kind": "user"), never a bug,

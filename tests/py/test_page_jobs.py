@@ -1,4 +1,4 @@
-"""Long single calls made into jobs of short pieces (issue 18, item 6): Share model
+"""Long single calls made into jobs of short pieces: Share model
 (measured 100 names twice in one task: 6.7 s at 102k parameters, 258 ms at the default
 size), a long prefix (one forward pass over 255 letters: 3-4 s on a block-256 model) and
 Export to PyTorch (one 278 ms task). Each is now started, then advanced a piece at a time

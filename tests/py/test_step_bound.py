@@ -1,4 +1,4 @@
-"""A training step's work is bounded before a run starts (issue 18, item 5).
+"""A training step's work is bounded before a run starts.
 
 Only the parameter count was checked: a run link with block_size 256, batch 8 and lines
 of 300 letters made one step (one of the page's tasks) of 5.5 s, 99.6 s at n_embd 96.

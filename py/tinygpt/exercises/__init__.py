@@ -1,5 +1,5 @@
 """Build it yourself: exercises in which the learner writes the GPT's pieces, checked
-against the package's own, and a GPT trained with the pieces they wrote (issue 17).
+against the package's own, and a GPT trained with the pieces they wrote.
 
 - `check(exercise, code)`: their code against the package's on fixed and random cases;
   always an answer with a message (the first case that differs, a typical mistake's hint).
