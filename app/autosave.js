@@ -65,7 +65,34 @@ function onRun(info) {
     app.runId = null;
     lastSavedStep = -1;
     release();
-    saving = saving.then(() => deleteRun(id)).catch(reportFailure);
+    markDiscarded(id, true);
+    saving = saving.then(() => deleteRun(id)).then(() => markDiscarded(id, false)).catch(reportFailure);
+  }
+}
+
+// A discarded run is deleted after the saves queued before it, which can take a moment;
+// a reload may come first. So its id is written down at once (localStorage is
+// synchronous) and such a run is never restored: the next start deletes it. The list is
+// read as untrusted input, like every record (docs/formats.md).
+const DISCARDED_KEY = "tinygpt-discarded-runs";
+const MAX_DISCARDED = 50;
+
+function discardedRuns() {
+  try {
+    const ids = JSON.parse(localStorage.getItem(DISCARDED_KEY) || "[]");
+    return Array.isArray(ids) ? ids.filter((id) => typeof id === "string" && id.length <= 100).slice(-MAX_DISCARDED) : [];
+  } catch {
+    return []; // unreadable or refused storage: nothing written down
+  }
+}
+
+function markDiscarded(id, discarded) {
+  const ids = discardedRuns().filter((other) => other !== id);
+  if (discarded) ids.push(id);
+  try {
+    localStorage.setItem(DISCARDED_KEY, JSON.stringify(ids.slice(-MAX_DISCARDED)));
+  } catch {
+    // storage refused: the delete itself still runs
   }
 }
 
@@ -164,7 +191,11 @@ export async function restoreSavedRun() {
     reportFailure(error);
     return false;
   }
-  const newest = runs[0];
+  const discarded = new Set(discardedRuns());
+  for (const run of runs.filter((r) => discarded.has(r.id))) {
+    saving = saving.then(() => deleteRun(run.id)).then(() => markDiscarded(run.id, false)).catch(reportFailure);
+  }
+  const newest = runs.find((r) => !discarded.has(r.id));
   if (!newest) return false;
   // Just after a reload the lock of the page before may take a moment to go.
   if (await openElsewhere(newest.id)) await new Promise((resolve) => setTimeout(resolve, 400));

@@ -25,10 +25,11 @@ const OUTPUTS = [
   "vendor/pyodide/kept.json",
 ];
 
-// The code of the lessons' cells (<pre class="cell-source">), as the page reads it.
+// The code of the lessons' cells and exercises (<pre class="cell-source"> and
+// <pre class="exercise-source">), as the page reads it.
 function lessonCells(html) {
   const entities = { "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&amp;": "&" };
-  return [...html.matchAll(/<pre class="cell-source">([\s\S]*?)<\/pre>/g)]
+  return [...html.matchAll(/<pre class="(?:cell|exercise)-source">([\s\S]*?)<\/pre>/g)]
     .map((m) => m[1].replace(/&(lt|gt|quot|#39|amp);/g, (e) => entities[e]));
 }
 

@@ -70,9 +70,10 @@ def site_imports():
     for file in package.rglob("*.py"):
         if "pytorch" not in file.parts and file.stem not in {"__main__", "bench"}:
             names |= imported_names(file.read_text(encoding="utf-8"))
-            names.add("tinygpt" if file.stem == "__init__" else f"tinygpt.{file.stem}")
+            parts = ["tinygpt", *file.relative_to(package).with_suffix("").parts]
+            names.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     html = (ROOT / "lessons.html").read_text(encoding="utf-8")
-    for cell in re.findall(r'<pre class="cell-source">(.*?)</pre>', html, re.S):
+    for cell in re.findall(r'<pre class="(?:cell|exercise)-source">(.*?)</pre>', html, re.S):
         names |= imported_names(unescape(cell))
     for script in (ROOT / "app").rglob("*.js"):
         names |= set(re.findall(r'pyimport\("([\w.]+)"\)', script.read_text(encoding="utf-8")))

@@ -377,3 +377,28 @@ def test_storage_over_the_limit_offers_the_oldest_and_deletes_nothing_unasked(pa
     kept = sorted(r["id"] for r in idb_all(page, "runs"))
     assert kept == sorted([record["id"]] + [f"old-{i:02}" for i in range(2, 11)])
     assert notice.is_hidden()
+
+
+def test_a_reload_before_new_runs_delete_lands_does_not_bring_the_run_back(page, site):
+    """'New run' deletes the record after the saves queued before it; a reload can come
+    first. The run's id is written down at once, so it is not restored, and the start
+    after the reload deletes it."""
+    open_playground(page, site, "?steps=2000")
+    page.click("[data-testid=train-toggle]")
+    wait_steps(page, 20)
+    wait_saved(page, 1)
+    run_id = page.evaluate("() => window.tinygptApp.runId")
+    # Hold the delete back, as a slow save before it would: the record is still there.
+    page.evaluate("""() => { IDBObjectStore.prototype.delete = function () {
+        throw new Error('held: the page reloads before the delete lands'); }; }""")
+    page.click("[data-testid=reset]")
+    page.click("[data-testid=reset]")  # the confirmation
+    assert [r["id"] for r in idb_all(page, "runs")] == [run_id]  # the attack: still stored
+    assert run_id in page.evaluate("() => localStorage.getItem('tinygpt-discarded-runs')")
+    page.reload()
+    page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
+    page.wait_for_function(
+        "id => !JSON.parse(localStorage.getItem('tinygpt-discarded-runs')).includes(id)",
+        arg=run_id, timeout=10_000)
+    assert steps_done(page) == 0 and state(page) == "ready"
+    assert idb_all(page, "runs") == []  # deleted at this start
