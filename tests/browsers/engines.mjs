@@ -1,0 +1,278 @@
+// The browser engines the cross-engine tests run, behind one small interface so that each
+// test is written once: launchEngine(name) gives an engine whose openTab() is a fresh,
+// empty profile (no storage shared with any earlier tab) holding one page.
+//
+//   firefox   Firefox (ESR 153 from Debian) through WebDriver BiDi, driven by puppeteer-core:
+//             no geckodriver, nothing downloaded.
+//   webkit    WebKitGTK's MiniBrowser through WebKitWebDriver (classic WebDriver), driven
+//             by selenium-webdriver, in a virtual X display (Xvfb). A driver holds one
+//             session at a time, and each session is a new ephemeral profile.
+//   chromium  the system Chromium through puppeteer-core, for the tests that compare all
+//             three (the rest of the suite drives Chromium with Playwright).
+//
+// A tab records what the page did that the tests check afterwards: requests to other
+// origins (every request of the page where the driver reports them, Firefox and Chromium;
+// the page's Resource Timing entries in every engine), uncaught errors and
+// Content-Security-Policy violations (where a script can be installed before the page's
+// own: not in classic WebDriver).
+import fs from "node:fs";
+import puppeteer from "puppeteer-core";
+import { Builder, By } from "selenium-webdriver";
+import remote from "selenium-webdriver/remote/index.js";
+import { virtualDisplay, XVFB } from "./display.mjs";
+
+const first = (...paths) => paths.find((p) => p && fs.existsSync(p));
+
+export const PATHS = {
+  firefox: () => first(process.env.FIREFOX_PATH, "/usr/bin/firefox-esr", "/usr/bin/firefox"),
+  chromium: () => first(process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"),
+  webkitDriver: () => first(process.env.WEBKIT_DRIVER_PATH, "/usr/bin/WebKitWebDriver"),
+  miniBrowser: () =>
+    first(
+      process.env.MINIBROWSER_PATH,
+      "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+      "/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+    ),
+};
+
+// What is missing to run `name` here, in words, or "" when nothing is.
+export function missing(name) {
+  const need = {
+    firefox: [["Firefox (Debian package firefox-esr; or set FIREFOX_PATH)", PATHS.firefox()]],
+    chromium: [["Chromium (Debian package chromium; or set CHROMIUM_PATH)", PATHS.chromium()]],
+    webkit: [
+      ["WebKitWebDriver (Debian package webkit2gtk-driver)", PATHS.webkitDriver()],
+      ["MiniBrowser (Debian package libwebkit2gtk-4.1-0)", PATHS.miniBrowser()],
+      ["Xvfb (Debian package xvfb)", fs.existsSync(XVFB) && XVFB],
+    ],
+  }[name];
+  return need.filter(([, found]) => !found).map(([what]) => what).join(", ");
+}
+
+// The browsers' language: en_US everywhere unless a test asks for another (the locale test).
+function environment(lang) {
+  const env = { ...process.env, LANG: lang };
+  for (const key of Object.keys(env)) if (key === "LANGUAGE" || key.startsWith("LC_")) delete env[key];
+  return env;
+}
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+  "--no-first-run",
+];
+
+export async function launchEngine(name, { lang = "en_US.UTF-8" } = {}) {
+  const why = missing(name);
+  if (why) throw new Error(`${name} cannot run here: missing ${why}`);
+  if (name === "webkit") return WebKitEngine.launch(lang);
+  const options = {
+    firefox: { browser: "firefox", executablePath: PATHS.firefox() },
+    chromium: { browser: "chrome", executablePath: PATHS.chromium(), args: CHROMIUM_ARGS },
+  }[name];
+  const browser = await puppeteer.launch({ ...options, headless: true, env: environment(lang), protocolTimeout: 300_000 });
+  return new PuppeteerEngine(name, browser);
+}
+
+// Installed before any script of the page (where the driver can): CSP violations.
+const RECORDER = `
+  window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    window.__cspViolations.push(e.violatedDirective + ': ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber);
+  });`;
+
+class PuppeteerEngine {
+  constructor(name, browser) {
+    this.name = name;
+    this.browser = browser;
+  }
+
+  async version() {
+    return this.browser.version();
+  }
+
+  async openTab({ width = 1200, height = 900 } = {}) {
+    const context = await this.browser.createBrowserContext();
+    const page = await context.newPage();
+    await page.setViewport({ width, height });
+    await page.evaluateOnNewDocument(RECORDER);
+    const tab = new PuppeteerTab(page, context);
+    page.on("request", (request) => tab.sawRequest(request.url()));
+    page.on("pageerror", (error) => tab.errors.push(String(error?.message ?? error)));
+    return tab;
+  }
+
+  async close() {
+    await this.browser.close();
+  }
+}
+
+class WebKitEngine {
+  static async launch(lang) {
+    const display = await virtualDisplay();
+    const service = new remote.DriverService.Builder(PATHS.webkitDriver())
+      .setLoopback(true)
+      .setEnvironment({ ...environment(lang), DISPLAY: display })
+      .build();
+    const address = await service.start();
+    return new WebKitEngine(service, address);
+  }
+
+  constructor(service, address) {
+    this.name = "webkit";
+    this.service = service;
+    this.address = address;
+    this.lastVersion = "";
+  }
+
+  async version() {
+    return `WebKitGTK ${this.lastVersion || "(no session yet)"}`;
+  }
+
+  async openTab({ width = 1200, height = 900 } = {}) {
+    const driver = await new Builder()
+      .usingServer(this.address)
+      .withCapabilities({
+        browserName: "MiniBrowser",
+        // --automation: without it the driver cannot match the capabilities.
+        "webkitgtk:browserOptions": { binary: PATHS.miniBrowser(), args: ["--automation"] },
+      })
+      .build();
+    this.lastVersion = (await driver.getCapabilities()).get("browserVersion");
+    const tab = new WebKitTab(driver);
+    // The window, not the viewport: MiniBrowser's toolbar takes some of the height.
+    await driver.manage().window().setRect({ width, height: height + 80 });
+    return tab;
+  }
+
+  async close() {
+    await this.service.kill();
+  }
+}
+
+// One page in its own profile. Every method waits for the browser's answer.
+class Tab {
+  constructor() {
+    this.origin = null;
+    this.foreign = new Set();
+    this.errors = [];
+    this.csp = new Set();
+  }
+
+  sawRequest(url) {
+    if (!url.startsWith("data:") && !url.startsWith("blob:") && this.origin && !url.startsWith(this.origin)) {
+      this.foreign.add(url);
+    }
+  }
+
+  // Reads what the current document recorded, before it goes (a navigation, a reload,
+  // closing the tab). Resource Timing lists the document's own requests in every engine.
+  async collect() {
+    if (!this.origin) return;
+    try {
+      const [resources, violations] = await this.evaluate(() => [
+        performance.getEntriesByType("resource").map((entry) => entry.name),
+        window.__cspViolations || [],
+      ]);
+      resources.forEach((url) => this.sawRequest(url));
+      violations.forEach((violation) => this.csp.add(violation));
+    } catch {
+      // A document mid-navigation or gone: nothing more to read from it.
+    }
+  }
+
+  async goto(url) {
+    await this.collect();
+    this.origin ??= new URL(url).origin;
+    await this.navigate(url);
+  }
+
+  async reload() {
+    await this.collect();
+    await this.refresh();
+  }
+
+  // Waits until fn(arg) is truthy in the page; returns its value. Polling (not a
+  // driver's own wait) so every engine waits the same way.
+  async waitFor(fn, arg = null, { timeout = 60_000, what = String(fn) } = {}) {
+    const end = Date.now() + timeout;
+    let last;
+    for (;;) {
+      try {
+        last = await this.evaluate(fn, arg);
+        if (last) return last;
+      } catch (error) {
+        last = error; // mid-navigation: try again
+      }
+      if (Date.now() > end) throw new Error(`waited ${timeout / 1000} s for ${what}; last answer: ${last}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async close() {
+    await this.collect();
+    await this.quit();
+  }
+}
+
+class PuppeteerTab extends Tab {
+  constructor(page, context) {
+    super();
+    this.page = page;
+    this.context = context;
+  }
+
+  navigate(url) {
+    return this.page.goto(url, { timeout: 120_000 });
+  }
+
+  refresh() {
+    return this.page.reload({ timeout: 120_000 });
+  }
+
+  evaluate(fn, ...args) {
+    return this.page.evaluate(fn, ...args);
+  }
+
+  click(selector) {
+    return this.page.click(selector);
+  }
+
+  url() {
+    return this.page.url();
+  }
+
+  quit() {
+    return this.context.close();
+  }
+}
+
+class WebKitTab extends Tab {
+  constructor(driver) {
+    super();
+    this.driver = driver;
+  }
+
+  navigate(url) {
+    return this.driver.get(url);
+  }
+
+  refresh() {
+    return this.driver.navigate().refresh();
+  }
+
+  evaluate(fn, ...args) {
+    return this.driver.executeScript(fn, ...args);
+  }
+
+  async click(selector) {
+    await this.driver.findElement(By.css(selector)).click();
+  }
+
+  url() {
+    return this.driver.getCurrentUrl();
+  }
+
+  quit() {
+    return this.driver.quit();
+  }
+}
