@@ -237,6 +237,10 @@ class PuppeteerTab extends Tab {
     return this.page.click(selector);
   }
 
+  fill(selector, text) {
+    return this.page.locator(selector).fill(text);
+  }
+
   url() {
     return this.page.url();
   }
@@ -266,6 +270,12 @@ class WebKitTab extends Tab {
 
   async click(selector) {
     await this.driver.findElement(By.css(selector)).click();
+  }
+
+  async fill(selector, text) {
+    const field = await this.driver.findElement(By.css(selector));
+    await field.clear();
+    await field.sendKeys(text);
   }
 
   url() {
