@@ -21,15 +21,18 @@ import { Builder, By } from "selenium-webdriver";
 import remote from "selenium-webdriver/remote/index.js";
 import { virtualDisplay, XVFB } from "./display.mjs";
 
-const first = (...paths) => paths.find((p) => p && fs.existsSync(p));
+// Where each program is: the path in its environment variable when that is set (and only
+// there), else the first of the Debian packages' paths that exists.
+const find = (variable, ...paths) =>
+  (process.env[variable] ? [process.env[variable]] : paths).find((p) => fs.existsSync(p));
 
 export const PATHS = {
-  firefox: () => first(process.env.FIREFOX_PATH, "/usr/bin/firefox-esr", "/usr/bin/firefox"),
-  chromium: () => first(process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"),
-  webkitDriver: () => first(process.env.WEBKIT_DRIVER_PATH, "/usr/bin/WebKitWebDriver"),
+  firefox: () => find("FIREFOX_PATH", "/usr/bin/firefox-esr", "/usr/bin/firefox"),
+  chromium: () => find("CHROMIUM_PATH", "/usr/bin/chromium", "/usr/bin/chromium-browser"),
+  webkitDriver: () => find("WEBKIT_DRIVER_PATH", "/usr/bin/WebKitWebDriver"),
   miniBrowser: () =>
-    first(
-      process.env.MINIBROWSER_PATH,
+    find(
+      "MINIBROWSER_PATH",
       "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
       "/usr/lib/aarch64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
     ),
