@@ -67,12 +67,13 @@ const CHROMIUM_ARGS = [
 export async function launchEngine(name, { lang = "en_US.UTF-8" } = {}) {
   const why = missing(name);
   if (why) throw new Error(`${name} cannot run here: missing ${why}`);
-  if (name === "webkit") return WebKitEngine.launch(lang);
+  if (name === "webkit") return within(120, "starting WebKitWebDriver", WebKitEngine.launch(lang));
   const options = {
     firefox: { browser: "firefox", executablePath: PATHS.firefox() },
     chromium: { browser: "chrome", executablePath: PATHS.chromium(), args: CHROMIUM_ARGS },
   }[name];
-  const browser = await puppeteer.launch({ ...options, headless: true, env: environment(lang), protocolTimeout: 300_000 });
+  const launching = puppeteer.launch({ ...options, headless: true, env: environment(lang), protocolTimeout: 300_000 });
+  const browser = await within(120, `starting ${name}`, launching);
   return new PuppeteerEngine(name, browser);
 }
 
@@ -93,7 +94,11 @@ class PuppeteerEngine {
     return this.browser.version();
   }
 
-  async openTab({ width = 1200, height = 900 } = {}) {
+  openTab(size = {}) {
+    return within(120, "a new tab", this.newTab(size));
+  }
+
+  async newTab({ width = 1200, height = 900 }) {
     const context = await this.browser.createBrowserContext();
     const page = await context.newPage();
     await page.setViewport({ width, height });
@@ -114,6 +119,9 @@ class WebKitEngine {
     const display = await virtualDisplay();
     const service = new remote.DriverService.Builder(PATHS.webkitDriver())
       .setLoopback(true)
+      // It holds one session at a time: a session whose start was given up on (below)
+      // must not block the next one.
+      .addArguments("--replace-on-new-session")
       .setEnvironment({ ...environment(lang), DISPLAY: display })
       .build();
     const address = await service.start();
@@ -131,7 +139,20 @@ class WebKitEngine {
     return `WebKitGTK ${this.lastVersion || "(no session yet)"}`;
   }
 
-  async openTab({ width = 1200, height = 900 } = {}) {
+  // A new session starts a new MiniBrowser: about 2 s, but on a loaded machine a start
+  // now and then never answers (seen 2026-12-05); the next try starts at once.
+  async openTab(size = {}) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await within(60, "a new WebKit session", this.newTab(size));
+      } catch (error) {
+        if (attempt === 3) throw error;
+        console.log(`webkit: ${error.message}; trying again`);
+      }
+    }
+  }
+
+  async newTab({ width = 1200, height = 900 }) {
     const driver = await new Builder()
       .usingServer(this.address)
       .withCapabilities({
@@ -152,7 +173,19 @@ class WebKitEngine {
   }
 }
 
-// One page in its own profile. Every method waits for the browser's answer.
+// A driver's call that never answers (seen under load: a page.evaluate over BiDi, a
+// WebDriver session that went quiet) must fail the test with what was asked, not leave it
+// to the runner's timeout.
+function within(seconds, what, promise) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the browser did not answer ${what} within ${seconds} s`)), seconds * 1000);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+// One page in its own profile. Every method waits for the browser's answer; the engines'
+// subclasses give the driver calls (driverEvaluate, driverClick ...).
 class Tab {
   constructor() {
     this.origin = null;
@@ -165,6 +198,18 @@ class Tab {
     if (!url.startsWith("data:") && !url.startsWith("blob:") && this.origin && !url.startsWith(this.origin)) {
       this.foreign.add(url);
     }
+  }
+
+  evaluate(fn, ...args) {
+    return within(60, `a script (${String(fn).slice(0, 80)})`, this.driverEvaluate(fn, ...args));
+  }
+
+  click(selector) {
+    return within(60, `a click on ${selector}`, this.driverClick(selector));
+  }
+
+  fill(selector, text) {
+    return within(60, `typing into ${selector}`, this.driverFill(selector, text));
   }
 
   // Reads what the current document recorded, before it goes (a navigation, a reload,
@@ -186,12 +231,12 @@ class Tab {
   async goto(url) {
     await this.collect();
     this.origin ??= new URL(url).origin;
-    await this.navigate(url);
+    await within(180, `loading ${url.slice(0, 80)}`, this.driverNavigate(url));
   }
 
   async reload() {
     await this.collect();
-    await this.refresh();
+    await within(180, "a reload", this.driverRefresh());
   }
 
   // Waits until fn(arg) is truthy in the page; returns its value. Polling (not a
@@ -213,7 +258,7 @@ class Tab {
 
   async close() {
     await this.collect();
-    await this.quit();
+    await within(60, "closing the tab", this.driverQuit());
   }
 }
 
@@ -224,31 +269,27 @@ class PuppeteerTab extends Tab {
     this.context = context;
   }
 
-  navigate(url) {
-    return this.page.goto(url, { timeout: 120_000 });
+  driverNavigate(url) {
+    return this.page.goto(url, { timeout: 0 });
   }
 
-  refresh() {
-    return this.page.reload({ timeout: 120_000 });
+  driverRefresh() {
+    return this.page.reload({ timeout: 0 });
   }
 
-  evaluate(fn, ...args) {
+  driverEvaluate(fn, ...args) {
     return this.page.evaluate(fn, ...args);
   }
 
-  click(selector) {
+  driverClick(selector) {
     return this.page.click(selector);
   }
 
-  fill(selector, text) {
+  driverFill(selector, text) {
     return this.page.locator(selector).fill(text);
   }
 
-  url() {
-    return this.page.url();
-  }
-
-  quit() {
+  driverQuit() {
     return this.context.close();
   }
 }
@@ -259,33 +300,29 @@ class WebKitTab extends Tab {
     this.driver = driver;
   }
 
-  navigate(url) {
+  driverNavigate(url) {
     return this.driver.get(url);
   }
 
-  refresh() {
+  driverRefresh() {
     return this.driver.navigate().refresh();
   }
 
-  evaluate(fn, ...args) {
+  driverEvaluate(fn, ...args) {
     return this.driver.executeScript(fn, ...args);
   }
 
-  async click(selector) {
+  async driverClick(selector) {
     await this.driver.findElement(By.css(selector)).click();
   }
 
-  async fill(selector, text) {
+  async driverFill(selector, text) {
     const field = await this.driver.findElement(By.css(selector));
     await field.clear();
     await field.sendKeys(text);
   }
 
-  url() {
-    return this.driver.getCurrentUrl();
-  }
-
-  quit() {
+  driverQuit() {
     return this.driver.quit();
   }
 }
