@@ -139,12 +139,13 @@ class WebKitEngine {
     return `WebKitGTK ${this.lastVersion || "(no session yet)"}`;
   }
 
-  // A new session starts a new MiniBrowser: about 2 s, but on a loaded machine a start
-  // now and then never answers (seen 2026-12-05); the next try starts at once.
+  // A new session starts a new MiniBrowser in under 2 s. One that could not reach the
+  // display never answered (Xvfb resetting: display.mjs now prevents that); should a start
+  // hang again, the next try starts at once.
   async openTab(size = {}) {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await within(60, "a new WebKit session", this.newTab(size));
+        return await within(30, "a new WebKit session", this.newTab(size));
       } catch (error) {
         if (attempt === 3) throw error;
         console.log(`webkit: ${error.message}; trying again`);
