@@ -1,6 +1,6 @@
 // The browser engines the cross-engine tests run, behind one small interface so that each
 // test is written once: launchEngine(name) gives an engine whose openTab() is a fresh,
-// empty profile (no storage shared with any earlier tab) holding one page.
+// empty profile (no storage shared with any earlier tab) holding one page (tab.mjs).
 //
 //   firefox   Firefox (ESR 153 from Debian) through WebDriver BiDi, driven by puppeteer-core:
 //             no geckodriver, nothing downloaded.
@@ -9,17 +9,12 @@
 //             session at a time, and each session is a new ephemeral profile.
 //   chromium  the system Chromium through puppeteer-core, for the tests that compare all
 //             three (the rest of the suite drives Chromium with Playwright).
-//
-// A tab records what the page did that the tests check afterwards: requests to other
-// origins (every request of the page where the driver reports them, Firefox and Chromium;
-// the page's Resource Timing entries in every engine), uncaught errors and
-// Content-Security-Policy violations (where a script can be installed before the page's
-// own: not in classic WebDriver).
 import fs from "node:fs";
 import puppeteer from "puppeteer-core";
-import { Builder, By } from "selenium-webdriver";
+import { Builder } from "selenium-webdriver";
 import remote from "selenium-webdriver/remote/index.js";
 import { virtualDisplay, XVFB } from "./display.mjs";
+import { PuppeteerTab, RECORDER, WebKitTab, within } from "./tab.mjs";
 
 // Where each program is: the path in its environment variable when that is set (and only
 // there), else the first of the Debian packages' paths that exists.
@@ -77,13 +72,6 @@ export async function launchEngine(name, { lang = "en_US.UTF-8" } = {}) {
   return new PuppeteerEngine(name, browser);
 }
 
-// Installed before any script of the page (where the driver can): CSP violations.
-const RECORDER = `
-  window.__cspViolations = [];
-  document.addEventListener('securitypolicyviolation', (e) => {
-    window.__cspViolations.push(e.violatedDirective + ': ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber);
-  });`;
-
 class PuppeteerEngine {
   constructor(name, browser) {
     this.name = name;
@@ -105,7 +93,6 @@ class PuppeteerEngine {
     await page.evaluateOnNewDocument(RECORDER);
     const tab = new PuppeteerTab(page, context);
     page.on("request", (request) => tab.sawRequest(request.url()));
-    page.on("pageerror", (error) => tab.errors.push(String(error?.message ?? error)));
     return tab;
   }
 
@@ -171,159 +158,5 @@ class WebKitEngine {
 
   async close() {
     await this.service.kill();
-  }
-}
-
-// A driver's call that never answers (seen under load: a page.evaluate over BiDi, a
-// WebDriver session that went quiet) must fail the test with what was asked, not leave it
-// to the runner's timeout.
-function within(seconds, what, promise) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the browser did not answer ${what} within ${seconds} s`)), seconds * 1000);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
-// One page in its own profile. Every method waits for the browser's answer; the engines'
-// subclasses give the driver calls (driverEvaluate, driverClick ...).
-class Tab {
-  constructor() {
-    this.origin = null;
-    this.foreign = new Set();
-    this.errors = [];
-    this.csp = new Set();
-  }
-
-  sawRequest(url) {
-    if (!url.startsWith("data:") && !url.startsWith("blob:") && this.origin && !url.startsWith(this.origin)) {
-      this.foreign.add(url);
-    }
-  }
-
-  evaluate(fn, ...args) {
-    return within(60, `a script (${String(fn).slice(0, 80)})`, this.driverEvaluate(fn, ...args));
-  }
-
-  click(selector) {
-    return within(60, `a click on ${selector}`, this.driverClick(selector));
-  }
-
-  fill(selector, text) {
-    return within(60, `typing into ${selector}`, this.driverFill(selector, text));
-  }
-
-  // Reads what the current document recorded, before it goes (a navigation, a reload,
-  // closing the tab). Resource Timing lists the document's own requests in every engine.
-  async collect() {
-    if (!this.origin) return;
-    try {
-      const [resources, violations] = await this.evaluate(() => [
-        performance.getEntriesByType("resource").map((entry) => entry.name),
-        window.__cspViolations || [],
-      ]);
-      resources.forEach((url) => this.sawRequest(url));
-      violations.forEach((violation) => this.csp.add(violation));
-    } catch {
-      // A document mid-navigation or gone: nothing more to read from it.
-    }
-  }
-
-  async goto(url) {
-    await this.collect();
-    this.origin ??= new URL(url).origin;
-    await within(180, `loading ${url.slice(0, 80)}`, this.driverNavigate(url));
-  }
-
-  async reload() {
-    await this.collect();
-    await within(180, "a reload", this.driverRefresh());
-  }
-
-  // Waits until fn(arg) is truthy in the page; returns its value. Polling (not a
-  // driver's own wait) so every engine waits the same way.
-  async waitFor(fn, arg = null, { timeout = 60_000, what = String(fn) } = {}) {
-    const end = Date.now() + timeout;
-    let last;
-    for (;;) {
-      try {
-        last = await this.evaluate(fn, arg);
-        if (last) return last;
-      } catch (error) {
-        last = error; // mid-navigation: try again
-      }
-      if (Date.now() > end) throw new Error(`waited ${timeout / 1000} s for ${what}; last answer: ${last}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  async close() {
-    await this.collect();
-    await within(60, "closing the tab", this.driverQuit());
-  }
-}
-
-class PuppeteerTab extends Tab {
-  constructor(page, context) {
-    super();
-    this.page = page;
-    this.context = context;
-  }
-
-  driverNavigate(url) {
-    return this.page.goto(url, { timeout: 0 });
-  }
-
-  driverRefresh() {
-    return this.page.reload({ timeout: 0 });
-  }
-
-  driverEvaluate(fn, ...args) {
-    return this.page.evaluate(fn, ...args);
-  }
-
-  driverClick(selector) {
-    return this.page.click(selector);
-  }
-
-  driverFill(selector, text) {
-    return this.page.locator(selector).fill(text);
-  }
-
-  driverQuit() {
-    return this.context.close();
-  }
-}
-
-class WebKitTab extends Tab {
-  constructor(driver) {
-    super();
-    this.driver = driver;
-  }
-
-  driverNavigate(url) {
-    return this.driver.get(url);
-  }
-
-  driverRefresh() {
-    return this.driver.navigate().refresh();
-  }
-
-  driverEvaluate(fn, ...args) {
-    return this.driver.executeScript(fn, ...args);
-  }
-
-  async driverClick(selector) {
-    await this.driver.findElement(By.css(selector)).click();
-  }
-
-  async driverFill(selector, text) {
-    const field = await this.driver.findElement(By.css(selector));
-    await field.clear();
-    await field.sendKeys(text);
-  }
-
-  driverQuit() {
-    return this.driver.quit();
   }
 }
