@@ -191,8 +191,7 @@ def test_the_panel_on_a_phone(browser, site, screenshots):
                 .map(e => e.id || e.className || e.tagName)""",
         )
         assert wider == [], f"wider than the phone: {wider}"
-        # Of the whole page, cut to the panel: views out of sight are not rendered
-        # (content-visibility), and a full-page capture brings all of them into sight.
+        # Of the whole page, cut to the panel: the panel is taller than the phone's window.
         box = page.locator(PANEL).bounding_box()
         scroll = page.evaluate("scrollY")
         page.screenshot(path=str(screenshots / "insides-phone.png"), full_page=True,
