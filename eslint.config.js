@@ -8,7 +8,7 @@ export default [
   js.configs.recommended,
   {
     files: ["app/**/*.js", "bench/**/*.js"],
-    languageOptions: { ecmaVersion: 2024, sourceType: "module", globals: { ...globals.browser } },
+    languageOptions: { ecmaVersion: 2025, sourceType: "module", globals: { ...globals.browser } }, // 2025: JSON modules
   },
   {
     files: ["app/sw.js"],

@@ -22,6 +22,7 @@ import {
 } from "./settings.js";
 import { applyLinkFromUrl, installSharing } from "./share.js";
 
+window.dispatchEvent(new CustomEvent("tinygpt:module-ran", { detail: import.meta.url })); // app/watchdog.js
 const finishedLoading = showStartupProgress();
 const stopWatchdog = startupWatchdog();
 registerServiceWorker();

@@ -7,6 +7,7 @@
 import { servedFromCache } from "./offline.js";
 import { startPython } from "./python-package.js";
 
+window.dispatchEvent(new CustomEvent("tinygpt:module-ran", { detail: import.meta.url })); // app/watchdog.js
 const say = (type, detail) => window.dispatchEvent(new CustomEvent(type, { detail }));
 
 async function start() {

@@ -7,13 +7,13 @@
 // same table (runQuery, as tinygpt.settings.to_query writes it), so a link reproduces a
 // run: ?recipe=&steps=&batch=&lr=&seed=&engine=&n_embd=&n_head=&n_layer=&block_size=
 // &val=&beta1=&beta2=&dataset= (only what differs from the recipe is written).
+// (A JSON module, not a top-level await of fetch: the page's module graph then runs in one
+// go, and its load event means it has run, as app/watchdog.js relies on.)
+import schemaJson from "../schema.json" with { type: "json" };
 import { call } from "./bridge.js";
 import { $, el } from "./dom.js";
 
-const response = await fetch(new URL("../schema.json", import.meta.url));
-if (!response.ok) throw new Error(`schema.json: HTTP ${response.status}`);
-
-export const schema = await response.json();
+export const schema = schemaJson;
 export const limits = schema.limits;
 export const setting = Object.fromEntries(schema.settings.map((s) => [s.name, s]));
 export const recipes = Object.fromEntries(schema.recipes.map((r) => [r.name, r]));

@@ -5,6 +5,12 @@
 // shows what happened and what to do, instead of "Starting Python…" forever. Once every
 // module script of the page has run, the page's own code takes over (app/boot.js watches
 // Python's start).
+//
+// Whether a module script ran: its load event alone does not tell, since WebKit fires it,
+// and reports no error at all, when a module it imports throws. So each of the pages'
+// module scripts says it ran, a "tinygpt:module-ran" event on window with its URL, as its
+// first statement; loaded without saying so means its code stopped on the way. (The
+// pages' modules use no top-level await, which would fire the load event earlier.)
 (function () {
   "use strict";
   var LIMIT_MS = window.tinygptStartLimitMs || 60000; // tests set a shorter one first
@@ -68,20 +74,32 @@
     if (event instanceof ErrorEvent) fail(event.message || "its code stopped with an error");
   });
 
-  // A module script's load event comes after it (and all it imports) ran; the window
-  // never sees load events of elements, the document does.
-  var ran = [];
-  document.addEventListener("load", function (event) {
-    var script = event.target;
-    if (!(script instanceof HTMLScriptElement) || script.type !== "module") return;
-    ran.push(script);
-    if (!moduleScripts().every(function (s) { return ran.indexOf(s) >= 0; })) return;
+  function allRan() {
     if (!done) {
       done = true;
       clearTimeout(timer);
     } else if (timedOut && shown) {
       shown.hidden = true; // it was only slow: the page works after all
     }
+  }
+
+  // After a module script's load event (the window never sees load events of elements,
+  // the document does), its evaluation's outcome.
+  var said = []; // the URLs of the modules that said they ran
+  window.addEventListener("tinygpt:module-ran", function (event) {
+    said.push(String(event.detail));
+    if (moduleScripts().every(function (s) { return said.indexOf(s.src) >= 0; })) allRan();
+  });
+
+  // A module script's load event comes after it (and all it imports) were run; the window
+  // never sees load events of elements, the document does. (After a turn: an error event
+  // with the reason may still be on its way.)
+  document.addEventListener("load", function (event) {
+    var script = event.target;
+    if (!(script instanceof HTMLScriptElement) || script.type !== "module") return;
+    setTimeout(function () {
+      if (said.indexOf(script.src) < 0) fail("its code stopped with an error while it started");
+    }, 0);
   }, true);
 
   var timedOut = false;

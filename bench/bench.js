@@ -11,6 +11,8 @@
 import { fetchText, installTinygpt, mountRestOfStdlib } from "../app/python-package.js";
 import { createRun } from "./microgpt.js";
 
+window.dispatchEvent(new CustomEvent("tinygpt:module-ran", { detail: import.meta.url })); // app/watchdog.js
+
 // A run is 1000 steps (the default schedule); the Python trainer stops there.
 const LIMITS = { js: [1, 1000], fast: [1, 1000], scalar: [1, 200] };
 const DEFAULTS = { js: 200, fast: 200, scalar: 20 };

@@ -14,6 +14,7 @@ import { markCompleted } from "./progress.js";
 import { PythonWorker } from "./python.js";
 import { startRouter } from "./router.js";
 
+window.dispatchEvent(new CustomEvent("tinygpt:module-ran", { detail: import.meta.url })); // app/watchdog.js
 registerServiceWorker();
 const cellsPython = new PythonWorker("cells");
 const figuresPython = new PythonWorker("figures");
