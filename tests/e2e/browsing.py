@@ -87,10 +87,15 @@ class PageWatch:
             self.foreign.append(url)
 
 
-def new_page(browser, site, viewport=None, **context_options):
+def new_context(browser, viewport=None, **context_options):
     context = browser.new_context(viewport=viewport or {"width": 1200, "height": 900},
                                   **context_options)
     context.add_init_script(LONG_TASKS_SCRIPT)
+    return context
+
+
+def watched_page(context, site):
+    """A new page of `context` whose foreign requests and uncaught errors are recorded."""
     page = context.new_page()
     origin = site.split(BASE_PATH)[0]
     watch = PageWatch(origin)
@@ -98,4 +103,38 @@ def new_page(browser, site, viewport=None, **context_options):
     page.on("pageerror", lambda error: watch.errors.append(str(error)))
     page.watch = watch
     watch.pages.append(page)
-    return context, page
+    return page
+
+
+def new_page(browser, site, viewport=None, **context_options):
+    """A page in a context of its own (a new visitor: empty storage, no service worker)."""
+    context = new_context(browser, viewport, **context_options)
+    return context, watched_page(context, site)
+
+
+# Empties what a page of the site keeps between visits (its database, local storage), as
+# a test that shares a context needs. The service worker and its copy of the site stay.
+_CLEAR_STORAGE = """async () => {
+    localStorage.clear();
+    for (const { name } of await indexedDB.databases()) {
+        await new Promise((ok, no) => {
+            const request = indexedDB.deleteDatabase(name);
+            request.onsuccess = ok;
+            request.onerror = () => no(request.error);
+            request.onblocked = () => no(new Error(`database ${name} is still open`));
+        });
+    }
+    return (await indexedDB.databases()).length + localStorage.length;
+}"""
+
+
+def clear_storage(context, site):
+    """Empty the site's storage in `context` (every page of it must be closed: an open
+    database blocks its deletion)."""
+    helper = context.new_page()
+    try:
+        helper.goto(site + "schema.json")  # a document of the site's origin with no code
+        left = helper.evaluate(_CLEAR_STORAGE)
+        assert left == 0, f"storage not emptied: {left} databases or keys left"
+    finally:
+        helper.close()

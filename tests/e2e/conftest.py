@@ -5,15 +5,32 @@ Fixtures:
   site's one static server (scripts/serve.mjs, as `npm start` serves it).
 - `browser`: Chromium through Playwright (the system Chromium where Playwright cannot
   download its own, as on these machines).
-- `page`: a fresh context and page that records long tasks, requests to other origins,
+- `page`: a new page that records long tasks, requests to other origins,
   Content-Security-Policy violations and uncaught page errors; a test fails if any
-  foreign request, violation or page error happened.
+  foreign request, violation or page error happened. The pages of a test module share one
+  browser context, its storage emptied before each test (the site's database, local
+  storage): a page after the first then starts as a second visit does, from the service
+  worker's copy of the site, which saves most of Pyodide's start. A module whose subject is
+  a first visit, the service worker or the context itself (test_boot, test_offline) marks
+  itself `pytestmark = pytest.mark.fresh_context`: each of its tests gets a context of
+  its own, as a new visitor has.
 """
 
 import subprocess
 
 import pytest
-from browsing import CHROMIUM_ARGS, DIST, ROOT, SCREENSHOTS, chromium_path, new_page, serve
+from browsing import (
+    CHROMIUM_ARGS,
+    DIST,
+    ROOT,
+    SCREENSHOTS,
+    chromium_path,
+    clear_storage,
+    new_context,
+    new_page,
+    serve,
+    watched_page,
+)
 from playwright.sync_api import sync_playwright
 
 
@@ -33,12 +50,32 @@ def browser():
         browser.close()
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fresh_context: each test gets a browser context of its own")
+
+
+@pytest.fixture(scope="module")
+def shared_context(browser):
+    context = new_context(browser)
+    yield context
+    context.close()
+
+
 @pytest.fixture
-def page(browser, site):
-    context, page = new_page(browser, site)
+def page(request, browser, site):
+    if request.node.get_closest_marker("fresh_context"):
+        context, page = new_page(browser, site)
+    else:
+        context = request.getfixturevalue("shared_context")
+        clear_storage(context, site)
+        page = watched_page(context, site)
     yield page
     violations = page.watch.csp_violations()
-    context.close()
+    if request.node.get_closest_marker("fresh_context"):
+        context.close()
+    else:
+        for opened in context.pages:  # this test's page and any it opened
+            opened.close()
     assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
     assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
     assert violations == [], f"Content-Security-Policy violations: {violations}"

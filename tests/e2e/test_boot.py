@@ -13,6 +13,9 @@ from browsing import DIST, ROOT, new_page, serve
 from elsewhere import elsewhere
 from pageutil import error_text, open_playground, wait_error
 
+# What a first visit does is the subject: every test a new visitor (conftest.py).
+pytestmark = pytest.mark.fresh_context
+
 READY = "[data-testid=status][data-state=ready]"
 LESSONS_READY = "[data-testid=python-status][data-state=ready]"
 FIRST_VISIT_GZIP_BYTES = 4_500_000  # the budget for the playground's first visit (README)

@@ -15,7 +15,7 @@ import pytest
 from browsing import ROOT, new_page
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pageutil import assert_no_long_tasks
+from pageutil import assert_no_long_tasks, start_long_task_check
 
 sys.path.insert(0, str(ROOT / "py"))
 from tinygpt.exercises import EXERCISES  # noqa: E402 - the package the page checks with
@@ -80,7 +80,7 @@ def check(page, box, timeout=60_000):
     """Press Check and wait for a new result; returns it. No long task on the page
     meanwhile: the check runs in the worker."""
     box.locator("[data-testid=exercise-result]").evaluate("el => { delete el.dataset.state; }")
-    page.evaluate("window.__longTasks = []")
+    start_long_task_check(page)
     box.locator("[data-testid=exercise-check]").click()
     result = box.locator("[data-testid=exercise-result]")
     page.wait_for_function("el => el.dataset.state", arg=result.element_handle(), timeout=timeout)
@@ -203,7 +203,7 @@ def test_train_with_my_code_ends_in_match(lessons, site, screenshots):
         "[data-testid=exercise-train-pieces] li", "els => els.map(e => [e.dataset.exercise,"
         " e.dataset.whose])"))
     assert whose["softmax"] == whose["backward"] == "yours" and whose["encode"] == "tinygpt"
-    page.evaluate("window.__longTasks = []")
+    start_long_task_check(page)
     page.click("[data-testid=exercise-train]")
     page.wait_for_function(
         "() => /^Step [0-9]+ of 30/.test(document.querySelector("

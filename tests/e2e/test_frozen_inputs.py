@@ -19,6 +19,7 @@ from pageutil import (
     open_playground,
     py_call,
     set_text,
+    start_long_task_check,
     state,
     wait_error,
     wait_steps,
@@ -49,7 +50,7 @@ def open_link(page, site, data):
 
 
 def clear_long_tasks(page):
-    page.evaluate("window.__longTasks.length = 0")
+    start_long_task_check(page)
 
 
 # --- item 4: an unterminated string in a link's header -----------------------------------------

@@ -3,7 +3,13 @@ next-letter bars while the model trains, the probes, no long task, the phone lay
 a model opened from a file."""
 
 from browsing import new_page
-from pageutil import assert_no_long_tasks, open_playground, py_call, wait_steps
+from pageutil import (
+    assert_no_long_tasks,
+    open_playground,
+    py_call,
+    start_long_task_check,
+    wait_steps,
+)
 
 from tinygpt.checkpoint import dumps
 from tinygpt.trainer import Trainer
@@ -59,7 +65,7 @@ def test_the_panel_follows_training_live_with_no_long_task(page, site, screensho
     open_playground(page, site, "?steps=1000")
     toggle = page.locator("[data-testid=insides-toggle]")
     assert toggle.get_attribute("aria-expanded") == "true"  # open by default on a wide screen
-    page.evaluate("window.__longTasks.length = 0")
+    start_long_task_check(page)
     page.click("[data-testid=train-toggle]")
     wait_steps(page, 100)
     page.wait_for_selector(f"{PANEL} [data-testid=embedding-point]")

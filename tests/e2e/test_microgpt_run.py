@@ -11,7 +11,7 @@ import re
 
 import pytest
 from browsing import ROOT
-from pageutil import assert_no_long_tasks, open_playground, py_call, state
+from pageutil import assert_no_long_tasks, open_playground, py_call, start_long_task_check, state
 
 from tinygpt.settings import MICROGPT_SAMPLES
 from tinygpt.trainer import Trainer
@@ -74,7 +74,7 @@ def test_microgpts_run_in_the_page_draws_microgpts_names(page, site, cli_names):
 
     assert page.is_enabled(BUTTON)
     assert "no seed" in page.text_content(NOTE)
-    page.evaluate("window.__longTasks.length = 0")
+    start_long_task_check(page)
     page.click(BUTTON)
     page.wait_for_selector("[data-testid=samples][data-state=done]", timeout=30_000)
     names = page.locator("[data-testid=sample]").all_text_contents()

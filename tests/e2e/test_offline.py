@@ -16,6 +16,9 @@ from browsing import BASE_PATH, DIST, new_page, serve
 from elsewhere import elsewhere
 from pageutil import generate_names, open_playground, wait_steps
 
+# The service worker and its cache are the subject: every test a new visitor (conftest.py).
+pytestmark = pytest.mark.fresh_context
+
 # Resolves once the service worker controls this page; answers what its cache holds.
 CACHED = """async () => {
   await navigator.serviceWorker.ready;

@@ -15,6 +15,7 @@ from pageutil import (
     open_playground,
     py_call,
     set_text,
+    start_long_task_check,
     state,
     steps_done,
     wait_error,
@@ -71,7 +72,7 @@ def test_training_lowers_loss_and_generates_names(page, site, screenshots):
 
 def test_no_long_tasks_while_training_and_page_answers(page, site):
     open_playground(page, site, "?steps=400")
-    page.evaluate("window.__longTasks.length = 0")
+    start_long_task_check(page)
     page.click("[data-testid=train-toggle]")
     wait_steps(page, 50)
     # Typing while training lands at once.

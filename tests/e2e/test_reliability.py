@@ -21,6 +21,7 @@ from pageutil import (
     idb_put,
     open_playground,
     py_call,
+    start_long_task_check,
     state,
     steps_done,
     wait_error,
@@ -336,7 +337,7 @@ def test_a_small_link_with_a_huge_model_is_refused_at_once(page, site):
     link = model_link(site, data)
     print(f"huge-model link: {len(link) - len(site)} characters for {len(data):,} bytes")
     open_playground(page, site)
-    page.evaluate("window.__longTasks.length = 0")
+    start_long_task_check(page)
     page.evaluate("hash => { location.hash = hash }", link[len(site):])
     page.wait_for_function("() => document.querySelector('[data-testid=error]').textContent"
                            ".includes('too big for this page')", timeout=60_000)
@@ -349,7 +350,7 @@ def test_the_biggest_model_the_page_runs_loads_and_generates_without_freezing(pa
     chars = [chr(97 + i) for i in range(26)]
     config = {"n_embd": 64, "n_head": 4, "n_layer": 2, "block_size": 64}  # ~106k parameters
     open_playground(page, site)
-    page.evaluate("window.__longTasks.length = 0")
+    start_long_task_check(page)
     page.evaluate("hash => { location.hash = hash }", model_link(site, link_bytes(config, chars))[
         len(site):])
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)

@@ -8,7 +8,14 @@ import json
 from browsing import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pageutil import assert_no_long_tasks, idb_all, open_playground, py_call, wait_steps
+from pageutil import (
+    assert_no_long_tasks,
+    idb_all,
+    open_playground,
+    py_call,
+    start_long_task_check,
+    wait_steps,
+)
 
 SCHEMA = json.loads((ROOT / "dist" / "schema.json").read_text())
 RECIPES = {r["name"]: r for r in SCHEMA["recipes"]}
@@ -90,7 +97,7 @@ def test_a_link_to_an_unknown_recipe_is_explained(page, site):
 
 def test_live_names_appear_and_change_while_training_with_no_long_task(page, site):
     open_playground(page, site, "?steps=3000&seed=2")
-    page.evaluate("window.__longTasks.length = 0")
+    start_long_task_check(page)
     page.click("[data-testid=train-toggle]")
     page.wait_for_selector("[data-testid=live-sample]", timeout=30_000)
     first = (page.text_content("#live-step"), page.locator("[data-testid=live-sample]")
