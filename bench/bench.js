@@ -17,7 +17,15 @@ window.dispatchEvent(new CustomEvent("tinygpt:module-ran", { detail: import.meta
 const LIMITS = { js: [1, 1000], fast: [1, 1000], scalar: [1, 200] };
 const DEFAULTS = { js: 200, fast: 200, scalar: 20 };
 const ROUNDS = 10;
-const BATCHES = [4, 8]; // besides batch 1, the fast engine's own run
+// Besides batch 1, the fast engine's own run: 4 and 8 documents per step, with steps cut
+// into chunks as the page cuts them (tinygpt.work.chunk_ranges), and 8 again computed
+// whole and cut into chunks of one name, which say what cutting a batch costs.
+const BATCHES = [
+  { key: "4", batch: 4, pieces: "page" },
+  { key: "8", batch: 8, pieces: "page" },
+  { key: "8 whole", batch: 8, pieces: "whole" },
+  { key: "8 per name", batch: 8, pieces: "names" },
+];
 const DATASET = "../data/first_names.txt";
 
 const $ = (id) => document.getElementById(id);
@@ -83,11 +91,11 @@ function summary(times, losses) {
 // Documents per second of the fast engine at each batch size, from the mean step time,
 // and its ratio to batch 1: the median over the rounds of the two sizes' documents per
 // second in the same round (a burst of load elsewhere then spoils a round, not the ratio).
-function batchSummary(times, losses, batch, rates, baseRates) {
+function batchSummary(times, losses, batch, rates, baseRates, key = String(batch)) {
   const s = summary(times, losses);
   const docsPerS = batch * s.steps_per_s;
   const paired = rates.map((r, i) => r / baseRates[i]).filter(Number.isFinite);
-  return { ...s, batch, docs: s.steps * batch, docs_per_s: docsPerS, round_rates: rates,
+  return { ...s, key, batch, docs: s.steps * batch, docs_per_s: docsPerS, round_rates: rates,
     vs_batch_1: paired.length ? median(paired) : null };
 }
 
@@ -102,8 +110,8 @@ function showBatchTable(batches) {
   rows.replaceChildren();
   for (const r of Object.values(batches)) {
     const tr = document.createElement("tr");
-    tr.dataset.batch = String(r.batch);
-    const cells = [r.batch, r.steps, r.median_ms.toFixed(2), r.mean_ms.toFixed(2),
+    tr.dataset.batch = r.key;
+    const cells = [r.key, r.steps, r.median_ms.toFixed(2), r.mean_ms.toFixed(2),
       r.docs_per_s.toFixed(1), `${(r.vs_batch_1 ?? r.docs_per_s / batches[1].docs_per_s).toFixed(2)}×`];
     for (const text of cells) {
       const td = document.createElement("td");
@@ -144,9 +152,9 @@ async function run(counts) {
   const jsStep = () => js.step();
   const fastStep = fast.step;
   const scalarStep = scalar.step;
-  const batched = BATCHES.map((b) => newRun(text, "fast", b));
+  const batched = BATCHES.map(({ batch, pieces }) => newRun(text, "fast", batch, pieces));
   const batchSteps = batched.map((t) => t.step);
-  const batchCounts = BATCHES.map((b) => Math.max(1, Math.round(counts.fast / b)));
+  const batchCounts = BATCHES.map(({ batch }) => Math.max(1, Math.round(counts.fast / batch)));
 
   const times = { js: [], fast: [], scalar: [] };
   const losses = { js: [], fast: [], scalar: [] };
@@ -164,7 +172,7 @@ async function run(counts) {
       await timeSteps(step, share(batchCounts[i], round), batchTimes[i], batchLosses[i]);
     }
     rates[0].push(blockRate(times.fast, marks[0], 1));
-    BATCHES.forEach((b, i) => rates[i + 1].push(blockRate(batchTimes[i], marks[i + 1], b)));
+    BATCHES.forEach(({ batch }, i) => rates[i + 1].push(blockRate(batchTimes[i], marks[i + 1], batch)));
   }
 
   // The engines start from the same parameters and see the same documents, so their
@@ -173,8 +181,8 @@ async function run(counts) {
   const maxDiff = (a, b) => Math.max(...a.slice(0, compared).map((x, i) => Math.abs(x - b[i])));
   const engines = Object.fromEntries(Object.keys(times).map((k) => [k, summary(times[k], losses[k])]));
   const batches = { 1: batchSummary(times.fast, losses.fast, 1, rates[0], rates[0]) };
-  BATCHES.forEach((b, i) => {
-    batches[b] = batchSummary(batchTimes[i], batchLosses[i], b, rates[i + 1], rates[0]);
+  BATCHES.forEach(({ key, batch }, i) => {
+    batches[key] = batchSummary(batchTimes[i], batchLosses[i], batch, rates[i + 1], rates[0], key);
   });
   const result = {
     engines,
@@ -198,7 +206,7 @@ async function run(counts) {
     await nextTask();
     result.profile = pyodide.pyimport("tinygpt.bench").profile_steps(fast, Math.min(counts.fast, 200));
     result.profile_batch = pyodide.pyimport("tinygpt.bench").profile_steps(batched[0], Math.min(batchCounts[0], 50));
-    $("bench-profile").textContent = `${result.profile}\n\nbatch ${BATCHES[0]}:\n${result.profile_batch}`;
+    $("bench-profile").textContent = `${result.profile}\n\nbatch ${BATCHES[0].key}:\n${result.profile_batch}`;
     $("bench-profile").hidden = false;
   }
   for (const proxy of [newRun, fast, scalar, fastStep, scalarStep, ...batched, ...batchSteps]) {
@@ -213,7 +221,7 @@ async function run(counts) {
   window.benchResult = result;
   setStatus("done", `Done in ${result.seconds.toFixed(0)} s: the fast engine makes ` +
     `${result.ratios.fast_over_js.toFixed(2)}× the JavaScript port's steps per second; with ` +
-    `${BATCHES[0]} documents per step, ${(batches[BATCHES[0]].vs_batch_1 ?? NaN).toFixed(2)}× ` +
+    `${BATCHES[0].batch} documents per step, ${(batches[BATCHES[0].key].vs_batch_1 ?? NaN).toFixed(2)}× ` +
     `its documents per second.`);
 }
 

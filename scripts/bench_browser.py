@@ -5,8 +5,10 @@ page (bench/index.html) in the system Chromium, and prints one table: millisecon
 per step and steps per second of the JavaScript port of microgpt.py (a scalar Value
 autograd), the Python `fast` engine and the Python `scalar` engine, all timed in the
 same tab from the same initial parameters; the fast engine's documents per second with
-1, 4 and 8 documents per step (batch); then the playground's own throughput with the UI
-live (Train pressed, 1000 steps, the chart and counters updating); and how soon the pages
+1, 4 and 8 documents per step (batch), and at 8 with steps computed whole and cut into a
+chunk per name (against the page's cutting, tinygpt.work.chunk_ranges); then the
+playground's own throughput with the UI live (Train pressed, 1000 steps, the chart and
+counters updating); and how soon the pages
 are ready: the playground's cold and warm start, what its first visit downloads, and when
 the first lesson's cells can run (scripts/boot_bench.py says how each is measured).
 
@@ -191,7 +193,7 @@ def print_batches(results):
     over page loads), and the ratio to batch 1 of each page load (the median of its
     rounds' ratios, see bench/bench.js)."""
     med = statistics.median
-    sizes = sorted(results[0]["batches"], key=int)
+    sizes = list(results[0]["batches"])  # 1, 4, 8, then 8 whole and 8 per name
     docs = results[0]["batches"][sizes[0]]["docs"]
     print(f"\nPython fast, documents per step, about {docs} documents at each batch size:")
     header = f"{'batch':<26}{'steps':>7}{'median ms':>11}{'mean ms':>9}{'docs/s':>9}"
@@ -205,7 +207,17 @@ def print_batches(results):
             f"{med(ratios):>11.2f}x  (loads: {', '.join(f'{x:.2f}' for x in ratios)})"
         )
     print("(docs/s = batch * 1000 / mean ms; vs batch 1: in each page load, the median over its"
-          " rounds of\n the docs/s ratio within a round; here the median of the page loads')\n")
+          " rounds of\n the docs/s ratio within a round; here the median of the page loads')")
+    if "8 whole" in sizes:  # what cutting steps into chunks costs, in the same rounds
+        def vs_whole(key):
+            return [med(a / b for a, b in zip(r["batches"][key]["round_rates"],
+                                              r["batches"]["8 whole"]["round_rates"]))
+                    for r in results]
+        page, names = vs_whole("8"), vs_whole("8 per name")
+        print(f"batch 8 docs/s against whole steps: cut as the page cuts them {med(page):.3f}x"
+              f" (loads: {', '.join(f'{x:.3f}' for x in page)}), a name per chunk"
+              f" {med(names):.3f}x (loads: {', '.join(f'{x:.3f}' for x in names)})")
+    print()
 
 
 # --- what the "Inside the model" panel costs (--insides) -------------------------------

@@ -18,6 +18,7 @@ session: times on a loaded machine are not comparable across sessions, ratios ar
 """
 
 import json
+import math
 import random
 import sys
 import time
@@ -58,6 +59,7 @@ def time_step(settings, vocab, length, repeat):
     """Milliseconds of CPU per step: the least of `repeat` blocks of steps, each block
     long enough (about 40 ms) for the clock's resolution not to matter."""
     trainer = Trainer(text_for(vocab, length), steps=100_000, **settings)
+    trainer.piece_bound = math.inf  # the features describe a step computed whole
     start = cpu_seconds()
     trainer.step()  # compiles the kernels of these lengths
     first = max(cpu_seconds() - start, 1e-4)
@@ -118,7 +120,7 @@ def steps(count):
                                                      "block_size")))
         # Runs far past any bound take long to time and teach nothing: skip them.
         if work.step_cost(config, vocab, settings["batch"], positions,
-                          settings["engine"]) > 40 * work.MAX_STEP_COST:
+                          settings["engine"]) > 40 * work.MAX_STEP_COST[settings["engine"]]:
             continue
         record(settings, vocab, length)
         done += 1

@@ -2,6 +2,7 @@
 bench/index.html in Pyodide, which calls `new_run`, `export_run` and `profile_steps`)."""
 
 import json
+import math
 import statistics
 import sys
 import time
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from .settings import RUN_DEFAULTS
 from .trainer import Trainer
+from .work import MAX_PIECE_COST
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "public" / "data" / "first_names.txt"
 
@@ -75,9 +77,17 @@ def bench_batches(text, docs):
 
 
 # --- what the benchmark page calls (bench/bench.js) --------------------------------------
-def new_run(text, engine, batch=1):
-    """The default run (steps=1000 fixes the learning-rate schedule)."""
-    return Trainer(text, engine=engine, batch=batch)
+# How the benchmark's runs cut their steps into chunks (Trainer.piece_bound): as the page
+# does, not at all, or a name per chunk.
+PIECE_BOUNDS = {"page": MAX_PIECE_COST, "whole": math.inf, "names": 0.0}
+
+
+def new_run(text, engine, batch=1, pieces="page"):
+    """The default run (steps=1000 fixes the learning-rate schedule), its steps cut into
+    chunks as PIECE_BOUNDS[pieces] says."""
+    trainer = Trainer(text, engine=engine, batch=batch)
+    trainer.piece_bound = PIECE_BOUNDS[pieces]
+    return trainer
 
 
 def export_run(trainer):

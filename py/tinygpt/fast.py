@@ -250,7 +250,7 @@ def loss_and_grads(params, config, tokens):
     return batch_loss_and_grads(params, config, [tokens])
 
 
-def batch_loss_and_grads(params, config, docs):
+def batch_loss_and_grads(params, config, docs, batch=None):
     """(loss, grads) of a batch of documents (lists of token ids): the loss is the mean
     over documents of each document's mean loss, the gradients are that mean's.
 
@@ -258,9 +258,14 @@ def batch_loss_and_grads(params, config, docs):
     weight gradient comes out summed over the batch (no per-document gradients to add
     up), and every matrix is transposed once per batch. A batch of one document takes
     exactly the operations of a single document.
+
+    `batch`: when `docs` are a chunk of a larger batch of that many documents, their
+    share of its mean: their losses and gradients summed and divided by `batch` (the
+    default, len(docs), is the mean of these documents). The chunks' shares add up to
+    the batch's loss and gradients (BatchGradients).
     """
     E, H, D = config.n_embd, config.n_head, config.head_dim
-    B = len(docs)
+    B = len(docs) if batch is None else batch
     lengths = [min(config.block_size, len(tokens) - 1) for tokens in docs]
     rec = {}
     logits = forward_docs(
@@ -320,3 +325,29 @@ def batch_loss_and_grads(params, config, docs):
     grads["wte"] = wte_grad
     grads["wpe"] = [[0.0] * E if g is None else g for g in wpe_grad]
     return loss, grads
+
+
+class BatchGradients:
+    """The loss and gradients of a batch of `batch` documents, computed a chunk of
+    documents at a time (`add`), so that each chunk can be its own short task: each
+    chunk's share of the batch's mean (batch_loss_and_grads with `batch`) is added to
+    the others'. One chunk of the whole batch is batch_loss_and_grads, bit for bit;
+    several, the same up to rounding (the sums are taken in another order)."""
+
+    def __init__(self, params, config, batch):
+        self.params, self.config, self.batch = params, config, batch
+        self.loss = self.grads = None
+
+    def add(self, docs):
+        loss, grads = batch_loss_and_grads(self.params, self.config, docs, self.batch)
+        if self.grads is None:
+            self.loss, self.grads = loss, grads
+            return
+        self.loss += loss
+        total = self.grads
+        for name, matrix in grads.items():
+            total[name] = [list(map(add, a, b)) for a, b in zip(total[name], matrix)]
+
+    def result(self):
+        """(loss, grads) of the documents added so far."""
+        return self.loss, self.grads

@@ -176,22 +176,39 @@ def batch_loss_and_grads(params, config, docs):
     so the parameters end up holding the gradient of the mean; only one document's
     graph is alive at a time.
     """
-    with collector_paused():  # the graphs are built, used and freed inside
-        return _batch_loss_and_grads(params, config, docs)
+    gradients = BatchGradients(params, config, len(docs))
+    gradients.add(docs)
+    return gradients.result()
 
 
-def _batch_loss_and_grads(params, config, docs):
-    state = {name: [[Value(w) for w in row] for row in m] for name, m in params.items()}
-    total = 0.0
-    for tokens in docs:
-        loss = document_loss(state, config, tokens)
-        if len(docs) == 1:
-            loss.backward()  # microgpt.py's step, exactly
-        else:
-            (loss * (1 / len(docs))).backward()
-        total += loss.data
-    grads = {name: [[float(w.grad) for w in row] for row in m] for name, m in state.items()}
-    return total / len(docs), grads
+class BatchGradients:
+    """batch_loss_and_grads a chunk of documents at a time (`add`), so that each chunk
+    (the page's: one document) can be its own task. The parameters' Values live from one
+    chunk to the next and keep adding up the gradient, so any chunking gives exactly the
+    numbers of one batch_loss_and_grads."""
+
+    def __init__(self, params, config, batch):
+        self.config, self.batch, self.total = config, batch, 0.0
+        with collector_paused():
+            self.state = {name: [[Value(w) for w in row] for row in m]
+                          for name, m in params.items()}
+
+    def add(self, docs):
+        with collector_paused():  # the graphs are built, used and freed inside
+            for tokens in docs:
+                loss = document_loss(self.state, self.config, tokens)
+                if self.batch == 1:
+                    loss.backward()  # microgpt.py's step, exactly
+                else:
+                    (loss * (1 / self.batch)).backward()
+                self.total += loss.data
+
+    def result(self):
+        """(loss, grads) of the documents added so far, as a share of the batch's mean."""
+        with collector_paused():
+            grads = {name: [[float(w.grad) for w in row] for row in m]
+                     for name, m in self.state.items()}
+        return self.total / self.batch, grads
 
 
 @contextmanager

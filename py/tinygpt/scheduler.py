@@ -2,7 +2,8 @@
 
 The page keeps its main thread free by calling Python in tasks of about 20 ms, back to
 back (app/loop.js). A `Scheduler` is the work of one model cut into pieces that fit such
-a task: training steps, the validation loss measured a held-out name at a time, live
+a task: training steps (a step on a batch too big for one piece, a chunk of its names at
+a time: Trainer.train_piece), the validation loss measured a held-out name at a time, live
 names and the generation job written a letter at a time, and the "Inside the model"
 panel's data when it is due (`Panel`). `train_for` and `work_for` run as many pieces as
 fit the budget. Nothing here touches the browser, so the same code runs (and is tested)
@@ -98,7 +99,9 @@ class Scheduler:
         self._task = None  # a model being shared or exported: {"id", "steps", "progress"}
         self._live = None  # live names being generated while training
         self._live_last = None  # when the last live names were finished (perf_counter)
-        self._step_s = 0.0  # how long the last training step took, in seconds
+        # Seconds per unit of estimated cost (work.py's) of the last piece of training: how
+        # long the next one will take is its estimate times this.
+        self._s_per_cost = 0.0
 
     @property
     def measuring(self):
@@ -114,14 +117,18 @@ class Scheduler:
     def train_for(self, budget_ms, max_steps=1_000_000, live=False):
         """Train for about `budget_ms` (at least one piece of work); returns what changed.
 
-        Pieces of work: the panel's data when it is due (see Panel), a training step, one
-        validation document (every VAL_EVERY steps the loss on up to VAL_DOCS held-out
-        names is measured, a name at a time), one letter of the names being generated
-        (`start_generate`), and with `live`, one letter of a few names at temperature 0.5
-        every LIVE_EVERY_MS, made by the weights of the step they start at. At least one
-        piece always runs, so the scalar engine, whose step can exceed the budget, still
-        moves. After that, a piece starts only if one as long as the last still fits the
-        budget: the page's tasks then stay near the budget instead of overshooting it.
+        Pieces of work: the panel's data when it is due (see Panel), a piece of a training
+        step (the step itself, or for a batch too big for one piece a chunk of its names:
+        Trainer.train_piece; the step counts, and its validation starts, when its last
+        piece is done), one validation document (every VAL_EVERY steps the loss on up to
+        VAL_DOCS held-out names is measured, a name at a time), one letter of the names
+        being generated (`start_generate`), and with `live`, one letter of a few names at
+        temperature 0.5 every LIVE_EVERY_MS, made by the weights of the step they start
+        at. At least one piece always runs, so the scalar engine, whose step can exceed
+        the budget, still moves. After that, a piece starts only if it still fits the
+        budget: a piece of training as long as its estimated cost times the last one's
+        time per unit of cost says, another piece as long as the last one was. The page's
+        tasks then stay near the budget instead of overshooting it.
         """
         t = self.trainer
         if t is None:
@@ -131,22 +138,26 @@ class Scheduler:
         panel = self.panel.due(start) if self.panel else None  # first: it counts too
         first = t.step_count
         answer = {"val_points": []}
-        # After the panel's data, a step runs only if one as long as the last one fits.
-        fits = panel is None or time.perf_counter() + self._step_s < deadline
+        # After the panel's data, training runs only if its next piece fits.
+        fits = panel is None or time.perf_counter() + self._next_piece_s(t) < deadline
         while fits:
             began = time.perf_counter()
-            stepped = not self._side_piece(answer, live, began)
-            if stepped:
+            trained = not self._side_piece(answer, live, began)
+            if trained:
                 if t.done or t.step_count - first >= max_steps:
                     break
-                t.step()
-                if t.val_docs and (t.step_count % VAL_EVERY == 0 or t.done):
+                cost = t.next_piece_cost()
+                stepped = t.train_piece() is not None
+                if stepped and t.val_docs and (t.step_count % VAL_EVERY == 0 or t.done):
                     self.start_validation()
             now = time.perf_counter()
-            if stepped:
-                self._step_s = now - began
-            # Would one more like it overrun? (A step after a shorter piece would.)
-            fits = now + max(now - began, self._step_s) < deadline
+            if trained:
+                self._s_per_cost = (now - began) / cost
+            # Would the next piece overrun? After a piece of training, the next one's
+            # estimate says; after another piece, one as long as it, or the training
+            # piece that may come next.
+            after = self._next_piece_s(t)
+            fits = now + (after if trained else max(now - began, after)) < deadline
         # done: the run has finished and its last validation loss is measured
         answer.update(step=t.step_count, done=t.done and not self._val_queue,
                       losses=t.losses[first:], loss=self.headline_loss(),
@@ -155,6 +166,11 @@ class Scheduler:
         if panel is not None:
             answer["insides"] = panel
         return answer
+
+    def _next_piece_s(self, t):
+        """How long the next piece of training should take, in seconds (0 when the run
+        is done or nothing has been timed yet)."""
+        return 0.0 if t.done or not self._s_per_cost else t.next_piece_cost() * self._s_per_cost
 
     def _side_piece(self, answer, live, now):
         """One piece of the work that goes along with training; False if there is none."""

@@ -280,8 +280,8 @@ class Session:
         if engine not in ENGINES:
             raise TinyGPTError("The engine must be 'fast' or 'scalar'.")
         t = self.trainer
-        work.check_step(t.config, t.tokenizer.vocab_size, t.batch, t.train_docs + t.val_docs,
-                        engine, f"This run on the {engine} engine would")
+        work.check_step(t.config, t.tokenizer.vocab_size, t.train_docs + t.val_docs, engine,
+                        f"This run on the {engine} engine would")
         t.engine = engine
 
     def train_for(self, budget_ms, max_steps=1_000_000, live=False):

@@ -4,12 +4,17 @@
 `step()` trains on the next batch of documents (one by default), `evaluate()` measures
 the held-out loss, `sample()` generates, and `state()` / `from_state()` save and
 continue a run exactly.
+
+A step on a batch whose work would make a long task is computed in pieces: its
+documents in chunks (work.chunk_ranges), whose gradients add up to the batch's, then
+Adam once. `step()` runs them all; the page runs one per task (`train_piece`). Both cut
+every step alike, so the page's run is the CLI's.
 """
 
 import math
 import time
 
-from . import checkpoint, fast, model
+from . import checkpoint, fast, model, work
 from .data import Tokenizer, parse_documents, shuffle_documents, split_documents
 from .errors import TinyGPTError
 from .generate import Model
@@ -17,8 +22,9 @@ from .kernels import plain_sum
 from .optim import Adam
 from .settings import check, check_run_settings
 
-# (params, config, [tokens, ...]) -> (mean loss of the documents, its gradients)
-ENGINES = {"fast": fast.batch_loss_and_grads, "scalar": model.batch_loss_and_grads}
+# (params, config, batch) -> the gradients of a batch of that many documents, a chunk at a
+# time: .add([tokens, ...]) a chunk, .result() -> (mean loss of the batch, its gradients)
+ENGINES = {"fast": fast.BatchGradients, "scalar": model.BatchGradients}
 # One name's loss jumps too much to quote: the headline loss of a run without held-out
 # names is the mean of this many last training losses (see headline_loss).
 HEADLINE_STEPS = 100
@@ -101,6 +107,10 @@ class Trainer(Model):
         )
         self.step_count = 0
         self.losses = []
+        # The most a chunk of a step's documents may cost (work.MAX_PIECE_COST; the
+        # benchmark sets math.inf to time steps whole).
+        self.piece_bound = work.MAX_PIECE_COST
+        self._partial = None  # the step in progress (_PartialStep), between pieces
 
     @property
     def steps(self):
@@ -136,21 +146,55 @@ class Trainer(Model):
         self.apply(loss, grads)
         return loss
 
+    def train_piece(self):
+        """One piece of step(): the gradients of the next chunk of the batch's documents,
+        and after the last chunk the update (apply). Returns the step's loss once the
+        step is done, else None. What a step in progress has gathered is not part of the
+        run: state() saves whole steps only, and a step whose engine, weights or documents
+        change between its pieces starts over."""
+        if not self._gradient_piece():
+            return None
+        loss, grads = self._finish_gradients()
+        self.apply(loss, grads)
+        return loss
+
+    def next_piece_cost(self):
+        """The estimated cost of the piece train_piece runs next, in work's units
+        (default steps): the scheduler's guess of whether it fits a task."""
+        partial = self._step_in_progress()
+        return partial.costs[partial.next]
+
     def gradients(self):
-        """Loss and gradients on the next batch (the first half of a step)."""
-        if self.done:
-            raise TinyGPTError(f"This run has finished its {self.steps} steps.")
-        k = self.step_count
-        docs = [self.tokenizer.encode(doc) for doc in self.step_docs(k)]
+        """Loss and gradients on the next batch (the first half of a step): its chunks'
+        gradients added up (the rest of them, if train_piece began the step)."""
+        while not self._gradient_piece():
+            pass
+        return self._finish_gradients()
+
+    def _step_in_progress(self):
+        partial = self._partial
+        if partial is None or not partial.belongs_to(self):
+            if self.done:
+                raise TinyGPTError(f"This run has finished its {self.steps} steps.")
+            partial = self._partial = _PartialStep(self)
+        return partial
+
+    def _gradient_piece(self):
+        """Add the next chunk's gradients; True once they are the whole batch's."""
+        partial = self._step_in_progress()
         try:
-            loss, grads = ENGINES[self.engine](self.params, self.config, docs)
+            partial.gradients.add(partial.chunks[partial.next])
         except (ValueError, OverflowError, ZeroDivisionError):
-            loss = math.nan
+            self._partial = None
+            raise _diverged(partial.step) from None
+        partial.next += 1
+        return partial.next == len(partial.chunks)
+
+    def _finish_gradients(self):
+        partial, self._partial = self._partial, None
+        loss, grads = partial.gradients.result()
         if not math.isfinite(loss):
-            raise TinyGPTError(
-                f"Training diverged at step {k + 1}: the loss is no longer a finite number. "
-                "Lower the learning rate (try 0.01) and start again."
-            )
+            raise _diverged(partial.step)
         return loss, grads
 
     def apply(self, loss, grads):
@@ -170,6 +214,7 @@ class Trainer(Model):
         self.params = params
         self.step_count += 1
         self.losses.append(loss)
+        self._partial = None
 
     def evaluate(self, max_docs=None):
         """Mean per-document loss on the validation documents, or None without a split."""
@@ -200,6 +245,49 @@ class Trainer(Model):
         with exactly the losses of the run it was saved from. `check(pending)` (see
         checkpoint.load_run): the page's limits, before anything big is built."""
         return checkpoint.load_run(state, cls, check)
+
+
+class _PartialStep:
+    """A step being computed in pieces: its documents' chunks, each one's estimated cost,
+    how many are done, and their gradients so far. It belongs to the trainer's step,
+    engine, weights and documents of when it began (checked by identity: cheap)."""
+
+    def __init__(self, trainer):
+        t = trainer
+        self.step, self.engine, self.params = t.step_count, t.engine, t.params
+        self.docs_of, self.batch = t.train_docs, t.batch
+        docs = [t.tokenizer.encode(doc) for doc in t.step_docs(self.step)]
+        positions = [min(t.config.block_size, len(tokens) - 1) for tokens in docs]
+        vocab = t.tokenizer.vocab_size
+        if len(docs) == 1:  # nothing to cut, nor to estimate but for the scheduler
+            ranges = [(0, 1)]
+        else:
+            ranges = work.chunk_ranges(t.config, vocab, positions, self.engine, t.piece_bound)
+        self.chunks = [docs[a:b] for a, b in ranges]
+        self.costs = [work.batch_cost(t.config, vocab, positions[a:b], self.engine)
+                      for a, b in ranges]
+        self.next = 0
+        self.config = t.config
+        self._gradients = None
+
+    @property
+    def gradients(self):
+        """The engine's BatchGradients, made when the first chunk needs it (a step only
+        estimated is cheap)."""
+        if self._gradients is None:
+            self._gradients = ENGINES[self.engine](self.params, self.config, self.batch)
+        return self._gradients
+
+    def belongs_to(self, t):
+        return (self.step == t.step_count and self.engine == t.engine and self.params is t.params
+                and self.docs_of is t.train_docs and self.batch == t.batch)
+
+
+def _diverged(k):
+    return TinyGPTError(
+        f"Training diverged at step {k + 1}: the loss is no longer a finite number. "
+        "Lower the learning rate (try 0.01) and start again."
+    )
 
 
 def headline_loss(losses, val_loss=None):

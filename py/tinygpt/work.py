@@ -1,8 +1,10 @@
-"""How much work one training step is, and the most the page allows.
+"""How much work one training step is, how it is cut into pieces, and the most the page
+allows.
 
-A step runs whole inside one of the page's tasks, so its work must be bounded before a
-run starts: the parameter count alone is not (a link with block_size 256, batch 8 and
-300-letter lines made one step of 5.5 s, 99.6 s at n_embd 96). A step's cost grows with
+The page trains in tasks of about 20 ms, so the work of a piece of training must be
+bounded before a run starts: the parameter count alone is not (a link with block_size
+256, batch 8 and 300-letter lines made one step of 5.5 s, 99.6 s at n_embd 96, when a
+step ran whole in one task). A step's cost grows with
 its positions (a document trains on min(block_size, letters + 1) of them), the batch, the
 layers and the model's width; attention also with the square of the positions, the
 softmax with the vocabulary, and Adam with the parameter count. `step_cost` estimates it
@@ -19,24 +21,40 @@ The estimates came within -25% and +18% of the measured steps (fast engine), -15
 +14% (scalar). tests/py/test_step_bound.py checks the multiply-adds the features count
 against those the engine makes.
 
-The bound (MAX_STEP_COST) admits everything the page offers: every recipe on every
-preset (the largest, 8 city names of 16 positions over 119 tokens, costs 18.5 units:
-about 100 ms, measured 102 ms; 8 of makemore's names of up to 16 positions, 11.9) and
-the lessons' links. So a step at the bound takes about 110 ms: the recipes' worst
-batches are long tasks already (their average batch costs about half as much), and
-splitting a batch over several tasks is what would lower it. The scalar engine, a Value
-per number, is slow by design and has its own bound (the default run on it: 25 to 62
-units, 140 to 340 ms a step, with the longest names of the presets). Runs above the
-bound train in the terminal (`python -m tinygpt train`) or in PyTorch.
+A step need not run whole: `chunk_ranges` cuts its documents into consecutive chunks
+whose estimated cost (`batch_cost`) is at most MAX_PIECE_COST, and the page runs a chunk
+per piece of work (trainer.Trainer.train_piece), adding up their gradients; Adam moves
+once, after the last. A batch that fits the bound is one chunk, computed exactly as it
+always was. MAX_PIECE_COST is 6.5 default steps, about 36 ms in Pyodide on the test
+machine: the estimates run at most 25% under the measured time, so a piece at the bound
+should take under 48 ms, below the 50 ms of a long task, and the widest run the lessons
+link to (n_embd 32 on US first names, 6.44 for the longest name) still fits. A chunk's
+estimate counts the step's fixed costs (the constant and Adam's, per parameter) in every
+chunk: the chunks before the last do not run Adam, but add their gradients up, transpose
+every matrix and build zeroed gradients of the model's size, so a little less than that.
+
+One document cannot be split, so the bound on a run (MAX_STEP_COST, checked before it
+starts) is on the step of one document as long as the longest (min(block_size, letters +
+1) positions), whatever the batch: for the fast engine, MAX_PIECE_COST. Everything the
+page offers fits (the largest, a city name of 16 positions over 119 tokens: 3.1 units),
+and a recipe's batch of 8 city names (18.5 units, about 100 ms whole) runs in four pieces.
+The scalar engine, a Value per number, is slow by design: its chunks are its documents
+(at the default size one name costs 7 units or more, over a piece's bound; a smaller
+model's short names may share a chunk), and one document's step may cost up to 72 units
+(the default run on it: 25 to 62 units, 140 to 340 ms, with the longest names of the
+presets), long tasks that the lessons' slow engine is allowed. Runs above the bound train
+in the terminal (`python -m tinygpt train`) or in PyTorch.
 """
+
+from functools import lru_cache
 
 from .checkpoint import check_page_size
 from .errors import TinyGPTError
 from .kernels import MAX_UNROLL
 from .model import Config
 
-__all__ = ["Config", "features", "step_cost", "check_step", "check_page_run",
-           "MAX_STEP_COST", "DEFAULT_STEP_MS"]
+__all__ = ["Config", "features", "step_cost", "batch_cost", "chunk_ranges", "check_step",
+           "check_page_run", "MAX_STEP_COST", "MAX_PIECE_COST", "DEFAULT_STEP_MS"]
 
 DEFAULT_STEP_MS = 5.5  # the unit of step_cost, in Pyodide on the quiet test machine
 # Default steps per unit of each feature (fitted by `scripts/measure_work.py fit`).
@@ -47,8 +65,11 @@ COEFFICIENTS = {
                "scores": 7.387e-04, "rows": 0.0, "vocab": 3.197e-03, "width": 2.131e-02,
                "params": 0.0},
 }
-# The most one step may cost, in default steps (see the module's docstring).
-MAX_STEP_COST = {"fast": 20.0, "scalar": 72.0}
+# The most a chunk of a step's documents may cost, in default steps: about 36 ms (see the
+# module's docstring).
+MAX_PIECE_COST = 6.5
+# The most the step of one document (which cannot be split) may cost, per engine.
+MAX_STEP_COST = {"fast": MAX_PIECE_COST, "scalar": 72.0}
 
 
 def _split(length, mults):
@@ -107,25 +128,64 @@ def step_cost(config, vocab_size, batch, positions, engine="fast"):
                                                           positions).items())
 
 
+@lru_cache(maxsize=64)
+def fixed_cost(config, vocab_size, engine="fast"):
+    """What a step costs whatever its documents: the constant and Adam's (per parameter)."""
+    coefficients, found = COEFFICIENTS[engine], features(config, vocab_size, 1, 1)
+    return coefficients["constant"] * found["constant"] + coefficients["params"] * found["params"]
+
+
+@lru_cache(maxsize=4096)
+def document_cost(config, vocab_size, positions, engine="fast"):
+    """What one document of `positions` positions adds to a step's cost. (Cached: the
+    chunking asks for it every step, and a Config is hashable.)"""
+    return step_cost(config, vocab_size, 1, positions, engine) - fixed_cost(config, vocab_size,
+                                                                            engine)
+
+
+def batch_cost(config, vocab_size, positions, engine="fast"):
+    """The estimated cost of a step on documents of these positions (one number each):
+    step_cost's, with every document counted at its own length."""
+    return fixed_cost(config, vocab_size, engine) + sum(
+        document_cost(config, vocab_size, n, engine) for n in positions)
+
+
+def chunk_ranges(config, vocab_size, positions, engine="fast", bound=MAX_PIECE_COST):
+    """A step's documents (their positions, in order) cut into consecutive chunks whose
+    batch_cost is at most `bound`, as [(start, end)]: each chunk takes as many documents
+    as fit, and a document that alone costs more is a chunk of its own. Depends only on
+    its arguments, so the CLI and the page cut every step alike."""
+    fixed = fixed_cost(config, vocab_size, engine)
+    ranges, start, cost = [], 0, fixed
+    for i, n in enumerate(positions):
+        more = document_cost(config, vocab_size, n, engine)
+        if i > start and cost + more > bound:
+            ranges.append((start, i))
+            start, cost = i, fixed
+        cost += more
+    ranges.append((start, len(positions)))
+    return ranges
+
+
 def longest_positions(docs, block_size):
     """The most positions a document of `docs` trains on: min(block_size, letters + 1)."""
     return min(block_size, max(map(len, docs)) + 1)
 
 
-def check_step(config, vocab_size, batch, docs, engine, what="These settings"):
-    """Refuse a run whose longest step (`batch` documents as long as the longest of
-    `docs`) would cost more than MAX_STEP_COST; returns its cost. The message says what
-    to lower to make it fit."""
+def check_step(config, vocab_size, docs, engine, what="These settings"):
+    """Refuse a run whose longest document (the longest of `docs`) would make a piece of
+    training cost more than MAX_STEP_COST: a batch is split into chunks, a document is
+    not. Returns that document's cost. The message says what to lower to make it fit."""
     positions = longest_positions(docs, config.block_size)
-    cost = step_cost(config, vocab_size, batch, positions, engine)
+    cost = step_cost(config, vocab_size, 1, positions, engine)
     bound = MAX_STEP_COST[engine]
     if cost <= bound:
         return cost
 
-    def fits(block=config.block_size, size=batch, engine_=engine):
+    def fits(block=config.block_size, engine_=engine):
         n = min(block, positions)
         shape = Config(config.n_embd, config.n_head, config.n_layer, block)
-        return step_cost(shape, vocab_size, size, n, engine_) <= MAX_STEP_COST[engine_]
+        return step_cost(shape, vocab_size, 1, n, engine_) <= MAX_STEP_COST[engine_]
 
     advice = []
     if engine == "scalar" and fits(engine_="fast"):
@@ -133,9 +193,6 @@ def check_step(config, vocab_size, batch, docs, engine, what="These settings"):
     block = _largest(positions - 1, lambda b: fits(block=b))
     if block is not None:
         advice.append(f"set block_size to {block} or less")
-    size = _largest(batch - 1, lambda b: fits(size=b))
-    if size is not None:
-        advice.append(f"train on {_names(size)} per step" + (" or fewer" if size > 1 else ""))
     if not advice:
         advice.append("make the model smaller (n_embd, n_layer)")
     advice = advice[0] if len(advice) == 1 else ", ".join(advice[:-1]) + " or " + advice[-1]
@@ -145,10 +202,11 @@ def check_step(config, vocab_size, batch, docs, engine, what="These settings"):
     else:
         why = "block_size, which the longest lines fill"
     raise TinyGPTError(
-        f"{what} make each training step about {cost * DEFAULT_STEP_MS:,.0f} ms of work{scalar} "
-        f"({_names(batch)} of up to {positions} positions: {why}), which would freeze this "
-        f"page; it takes steps of up to about {bound * DEFAULT_STEP_MS:,.0f} ms. To train "
-        f"here, {advice}. Bigger runs train with python -m tinygpt train, or in PyTorch."
+        f"{what} make each training step about {cost * DEFAULT_STEP_MS:,.0f} ms of work for "
+        f"a single name{scalar} (up to {positions} positions: {why}), which would freeze this "
+        f"page: it trains a name or a few at a time, in pieces of up to about "
+        f"{bound * DEFAULT_STEP_MS:,.0f} ms, and one name cannot be split. To train here, "
+        f"{advice}. Bigger runs train with python -m tinygpt train, or in PyTorch."
     )
 
 
@@ -167,15 +225,11 @@ def _largest(high, ok):
     return low
 
 
-def _names(count):
-    return f"{count} name{'s' if count != 1 else ''}"
-
-
 def check_page_run(pending, model_what, settings_what):
-    """What the page can train: a model within checkpoint.PAGE_MAX_PARAMS whose steps fit
-    MAX_STEP_COST. `pending` is a trainer.PendingRun (settings, text and vocabulary
-    checked, nothing drawn): both checks are cheap, so they come before anything is built."""
+    """What the page can train: a model within checkpoint.PAGE_MAX_PARAMS whose longest
+    document's step fits MAX_STEP_COST. `pending` is a trainer.PendingRun (settings, text
+    and vocabulary checked, nothing drawn): both checks are cheap, so they come before
+    anything is built."""
     config, vocab_size = pending.config, pending.tokenizer.vocab_size
     check_page_size(config, vocab_size, model_what)
-    check_step(config, vocab_size, pending.settings["batch"], pending.docs,
-               pending.settings["engine"], settings_what)
+    check_step(config, vocab_size, pending.docs, pending.settings["engine"], settings_what)

@@ -75,13 +75,18 @@ def test_bench_page_times_every_engine(page, site):
     rows = page.locator("[data-testid=bench-table] tbody tr")
     assert rows.count() == 3
     # the fast engine with 1, 4 and 8 documents per step, on about as many documents
-    for batch, steps in ((1, 12), (4, 3), (8, 2)):
-        timed = result["batches"][str(batch)]
+    # and at 8 with steps computed whole and cut a name per chunk: the same losses
+    for key, batch, steps in ((1, 1, 12), (4, 4, 3), (8, 8, 2), ("8 whole", 8, 2),
+                              ("8 per name", 8, 2)):
+        timed = result["batches"][str(key)]
         assert timed["batch"] == batch and timed["steps"] == steps == len(timed["losses"])
         assert timed["docs"] == steps * batch
         assert math.isfinite(timed["docs_per_s"]) and timed["docs_per_s"] > 0, timed
         assert timed["vs_batch_1"] == 1 if batch == 1 else timed["vs_batch_1"] > 0, timed
-    assert page.locator("[data-testid=batch-table] tbody tr").count() == 3
+    eights = [result["batches"][k]["losses"] for k in ("8", "8 whole", "8 per name")]
+    for a, b, c in zip(*eights, strict=True):
+        assert abs(a - b) <= 1e-12 * b and abs(c - b) <= 1e-12 * b
+    assert page.locator("[data-testid=batch-table] tbody tr").count() == 5
     assert page.get_attribute("[data-testid=bench-status]", "data-state") == "done"
 
 
@@ -111,6 +116,8 @@ def test_the_benchmark_script_runs_and_prints_its_table():
                         out, re.M)
         assert row and float(row[2]) > 0, (engine, out)
     assert re.search(r"^fast / JS port\s+[\d.]+x$", out, re.M), out
+    assert re.search(r"^batch 8 docs/s against whole steps: cut as the page cuts them [\d.]+x"
+                     r".* a name per chunk [\d.]+x", out, re.M), out
     assert re.search(r"playground, UI live, fast engine: 20 steps in [\d.]+ s", out), out
     assert re.search(r"long tasks \(over 50 ms\) from the click to done, per page load: \d+",
                      out), out

@@ -514,12 +514,12 @@ def test_the_panels_data_is_a_piece_of_the_budget(monkeypatch):
         clock[0] += 0.015
         return {"step": session.trainer.step_count}
 
-    def step(original=session.trainer.step):
+    def step(original=session.trainer.train_piece):  # a whole step at batch 1
         clock[0] += 0.008  # and a step 8 ms
         return original()
 
     monkeypatch.setattr(session, "insides", slow_insides)
-    monkeypatch.setattr(session.trainer, "step", step)
+    monkeypatch.setattr(session.trainer, "train_piece", step)
     monkeypatch.setattr(scheduler.time, "perf_counter", lambda: clock[0])
     assert session.train_for(20)["losses"] and session.train_for(20)["losses"]  # 8 ms known
     session.panel.at = -1e9

@@ -236,14 +236,14 @@ def test_train_for_starts_a_step_only_if_it_fits_the_budget(monkeypatch):
     s = Session()
     s.new_run(TEXT, dict(TINY, steps=50))
     clock = [0.0]
-    step = s.trainer.step
+    piece = s.trainer.train_piece  # a whole step: these batches of 1 are one piece each
 
-    def slow_step():
-        step()
+    def slow_piece():
         clock[0] += 0.004
+        return piece()
 
     monkeypatch.setattr(scheduler.time, "perf_counter", lambda: clock[0])
-    monkeypatch.setattr(s.trainer, "step", slow_step)
+    monkeypatch.setattr(s.trainer, "train_piece", slow_piece)
     assert len(s.train_for(10)["losses"]) == 2
     assert len(s.train_for(12.5)["losses"]) == 3
     assert len(s.train_for(1)["losses"]) == 1  # always at least one

@@ -3,13 +3,15 @@
 Only the parameter count was checked: a run link with block_size 256, batch 8 and lines
 of 300 letters made one step (one of the page's tasks) of 5.5 s, 99.6 s at n_embd 96.
 work.step_cost estimates a step from what it costs (its positions, batch, layers, width,
-vocabulary, parameters: fitted to steps timed in Pyodide, see tinygpt/work.py), and the
-page refuses settings whose longest step costs more than work.MAX_STEP_COST, saying what
-to lower. Everything the page offers (the recipes on the presets, the lessons' links)
-stays within it."""
+vocabulary, parameters: fitted to steps timed in Pyodide, see tinygpt/work.py). A batch
+is trained a chunk of names per task (test_batch_pieces.py), a name is not split, so the
+page refuses settings whose longest name's step costs more than work.MAX_STEP_COST,
+saying what to lower. Everything the page offers (the recipes on the presets, the
+lessons' links) stays within it."""
 
 import html
 import json
+import math
 import re
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -70,8 +72,10 @@ def test_a_saved_run_with_such_settings_is_refused_on_restore():
 
 
 def test_switching_to_the_scalar_engine_is_refused_where_its_steps_would_freeze():
+    # The city names, up to 16 positions over 119 tokens: one name on the scalar engine
+    # costs 85 default steps (the fast engine: 3).
     session = Session()
-    session.new_run((DATA / "first_names.txt").read_text(), {"batch": 8, "steps": 10})
+    session.new_run(preset("cities"), {"batch": 8, "steps": 10})
     text = message(session.set_engine, "scalar")
     assert "on the scalar engine" in text and "use the fast engine" in text
     assert session.trainer.engine == "fast"
@@ -127,6 +131,7 @@ def counted_multiply_adds(monkeypatch, config, vocab, batch, positions):
     trainer = Trainer(text, n_embd=config.n_embd, n_head=config.n_head, n_layer=config.n_layer,
                       block_size=config.block_size, batch=batch, steps=5)
     trainer.train_docs = [line] * batch
+    trainer.piece_bound = math.inf  # the features describe a step computed whole
     counts["short"] = counts["long"] = 0
     trainer.gradients()
     return counts["short"], counts["long"]
@@ -185,9 +190,14 @@ def test_any_settings_and_lines_fit_or_get_a_message_that_says_how(values, text)
         return
     pending = session._pending_run[0]
     positions = work.longest_positions(pending.docs, pending.config.block_size)
-    cost = work.step_cost(pending.config, pending.tokenizer.vocab_size, pending.settings["batch"],
-                          positions, pending.settings["engine"])
-    assert cost <= work.MAX_STEP_COST[pending.settings["engine"]]
+    engine, vocab = pending.settings["engine"], pending.tokenizer.vocab_size
+    cost = work.step_cost(pending.config, vocab, 1, positions, engine)
+    assert cost <= work.MAX_STEP_COST[engine]
+    # and every chunk of the costliest batch (every name as long as the longest) fits it
+    lengths = [positions] * pending.settings["batch"]
+    for a, b in work.chunk_ranges(pending.config, vocab, lengths, engine):
+        assert b - a == 1 or work.batch_cost(pending.config, vocab, lengths[a:b],
+                                             engine) <= work.MAX_PIECE_COST
 
 
 def test_the_parameter_count_is_the_models():
@@ -202,14 +212,19 @@ def test_the_parameter_count_is_the_models():
 def test_the_advice_is_the_largest_that_fits():
     config = Config(16, 4, 1, 256)
     docs = ["a" * 300]
-    text = message(work.check_step, config, 27, 8, docs, "fast")
+    text = message(work.check_step, config, 27, docs, "fast")
     block = int(re.search(r"set block_size to (\d+) or less", text).group(1))
-    size = re.search(r"train on (\d+) names? per step", text)
 
-    def cost(b, n=8):
-        return work.step_cost(Config(16, 4, 1, b), 27, n, b)
+    def cost(b):
+        return work.step_cost(Config(16, 4, 1, b), 27, 1, b)
 
     assert cost(block) <= work.MAX_STEP_COST["fast"] < cost(block + 1)
-    if size:
-        n = int(size.group(1))
-        assert cost(256, n) <= work.MAX_STEP_COST["fast"] < cost(256, n + 1)
+
+
+def test_the_batch_does_not_count_only_the_longest_name_does():
+    # A batch is split into chunks: 8 names per step fit wherever 1 does.
+    config = Config(16, 4, 1, 64)
+    fits = work.check_step(config, 27, ["a" * 40], "fast")
+    assert fits == work.step_cost(config, 27, 1, 41) <= work.MAX_STEP_COST["fast"]
+    assert work.step_cost(config, 27, 8, 41) > work.MAX_STEP_COST["fast"]
+    Session().begin_run("\n".join(["a" * 40, "b" * 3]) + "\n", {"block_size": 64, "batch": 8})
