@@ -196,12 +196,17 @@ class BatchGradients:
     def add(self, docs):
         with collector_paused():  # the graphs are built, used and freed inside
             for tokens in docs:
-                loss = document_loss(self.state, self.config, tokens)
-                if self.batch == 1:
-                    loss.backward()  # microgpt.py's step, exactly
-                else:
-                    (loss * (1 / self.batch)).backward()
-                self.total += loss.data
+                self.total += self._backward(tokens)
+
+    def _backward(self, tokens):
+        """One document's graph, built and sent backward; it is freed as this returns
+        (inside the pause: no collection walks it)."""
+        loss = document_loss(self.state, self.config, tokens)
+        if self.batch == 1:
+            loss.backward()  # microgpt.py's step, exactly
+        else:
+            (loss * (1 / self.batch)).backward()
+        return loss.data
 
     def result(self):
         """(loss, grads) of the documents added so far, as a share of the batch's mean."""

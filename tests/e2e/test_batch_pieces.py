@@ -6,7 +6,7 @@ cuts such a step into chunks of names, one per task (tests/py/test_batch_pieces.
 a run link with the one-minute recipe on the city names trains with no long task, and
 with the losses the CLI's code computes for the same run."""
 
-from pageutil import assert_no_long_tasks, open_playground, py_call
+from pageutil import assert_no_long_tasks, open_playground, py_call, start_long_task_check
 
 from tinygpt import settings as table
 from tinygpt.trainer import Trainer
@@ -17,7 +17,7 @@ STEPS = 300
 def test_the_one_minute_recipe_on_the_city_names_has_no_long_task(page, site):
     open_playground(page, site, f"?recipe=one-minute&dataset=cities&steps={STEPS}",
                     timeout=60_000)
-    page.evaluate("window.__longTasks.length = 0")
+    start_long_task_check(page)
     page.click("[data-testid=train-toggle]")
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=300_000)
     assert_no_long_tasks(page, f"training the one-minute recipe on the city names, {STEPS} steps")
