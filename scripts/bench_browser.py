@@ -22,6 +22,7 @@ main thread's CPU time) with the panel closed and open, in alternating page load
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -210,9 +211,15 @@ def print_batches(results):
           " rounds of\n the docs/s ratio within a round; here the median of the page loads')")
     if "8 whole" in sizes:  # what cutting steps into chunks costs, in the same rounds
         def vs_whole(key):
-            return [med(a / b for a, b in zip(r["batches"][key]["round_rates"],
-                                              r["batches"]["8 whole"]["round_rates"]))
-                    for r in results]
+            # Per page load: the median over its rounds of the ratio within a round, or the
+            # ratio of the whole blocks where no round timed both (a run of a step or two).
+            ratios = []
+            for r in results:
+                cut, whole = r["batches"][key], r["batches"]["8 whole"]
+                paired = [a / b for a, b in zip(cut["round_rates"], whole["round_rates"])
+                          if a and b and math.isfinite(a / b)]  # (a round without a step: NaN)
+                ratios.append(med(paired) if paired else cut["docs_per_s"] / whole["docs_per_s"])
+            return ratios
         page, names = vs_whole("8"), vs_whole("8 per name")
         print(f"batch 8 docs/s against whole steps: cut as the page cuts them {med(page):.3f}x"
               f" (loads: {', '.join(f'{x:.3f}' for x in page)}), a name per chunk"

@@ -13,6 +13,7 @@ in CPython.
 import itertools
 import time
 
+from . import kernels
 from .errors import TinyGPTError
 from .generate import Model
 from .trainer import headline_loss
@@ -125,10 +126,12 @@ class Scheduler:
         being generated (`start_generate`), and with `live`, one letter of a few names at
         temperature 0.5 every LIVE_EVERY_MS, made by the weights of the step they start
         at. At least one piece always runs, so the scalar engine, whose step can exceed
-        the budget, still moves. After that, a piece starts only if it still fits the
-        budget: a piece of training as long as its estimated cost times the last one's
-        time per unit of cost says, another piece as long as the last one was. The page's
-        tasks then stay near the budget instead of overshooting it.
+        the budget, still moves; until the fast engine's kernels are all compiled, that
+        piece is compiling them (kernels.warm_up, a one-off the idle page has usually
+        done). After that, a piece starts only if it still fits the budget: a piece of
+        training as long as its estimated cost times the last one's time per unit of cost
+        says, another piece as long as the last one was. The page's tasks then stay near
+        the budget instead of overshooting it.
         """
         t = self.trainer
         if t is None:
@@ -138,8 +141,12 @@ class Scheduler:
         panel = self.panel.due(start) if self.panel else None  # first: it counts too
         first = t.step_count
         answer = {"val_points": []}
-        # After the panel's data, training runs only if its next piece fits.
-        fits = panel is None or time.perf_counter() + self._next_piece_s(t) < deadline
+        # The fast engine's kernels first, if the page's idle warm-up (Session.prepare) has
+        # not made them all yet (Train pressed at once): compiled inside a step, they would
+        # make it long. Then, after the panel's data, training runs only if its next piece
+        # fits.
+        fits = kernels.warm_up(deadline) and (
+            panel is None or time.perf_counter() + self._next_piece_s(t) < deadline)
         while fits:
             began = time.perf_counter()
             trained = not self._side_piece(answer, live, began)

@@ -292,8 +292,7 @@ class Session:
         """Do, in pieces of about `budget_ms`, the one-off work a first training step would
         otherwise do in one long task: compile the fast engine's kernels for every vector
         length up to kernels.MAX_UNROLL. Returns {"done"}; the page calls it while idle."""
-        deadline = time.perf_counter() + budget_ms / 1000
-        done = kernels.prepare(range(1, kernels.MAX_UNROLL + 1), deadline)
+        done = kernels.warm_up(time.perf_counter() + budget_ms / 1000)
         if done:
             gc.freeze()  # the kernels live as long as the page: see web.install
         return {"done": done}

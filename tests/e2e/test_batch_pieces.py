@@ -17,6 +17,10 @@ STEPS = 300
 def test_the_one_minute_recipe_on_the_city_names_has_no_long_task(page, site):
     open_playground(page, site, f"?recipe=one-minute&dataset=cities&steps={STEPS}",
                     timeout=60_000)
+    # A first visit's service worker copies and checks the whole site (14 MB) just after
+    # the page is ready: on two cores that slows the page's first tasks past 50 ms, which
+    # is not what this test is about (test_page.py's check allows a stray one or two).
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     start_long_task_check(page)
     page.click("[data-testid=train-toggle]")
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=300_000)

@@ -13,8 +13,8 @@ import pytest
 from helpers import TEXT, TINY, one_line, reference_with
 from microgpt_reference import softmax as ref_softmax
 
+from tinygpt import kernels, scheduler, web
 from tinygpt import model as scalar_model
-from tinygpt import scheduler, web
 from tinygpt.errors import TinyGPTError
 from tinygpt.scheduler import VAL_DOCS, VAL_EVERY
 from tinygpt.session import Session, api
@@ -254,6 +254,32 @@ def test_train_for_always_makes_progress_even_with_no_budget():
     s.new_run(TEXT, dict(TINY, steps=5))
     assert s.train_for(0)["step"] == 1
     assert s.train_for(0, max_steps=3)["step"] == 2
+
+
+def test_train_for_compiles_the_kernels_before_its_first_step(monkeypatch):
+    # Train pressed before the page's idle warm-up is done: each call compiles kernels
+    # (at least one length, even with no budget) and no step runs until all are there,
+    # since a step would compile the rest inside itself: a long task.
+    monkeypatch.setattr(kernels, "_dots", {})
+    monkeypatch.setattr(kernels, "_rowdots", {})
+    monkeypatch.setattr(kernels, "_warm", False)
+    s = Session()
+    s.new_run(TEXT, dict(TINY, steps=5))
+    calls = 0
+    while s.train_for(0)["step"] == 0:
+        calls += 1
+        compiled = len(kernels._dots)
+        assert compiled == calls, "one length per call with no budget"
+        assert calls <= kernels.MAX_UNROLL
+    assert calls == kernels.MAX_UNROLL - 1  # the call that compiles the last one trains
+    assert all(n in kernels._dots and n in kernels._rowdots
+               for n in range(1, kernels.MAX_UNROLL + 1))
+    assert s.train_for(0)["step"] == 2  # then a step per call, as always
+    # With time to spare, one call compiles them all and trains.
+    monkeypatch.setattr(kernels, "_dots", {})
+    monkeypatch.setattr(kernels, "_rowdots", {})
+    monkeypatch.setattr(kernels, "_warm", False)
+    assert s.train_for(60_000)["step"] == 5
 
 
 def test_validation_points_every_val_every_steps():
