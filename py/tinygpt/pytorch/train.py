@@ -444,6 +444,9 @@ def run(args):
         print(f"saved {args.out}")
     if world > 1:
         dist.barrier()
+        # DDP's reducer holds the process group and its last work: freed first, so that no
+        # gloo thread is left to end the process with "terminate called" at exit.
+        del ddp
         dist.destroy_process_group()
     return 0
 
