@@ -16,6 +16,7 @@ Fixtures:
   its own, as a new visitor has.
 """
 
+import os
 import subprocess
 
 import pytest
@@ -61,9 +62,17 @@ def shared_context(browser):
     context.close()
 
 
+def wants_fresh_context(request):
+    """A module marked fresh_context, or every test with TINYGPT_FRESH_CONTEXTS=1 set (to
+    tell a test that depends on what ran before it from one that fails alone)."""
+    return bool(request.node.get_closest_marker("fresh_context")
+                or os.environ.get("TINYGPT_FRESH_CONTEXTS") == "1")
+
+
 @pytest.fixture
 def page(request, browser, site):
-    if request.node.get_closest_marker("fresh_context"):
+    fresh = wants_fresh_context(request)
+    if fresh:
         context, page = new_page(browser, site)
     else:
         context = request.getfixturevalue("shared_context")
@@ -71,7 +80,7 @@ def page(request, browser, site):
         page = watched_page(context, site)
     yield page
     violations = page.watch.csp_violations()
-    if request.node.get_closest_marker("fresh_context"):
+    if fresh:
         context.close()
     else:
         for opened in context.pages:  # this test's page and any it opened

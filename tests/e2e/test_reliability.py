@@ -355,10 +355,11 @@ def test_the_biggest_model_the_page_runs_loads_and_generates_without_freezing(pa
         len(site):])
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
     assert py_call(page, "info")["params"] > 100_000
-    # Generating (uniform letters: long names) runs in short tasks, and Stop stops it.
+    # Generating (uniform letters: long names) runs in short tasks, and Stop stops it:
+    # 100 names, so that they cannot all be done before the click.
+    page.fill("#gen-n", "100")
     page.click("[data-testid=generate]")
     page.wait_for_selector("[data-testid=stop-generate]", state="visible")
-    page.wait_for_timeout(500)
     page.click("[data-testid=stop-generate]")
     assert page.get_attribute("[data-testid=samples]", "data-state") == "stopped"
     page.fill("#gen-n", "3")
