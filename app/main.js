@@ -409,8 +409,11 @@ installSavedRuns(app);
 installInsides(app);
 app.on("ready", async () => {
   warmUpLoop().start();
-  await restoreSavedRun();
+  const restored = await restoreSavedRun();
   await applyLinkFromUrl({ only: "model" });
+  // Start-up's restoring is over: the status says whether a saved run came back (tests
+  // wait for this instead of a pause long enough for a restore).
+  $("status").dataset.restored = restored ? "run" : "none";
 });
 
 start().catch((error) => {

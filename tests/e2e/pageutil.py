@@ -8,6 +8,23 @@ def open_playground(page, site, query="", timeout=30_000):
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=timeout)
 
 
+def wait_restored(page, timeout=30_000):
+    """Wait until the playground's start-up restore is over; "run" if a saved run came
+    back, "none" if there was none to restore (or it stayed in another tab)."""
+    page.wait_for_selector("[data-testid=status][data-restored]", timeout=timeout)
+    return page.get_attribute("[data-testid=status]", "data-restored")
+
+
+def wait_saved(page, step, timeout=30_000):
+    """Wait until the run is saved at `step` or later (the storage status says which step
+    the last save holds). A paused run's save comes to rest at its step; a training one
+    saves now and then, so no exact step is sure to be seen."""
+    page.wait_for_function(
+        "n => +document.querySelector('[data-testid=storage-status]').dataset.step >= n",
+        arg=step, timeout=timeout,
+    )
+
+
 def state(page):
     return page.get_attribute("[data-testid=status]", "data-state")
 

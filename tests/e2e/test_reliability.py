@@ -25,19 +25,14 @@ from pageutil import (
     state,
     steps_done,
     wait_error,
+    wait_restored,
+    wait_saved,
     wait_steps,
 )
 from test_share import card, fragment, tiny_session
 
 from tinygpt.data import hidden_character
 from tinygpt.model import Config, param_shapes
-
-
-def wait_saved(page, step):
-    page.wait_for_function(
-        "n => +document.querySelector('[data-testid=storage-status]').dataset.step === n",
-        arg=step, timeout=30_000,
-    )
 
 
 def reopen(page, expect="paused"):
@@ -89,7 +84,7 @@ def test_a_reload_right_after_new_run_has_no_run(page, site):
     page.click("[data-testid=reset]")
     assert state(page) == "ready"
     reopen(page, "ready")
-    page.wait_for_timeout(800)  # time for a restore, were there one to make
+    assert wait_restored(page) == "none"
     assert state(page) == "ready" and steps_done(page) == 0 and py_call(page, "info") is None
 
 

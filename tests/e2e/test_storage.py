@@ -17,6 +17,8 @@ from pageutil import (
     py_call,
     state,
     steps_done,
+    wait_restored,
+    wait_saved,
     wait_steps,
 )
 
@@ -47,14 +49,6 @@ IDBFactory.prototype.open = function (name, ...rest) {
   return request;
 };""",
 }
-
-
-def wait_saved(page, at_least):
-    page.wait_for_function(
-        "n => +document.querySelector('[data-testid=storage-status]').dataset.step >= n",
-        arg=at_least,
-        timeout=30_000,
-    )
 
 
 def cli_losses(tmp_path, steps, seed):
@@ -130,7 +124,7 @@ def test_new_run_forgets_the_saved_run(page, site):
     assert state(page) == "ready"
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
-    page.wait_for_timeout(500)  # time for a restore, had there been anything to restore
+    assert wait_restored(page) == "none"
     assert state(page) == "ready" and steps_done(page) == 0
 
 
