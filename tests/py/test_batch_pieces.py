@@ -198,9 +198,9 @@ def fake_clock(monkeypatch, t, ms_per_cost=work.DEFAULT_STEP_MS):
 
 def test_train_for_runs_one_chunk_per_piece_and_counts_the_step_after_its_last(monkeypatch):
     session = Session()
-    session.new_run(CITIES, {**ONE_MINUTE, "steps": 40})
+    session.new_run(CITIES, {**ONE_MINUTE, "steps": 12})
     t = session.trainer
-    reference = trainer(steps=40)
+    reference = trainer(steps=12)
     costs = fake_clock(monkeypatch, t)
     for _ in range(6):
         chunks = len(chunks_of_next_step(t)[1])
@@ -219,9 +219,9 @@ def test_train_for_fits_as_many_pieces_as_the_budget_takes(monkeypatch, budget):
     # overruns its budget, and stops only when the next piece would. (The pieces here
     # take 3 to 36 ms: one as long as the last can be twice as long.)
     session = Session()
-    session.new_run(CITIES, {**ONE_MINUTE, "steps": 40})
+    session.new_run(CITIES, {**ONE_MINUTE, "steps": 12})
     t = session.trainer
-    reference = trainer(steps=40)
+    reference = trainer(steps=12)
     costs = fake_clock(monkeypatch, t)
     losses = []
     session.train_for(budget)  # the first task learns the time per unit of cost
@@ -237,7 +237,7 @@ def test_train_for_fits_as_many_pieces_as_the_budget_takes(monkeypatch, budget):
             assert answer["ms"] <= budget + 1e-6
         if not t.done and ran:
             assert answer["ms"] + t.next_piece_cost() * work.DEFAULT_STEP_MS >= budget - 1e-6
-    assert losses == [reference.step() for _ in range(40)]
+    assert losses == [reference.step() for _ in range(12)]
     if budget == 45:
         assert max(tasks) >= 2  # some pieces share a task
 
@@ -246,7 +246,7 @@ def test_a_run_saved_in_the_middle_of_a_step_restores_exactly():
     # A saved run holds whole steps only: saved between two chunks, it restores at the
     # step's start, which is computed again, and the run goes on as if never stopped.
     session = Session()
-    session.new_run(CITIES, {**ONE_MINUTE, "steps": 30})
+    session.new_run(CITIES, {**ONE_MINUTE, "steps": 8})
     t = session.trainer
     for _ in range(100):  # pieces, until one has run of a step after the third
         session.train_for(0)
@@ -258,8 +258,8 @@ def test_a_run_saved_in_the_middle_of_a_step_restores_exactly():
     restored = Session()
     restored.restore_run(saved)
     assert restored.trainer.step_count == steps_done and restored.trainer.losses == losses_done
-    reference = trainer(steps=30)
-    want = [reference.step() for _ in range(30)]
+    reference = trainer(steps=8)
+    want = [reference.step() for _ in range(8)]
     for s in (session, restored):
         while not s.trainer.done:
             s.train_for(0)
