@@ -300,6 +300,23 @@ def test_a_playground_whose_code_throws_as_it_starts_says_so(browser, site):
         context.close()
 
 
+def test_a_module_that_loads_but_never_runs_its_code_is_a_failed_start(browser, site):
+    # As WebKit behaves when a module the page imports throws: the page's module script
+    # fires its load event and no error event. Its code never says it ran (a
+    # "tinygpt:module-ran" event), and the watchdog takes that silence for a failure.
+    def silent(route):
+        route.fulfill(status=200, content_type="text/javascript", body="export {};\n")
+
+    context, page = failing_page(browser, site, "app/python-start.js", silent)
+    try:
+        page.goto(site)
+        text = wait_for_failure(page)
+        assert "its code stopped" in text and "Reload the page" in text, text
+        assert page.get_attribute("[data-testid=status]", "data-state") == "error"
+    finally:
+        context.close()
+
+
 def test_a_playground_whose_code_never_arrives_says_so(browser, site):
     # A module that never answers: the watchdog's time limit (a minute; 2 s here).
     context, page = failing_page(browser, site, "app/share.js", lambda route: None)
