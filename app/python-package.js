@@ -1,7 +1,9 @@
 // How every Pyodide of the site starts (the playground, the lessons' workers, the
 // benchmark page): Pyodide from this site, the standard library the pages start with,
-// and the tinygpt package unpacked from one archive (py/tinygpt.zip, built from the
-// files pyscript.toml lists).
+// and the tinygpt package unpacked from its archive (py/tinygpt.zip, built from the files
+// pyscript.toml lists), with, for the lessons and the benchmark, the archive of what only
+// they use (py/tinygpt-lessons.zip: the lessons' and exercises' modules, the benchmark's
+// and the command line's), which the playground never downloads.
 //
 // The standard library comes in two forms with the same modules (scripts/python_archives.py):
 // source, the smaller download, or compiled, which starts about a second sooner because
@@ -16,9 +18,9 @@ export const HOME = "/home/pyodide";
 export const stdlibName = (compiled) => (compiled ? "python_stdlib.compiled.zip" : "python_stdlib.zip");
 
 // Starts Pyodide with the package on its path. site: the site's root URL; compiled: see
-// above; onStage(text): called as each stage begins.
-export async function startPython(site, { compiled = false, onStage = () => {} } = {}) {
-  const archive = fetchBytes(new URL("py/tinygpt.zip", site)); // meanwhile
+// above; lessons: with the lessons' archive too; onStage(text): called as each stage begins.
+export async function startPython(site, { compiled = false, lessons = false, onStage = () => {} } = {}) {
+  const archive = packageArchives(site, lessons); // meanwhile
   archive.catch(() => {}); // reported below, once Pyodide is up
   const indexURL = new URL("vendor/pyodide/", site).href;
   onStage("Loading Pyodide");
@@ -35,9 +37,15 @@ export async function startPython(site, { compiled = false, onStage = () => {} }
   return pyodide;
 }
 
+// The package's archives, downloaded side by side (the lessons' one only if asked for).
+function packageArchives(site, lessons) {
+  const names = lessons ? ["py/tinygpt.zip", "py/tinygpt-lessons.zip"] : ["py/tinygpt.zip"];
+  return Promise.all(names.map((name) => fetchBytes(new URL(name, site))));
+}
+
 // Unpacks the package into `home` and puts that folder first on Python's path.
-export async function installTinygpt(pyodide, site, home = HOME, archive = fetchBytes(new URL("py/tinygpt.zip", site))) {
-  pyodide.unpackArchive(await archive, "zip", { extractDir: home });
+export async function installTinygpt(pyodide, site, home = HOME, archives = packageArchives(site, true)) {
+  for (const archive of await archives) pyodide.unpackArchive(archive, "zip", { extractDir: home });
   pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(home)})`);
 }
 

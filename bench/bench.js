@@ -57,7 +57,7 @@ function readCounts() {
 async function startPython() {
   const { loadPyodide } = await import("../vendor/pyodide/pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: new URL("../vendor/pyodide/", location.href).href });
-  await installTinygpt(pyodide, new URL("../", location.href)); // the playground's modules
+  await installTinygpt(pyodide, new URL("../", location.href)); // with bench.py (the lessons archive)
   await mountRestOfStdlib(pyodide, new URL("../", location.href)); // statistics, the profilers
   return pyodide;
 }

@@ -50,7 +50,7 @@ function copyUplot() {
 // The package's files: its modules, and in pytorch/ the project export.py hands out.
 const isPackageFile = (f) => /\.(py|md|txt)$/.test(f) && !f.includes("__pycache__");
 
-// pyscript.toml lists the package's files the site ships (in py/tinygpt.zip). Every file
+// pyscript.toml lists the package's files the site ships (py/tinygpt.zip and py/tinygpt-lessons.zip). Every file
 // of the package must be listed, or `import` (or export.py) fails only in the browser;
 // check here so the mistake shows at build time. Answers the list.
 function packageFiles() {

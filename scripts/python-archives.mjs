@@ -1,7 +1,9 @@
 // The site's Python as archives, made with the very Pyodide the site ships (from
 // node_modules, run under Node):
 // - py/tinygpt.zip: the package (the files pyscript.toml lists), unpacked once by every
-//   page with `pyodide.unpackArchive` (one request instead of one per file);
+//   page with `pyodide.unpackArchive` (one request instead of one per file), but for
+// - py/tinygpt-lessons.zip: what only the lessons and the benchmark use (LESSONS_ONLY),
+//   which the playground never downloads;
 // - vendor/pyodide/python_stdlib{,.compiled,.rest}.zip: the standard library split into
 //   what the pages start with and the rest (scripts/python_archives.py says how);
 // - vendor/pyodide/pyodide-lock.json: the lock file without its packages (the site loads
@@ -18,12 +20,18 @@ const BUILD = "/build"; // a folder of Pyodide's in-memory file system
 const HOME = "/home/pyodide"; // where the pages unpack the package, as here
 const OUTPUTS = [
   "py/tinygpt.zip",
+  "py/tinygpt-lessons.zip",
   "vendor/pyodide/python_stdlib.zip",
   "vendor/pyodide/python_stdlib.compiled.zip",
   "vendor/pyodide/python_stdlib.rest.zip",
   "vendor/pyodide/pyodide-lock.json",
   "vendor/pyodide/kept.json",
 ];
+
+// The package's files that only the lessons' workers and the benchmark page import (the
+// command line's too: no page runs it), in their own archive.
+export const lessonsOnly = (file) =>
+  file.startsWith("exercises/") || ["lessons.py", "stdlib_rest.py", "bench.py", "__main__.py"].includes(file);
 
 // The code of the lessons' cells and exercises (<pre class="cell-source"> and
 // <pre class="exercise-source">), as the page reads it.
@@ -90,17 +98,20 @@ async function makeArchives({ root, nm, files, cells }) {
     FS.mkdirTree(dest.slice(0, dest.lastIndexOf("/")));
     FS.writeFile(dest, fs.readFileSync(path.join(root, "py", "tinygpt", file)));
   }
-  pyodide.globals.set("files", pyodide.toPy(files));
+  const archives = { "tinygpt.zip": files.filter((f) => !lessonsOnly(f)), "tinygpt-lessons.zip": files.filter(lessonsOnly) };
+  pyodide.globals.set("archives", pyodide.toPy(archives));
   pyodide.runPython(`
 import zipfile
-with zipfile.ZipFile("${BUILD}/tinygpt.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-    for name in sorted(files):
-        info = zipfile.ZipInfo("tinygpt/" + name, (1980, 1, 1, 0, 0, 0))
-        with open("${BUILD}/src/tinygpt/" + name, "rb") as f:
-            z.writestr(info, f.read(), zipfile.ZIP_DEFLATED)
+for archive, files in archives.items():
+    with zipfile.ZipFile("${BUILD}/" + archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name in sorted(files):
+            info = zipfile.ZipInfo("tinygpt/" + name, (1980, 1, 1, 0, 0, 0))
+            with open("${BUILD}/src/tinygpt/" + name, "rb") as f:
+                z.writestr(info, f.read(), zipfile.ZIP_DEFLATED)
 `);
   const packageZip = FS.readFile(`${BUILD}/tinygpt.zip`);
-  pyodide.unpackArchive(packageZip, "zip", { extractDir: HOME });
+  const lessonsZip = FS.readFile(`${BUILD}/tinygpt-lessons.zip`);
+  for (const zip of [packageZip, lessonsZip]) pyodide.unpackArchive(zip, "zip", { extractDir: HOME });
 
   FS.mkdirTree(`${BUILD}/out`);
   pyodide.runPython(fs.readFileSync(path.join(root, "scripts", "python_archives.py"), "utf8"));
@@ -116,6 +127,7 @@ with zipfile.ZipFile("${BUILD}/tinygpt.zip", "w", zipfile.ZIP_DEFLATED, compress
   const lock = JSON.parse(fs.readFileSync(path.join(nm, "pyodide", "pyodide-lock.json"), "utf8"));
   const made = {
     "py/tinygpt.zip": packageZip,
+    "py/tinygpt-lessons.zip": lessonsZip,
     "vendor/pyodide/pyodide-lock.json": JSON.stringify({ info: lock.info, packages: {} }),
     "vendor/pyodide/kept.json": JSON.stringify(kept),
   };

@@ -63,7 +63,7 @@ async function start() {
   // The compiled standard library even on a first visit: the lessons start two of these
   // workers, and each would spend about a second compiling the source one (the page's
   // first-visit download budget is the playground's).
-  const pyodide = await startPython(site, { compiled: true });
+  const pyodide = await startPython(site, { compiled: true, lessons: true });
   pyodide.setStdout(writer("stdout"));
   pyodide.setStderr(writer("stderr"));
   pyodide.pyimport("tinygpt.stdlib_rest").install(fetchRestOfStdlib, "/lib/python_stdlib.rest.zip");

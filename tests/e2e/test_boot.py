@@ -6,6 +6,7 @@ code fails to start says so."""
 import ast
 import gzip
 import re
+import zipfile
 from html import unescape
 
 import pytest
@@ -34,9 +35,17 @@ def test_a_first_visit_downloads_only_what_the_playground_starts_with(page, site
     open_playground(page, site)
     urls = [u for u in page.evaluate(REQUESTED) if u.startswith(site)]
     names = [u[len(site):] for u in urls]
-    # One archive of the package, the small standard library, no PyScript, no lessons.
+    # One archive of the package (not the lessons' one), the small standard library, no
+    # PyScript, no lessons.
     assert names.count("py/tinygpt.zip") == 1
     assert [n for n in names if n.startswith("py/")] == ["py/tinygpt.zip"]
+    with zipfile.ZipFile(DIST / "py" / "tinygpt.zip") as z:
+        shipped = set(z.namelist())
+    with zipfile.ZipFile(DIST / "py" / "tinygpt-lessons.zip") as z:
+        lessons_only = set(z.namelist())
+    assert {"tinygpt/lessons.py", "tinygpt/exercises/__init__.py", "tinygpt/__main__.py",
+            "tinygpt/bench.py"} <= lessons_only and not shipped & lessons_only
+    assert {"tinygpt/web.py", "tinygpt/export.py", "tinygpt/pytorch/train.py"} <= shipped
     stdlib = [n for n in names if "python_stdlib" in n]
     assert stdlib == ["vendor/pyodide/python_stdlib.zip"], stdlib
     assert not [n for n in names if "pyscript" in n or "codemirror" in n or "lessons" in n]
@@ -87,7 +96,7 @@ def site_imports():
 # with the standard library they start with and nothing else: which names fail to import.
 IMPORT_ALL = """async ([names, compiled]) => {
     const { startPython } = await import("./app/python-package.js");
-    const pyodide = await startPython(new URL("./", location.href), { compiled });
+    const pyodide = await startPython(new URL("./", location.href), { compiled, lessons: true });
     pyodide.globals.set("names", pyodide.toPy(names));
     return pyodide.runPython(`
 import importlib
