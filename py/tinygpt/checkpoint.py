@@ -70,6 +70,16 @@ def model_file(model, meta=None):
     }
 
 
+def _check_names(state_dict, shapes):
+    """The first message about the weights: a matrix missing or one the config has not."""
+    expected = {name for name, _, _ in shapes}
+    if set(state_dict) != expected:
+        missing, extra = expected - set(state_dict), set(state_dict) - expected
+        first = sorted(missing or extra)[0]
+        what = f"missing {first}" if missing else f"unexpected {short(first)}"
+        raise TinyGPTError(f"The model's weights do not match its config ({what}).")
+
+
 def check_params(state_dict, config, vocab_size, floats_checked=False):
     """Parameters as fresh lists of floats, after checking names, shapes and values
     (`floats_checked`: the caller built the matrices itself, from param_shapes, as fresh
@@ -77,12 +87,7 @@ def check_params(state_dict, config, vocab_size, floats_checked=False):
     if not isinstance(state_dict, dict):
         raise TinyGPTError("The model's weights are missing.")
     shapes = param_shapes(config, vocab_size)
-    expected = {name for name, _, _ in shapes}
-    if set(state_dict) != expected:
-        missing, extra = expected - set(state_dict), set(state_dict) - expected
-        first = sorted(missing or extra)[0]
-        what = f"missing {first}" if missing else f"unexpected {short(first)}"
-        raise TinyGPTError(f"The model's weights do not match its config ({what}).")
+    _check_names(state_dict, shapes)
     params = {}
     for name, rows, cols in shapes:
         mat = state_dict[name]
@@ -310,12 +315,7 @@ def _check_row_counts(rows, shapes):
     """check_params' first messages for a state_dict given as row lengths (see
     load_page_parts): the matrices' names, then, if there are more rows than the shapes
     have, the first matrix whose row count is wrong; found without a loop over the rows."""
-    expected = {name for name, _, _ in shapes}
-    if set(rows) != expected:
-        missing, extra = expected - set(rows), set(rows) - expected
-        first = sorted(missing or extra)[0]
-        what = f"missing {first}" if missing else f"unexpected {short(first)}"
-        raise TinyGPTError(f"The model's weights do not match its config ({what}).")
+    _check_names(rows, shapes)
     given = sum(len(lengths) for lengths in rows.values() if isinstance(lengths, list))
     if given > sum(count for _, count, _ in shapes):
         for name, count, cols in shapes:

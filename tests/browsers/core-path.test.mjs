@@ -7,10 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import {
-  assertClean, errorText, forEachEngine, generateNames, makeLink, pyCall, state, stepsDone,
-  waitState,
-} from "./page.mjs";
+import { assertClean, errorText, forEachEngine, generateNames, makeLink, pyCall, state, stepsDone, waitState, withTab } from "./page.mjs";
 import { cpythonLosses, ROOT, serve } from "./site.mjs";
 
 const STEPS = 300;
@@ -92,8 +89,7 @@ forEachEngine(["firefox", "webkit"], (engine) => {
   });
 
   test("a names link shows the same names in a fresh profile", { timeout: 300_000 }, async () => {
-    const fresh = await (await engine.ready()).openTab();
-    try {
+    await withTab(engine, async (fresh) => {
       await fresh.goto(trained.namesLink);
       await fresh.waitFor(() => !!document.querySelector("[data-testid=name-card]"), null, { what: "the name card" });
       const shown = await fresh.evaluate(() =>
@@ -103,14 +99,11 @@ forEachEngine(["firefox", "webkit"], (engine) => {
       const facts = await fresh.evaluate(() => document.querySelector("[data-testid=card-facts]").textContent);
       assert.ok(facts.includes("US first names") && facts.includes(String(STEPS)), facts);
       await assertClean(fresh, "the name card");
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 
   test("a model link generates the same names in a fresh profile", { timeout: 300_000 }, async () => {
-    const fresh = await (await engine.ready()).openTab();
-    try {
+    await withTab(engine, async (fresh) => {
       await fresh.goto(trained.modelLink);
       await fresh.waitFor(
         () => document.querySelector("[data-testid=share-status]").textContent.includes("Opened"),
@@ -126,14 +119,11 @@ forEachEngine(["firefox", "webkit"], (engine) => {
       assert.equal(await fresh.evaluate(() => document.querySelector("#gen-seed").value), GEN_SEED);
       assert.deepEqual(await generateNames(fresh), trained.names);
       await assertClean(fresh, "the opened model");
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 
   test("the first cell of lesson 1 runs", { timeout: 300_000 }, async () => {
-    const fresh = await (await engine.ready()).openTab();
-    try {
+    await withTab(engine, async (fresh) => {
       await fresh.goto(`${site.url}lessons.html#tokens`);
       await fresh.waitFor(
         () => document.querySelector("[data-testid=python-status]").dataset.state === "ready",
@@ -158,9 +148,7 @@ forEachEngine(["firefox", "webkit"], (engine) => {
       assert.equal(output.trim(), expected.trim());
       assert.equal(await errorText(fresh), "");
       await assertClean(fresh, "lesson 1");
-    } finally {
-      await fresh.close();
-    }
+    });
   });
 
   after(() => tab?.close());

@@ -8,7 +8,7 @@
 // Pyodide's WebAssembly missing it speaks after its minute, in all three engines.)
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { forEachEngine } from "./page.mjs";
+import { forEachEngine, withTab } from "./page.mjs";
 import { brokenCopy, serve } from "./site.mjs";
 
 const CASES = [
@@ -47,8 +47,7 @@ forEachEngine(["chromium", "firefox", "webkit"], (engine) => {
   CASES.forEach(({ name }, index) => {
     test(`${name}: the page says it could not start, and what to do`, { timeout: 300_000 }, async () => {
       const site = await brokenSite(index);
-      const tab = await (await engine.ready()).openTab();
-      try {
+      await withTab(engine, async (tab) => {
         const started = Date.now();
         await tab.goto(site.url);
         // Within the start-up watchdog's minute and a half (a page that never says
@@ -59,9 +58,7 @@ forEachEngine(["chromium", "firefox", "webkit"], (engine) => {
         assert.notEqual(shown.state, "ready");
         await tab.collect();
         assert.deepEqual([...tab.foreign], [], "requests to other origins");
-      } finally {
-        await tab.close();
-      }
+      });
     });
   });
 });

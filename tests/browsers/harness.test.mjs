@@ -3,7 +3,7 @@
 // and assertClean (which every happy-path test ends with) refuses the page.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { assertClean, forEachEngine } from "./page.mjs";
+import { assertClean, forEachEngine, withTab } from "./page.mjs";
 import { serve } from "./site.mjs";
 
 let site;
@@ -19,8 +19,7 @@ after(() => {
 
 forEachEngine(["chromium", "firefox", "webkit"], (engine) => {
   test("a foreign request, an uncaught error and a CSP violation are all caught", { timeout: 180_000 }, async () => {
-    const tab = await (await engine.ready()).openTab();
-    try {
+    await withTab(engine, async (tab) => {
       // The server's "not found" answer is a page without a policy: it may fetch anywhere.
       await tab.goto(`${site.url}no-such-page`);
       const foreignUrl = `${elsewhere.url}icon.svg`;
@@ -46,8 +45,6 @@ forEachEngine(["chromium", "firefox", "webkit"], (engine) => {
       // The first of its checks to fail: the error box (the page may report the planted
       // error, if it came while Python was starting) or the foreign request.
       await assert.rejects(assertClean(tab, "the planted page"), /shows an error|other origins/);
-    } finally {
-      await tab.close();
-    }
+    });
   });
 });

@@ -5,7 +5,7 @@
 // real WebKit under that locale: the page starts, trains and draws its chart.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { assertClean, forEachEngine, pyCall, waitState } from "./page.mjs";
+import { assertClean, forEachEngine, pyCall, waitState, withTab } from "./page.mjs";
 import { serve } from "./site.mjs";
 
 let site;
@@ -16,8 +16,7 @@ forEachEngine(
   ["webkit"],
   (engine) => {
     test("under LANG=C.UTF-8 (navigator.language \"C\") the page starts, trains and draws its chart", { timeout: 300_000 }, async () => {
-      const tab = await (await engine.ready()).openTab();
-      try {
+      await withTab(engine, async (tab) => {
         await tab.goto(`${site.url}?steps=40`);
         const language = await tab.evaluate(() => navigator.language);
         const refused = await tab.evaluate(() => {
@@ -40,9 +39,7 @@ forEachEngine(
         });
         assert.ok(chart && chart[0] > 0 && chart[1] > 0, `no chart drawn: ${chart}`);
         await assertClean(tab, "LANG=C.UTF-8");
-      } finally {
-        await tab.close();
-      }
+      });
     });
   },
   { lang: "C.UTF-8" },

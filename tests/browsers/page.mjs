@@ -34,6 +34,16 @@ export function forEachEngine(engines, body, { lang } = {}) {
   }
 }
 
+// body(tab) in a new tab of the engine (a fresh profile), closed afterwards whatever happens.
+export async function withTab(engine, body) {
+  const tab = await (await engine.ready()).openTab();
+  try {
+    return await body(tab);
+  } finally {
+    await tab.close();
+  }
+}
+
 export const state = (tab) => tab.evaluate(() => document.querySelector("[data-testid=status]").dataset.state);
 
 export function waitState(tab, wanted, timeout = 120_000) {

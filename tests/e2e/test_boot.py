@@ -3,10 +3,11 @@ module the site imports is in it; a lesson cell can still import the rest), work
 run under the page's Content-Security-Policy where no server sends one, and a page whose
 code fails to start says so."""
 
-import ast
 import gzip
+import importlib.util
 import re
 import zipfile
+from contextlib import contextmanager
 from html import unescape
 
 import pytest
@@ -62,14 +63,13 @@ def test_a_first_visit_downloads_only_what_the_playground_starts_with(page, site
 
 
 # --- the trimmed standard library -------------------------------------------------------------
-def imported_names(source):
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            names.add(node.module)
-    return names
+# The build's own reading of the package (scripts/python_archives.py, plain Python): which
+# files a page may import and what each imports. What is checked here is the other half:
+# that a Pyodide started with only the trimmed library really imports all of it.
+_spec = importlib.util.spec_from_file_location(
+    "python_archives", ROOT / "scripts" / "python_archives.py")
+python_archives = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(python_archives)
 
 
 def site_imports():
@@ -77,16 +77,13 @@ def site_imports():
     (but the command line, the benchmarks' and the PyTorch project it hands out, which no
     page starts with), what they import, what the cells import, and what the pages'
     JavaScript imports (`pyodide.pyimport`), found here by CPython's own reading."""
-    names = set()
     package = ROOT / "py" / "tinygpt"
-    for file in package.rglob("*.py"):
-        if "pytorch" not in file.parts and file.stem not in {"__main__", "bench"}:
-            names |= imported_names(file.read_text(encoding="utf-8"))
-            parts = ["tinygpt", *file.relative_to(package).with_suffix("").parts]
-            names.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    names = set(python_archives.package_imports(package))
+    names |= {python_archives.module_name(file, package)
+              for file in python_archives.page_modules(package)}
     html = (ROOT / "lessons.html").read_text(encoding="utf-8")
     for cell in re.findall(r'<pre class="(?:cell|exercise)-source">(.*?)</pre>', html, re.S):
-        names |= imported_names(unescape(cell))
+        names |= python_archives.imported_names(unescape(cell))
     for script in (ROOT / "app").rglob("*.js"):
         names |= set(re.findall(r'pyimport\("([\w.]+)"\)', script.read_text(encoding="utf-8")))
     return sorted(n for n in names if n.partition(".")[0] not in {"torch", "js", "pyodide"})
@@ -273,23 +270,25 @@ def wait_for_failure(page, timeout=30_000):
     return error_text(page)
 
 
+@contextmanager
 def failing_page(browser, site, path, handler):
+    """A page of a new visitor whose requests for `path` `handler` answers; closed after."""
     context, page = new_page(browser, site, service_workers="block")
     page.route(f"**{path}", handler)
-    return context, page
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("path", ["app/main.js", "vendor/uplot/uPlot.esm.js", "app/dom.js"])
 def test_a_playground_whose_code_fails_to_load_says_so(browser, site, path):
-    context, page = failing_page(browser, site, path, lambda route: route.abort())
-    try:
+    with failing_page(browser, site, path, lambda route: route.abort()) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "app/main.js" in text and "Reload the page" in text, text
         assert page.get_attribute("[data-testid=status]", "data-state") == "error"
         assert page.text_content("#load-label") == "TinyGPT could not start."
-    finally:
-        context.close()
 
 
 def test_a_playground_whose_code_throws_as_it_starts_says_so(browser, site):
@@ -299,14 +298,11 @@ def test_a_playground_whose_code_throws_as_it_starts_says_so(browser, site):
             "export const SMOOTHING = 0.95; export function smooth() {}"
             " export class LossChart {}\nthrow new Error('the chart broke on purpose');"))
 
-    context, page = failing_page(browser, site, "app/chart.js", throwing)
-    try:
+    with failing_page(browser, site, "app/chart.js", throwing) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "the chart broke on purpose" in text, text
         assert page.get_attribute("[data-testid=status]", "data-state") == "error"
-    finally:
-        context.close()
 
 
 def test_a_module_that_loads_but_never_runs_its_code_is_a_failed_start(browser, site):
@@ -316,47 +312,35 @@ def test_a_module_that_loads_but_never_runs_its_code_is_a_failed_start(browser, 
     def silent(route):
         route.fulfill(status=200, content_type="text/javascript", body="export {};\n")
 
-    context, page = failing_page(browser, site, "app/python-start.js", silent)
-    try:
+    with failing_page(browser, site, "app/python-start.js", silent) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "its code stopped" in text and "Reload the page" in text, text
         assert page.get_attribute("[data-testid=status]", "data-state") == "error"
-    finally:
-        context.close()
 
 
 def test_a_playground_whose_code_never_arrives_says_so(browser, site):
     # A module that never answers: the watchdog's time limit (a minute; 2 s here).
-    context, page = failing_page(browser, site, "app/share.js", lambda route: None)
-    context.add_init_script("window.tinygptStartLimitMs = 2000;")
-    try:
+    with failing_page(browser, site, "app/share.js", lambda route: None) as page:
+        page.context.add_init_script("window.tinygptStartLimitMs = 2000;")
         page.goto(site, wait_until="commit")
         text = wait_for_failure(page)
         assert "did not finish loading" in text, text
-    finally:
-        context.close()
 
 
 def test_a_lessons_page_whose_code_fails_to_load_says_so(browser, site):
-    context, page = failing_page(browser, site, "app/lessons/main.js", lambda route: route.abort())
-    try:
+    with failing_page(browser, site, "app/lessons/main.js", lambda route: route.abort()) as page:
         page.goto(site + "lessons.html#tokens")
         text = wait_for_failure(page)
         assert "app/lessons/main.js" in text, text
         assert page.get_attribute("[data-testid=python-status]", "data-state") == "failed"
         assert page.locator("[role=alert][data-testid=error]").count() == 1
-    finally:
-        context.close()
 
 
 def test_a_playground_whose_python_fails_to_start_says_so(browser, site):
     # The page's code runs; Python's start does not (its package cannot be fetched).
-    context, page = failing_page(browser, site, "py/tinygpt.zip", lambda route: route.abort())
-    try:
+    with failing_page(browser, site, "py/tinygpt.zip", lambda route: route.abort()) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "could not start Python" in text and "tinygpt.zip" in text, text
         assert page.get_attribute("[data-testid=status]", "data-state") == "error"
-    finally:
-        context.close()

@@ -201,3 +201,18 @@ def assert_refused(result, folder, before, *fragments):
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     assert listing(folder) == before
+
+
+def positions_fed(monkeypatch):
+    """The number of positions each call of fast.forward feeds from now on (patched in for
+    the test): the list, filled as the calls come."""
+    from tinygpt import fast
+
+    fed, forward = [], fast.forward
+
+    def counting(params, config, tokens, cache=None, record=None):
+        fed.append(len(tokens))
+        return forward(params, config, tokens, cache, record)
+
+    monkeypatch.setattr(fast, "forward", counting)
+    return fed

@@ -10,14 +10,14 @@ import time
 import tracemalloc
 
 import pytest
+from helpers import FEW, SMALL
 
 from tinygpt import checkpoint, lessons, model
 from tinygpt.errors import TinyGPTError
 from tinygpt.session import Session, limits
 from tinygpt.trainer import Trainer
 
-TEXT = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8, "steps": 30}
+SMALL = {**SMALL, "steps": 30}
 HUGE = {"n_embd": 256, "n_head": 4, "n_layer": 8, "block_size": 256}
 
 
@@ -67,7 +67,7 @@ def test_the_lessons_refuse_it_as_fast():
 
 
 def test_restoring_a_run_draws_no_weights_it_then_throws_away(monkeypatch):
-    trainer = Trainer(TEXT, **SMALL, seed=4)
+    trainer = Trainer(FEW, **SMALL, seed=4)
     for _ in range(5):
         trainer.step()
     state = json.loads(json.dumps(trainer.state()))
@@ -91,7 +91,7 @@ def parts(header, rows, numbers=()):
 
 
 def good_header():
-    file = Trainer(TEXT, **SMALL).model_file()
+    file = Trainer(FEW, **SMALL).model_file()
     return {k: v for k, v in file.items() if k != "state_dict"}
 
 
@@ -114,7 +114,7 @@ def test_a_file_whose_config_is_too_big_is_refused_before_its_rows_and_weights()
 
 def test_weights_beyond_what_the_shapes_hold_are_refused_before_decoding():
     header = good_header()
-    trainer = Trainer(TEXT, **SMALL)
+    trainer = Trainer(FEW, **SMALL)
     rows = {name: [len(r) for r in m] for name, m in trainer.params.items()}
     weights = base64.b64encode(bytes(8 * 1_000_000)).decode()
     seconds, peak, message = cost(Session().open_model_file, json.dumps(header), rows, weights)

@@ -12,6 +12,7 @@ import sys
 import zipfile
 
 import pytest
+from helpers import FEW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,8 +21,7 @@ from tinygpt import settings as table
 from tinygpt.model import Config, param_shapes
 from tinygpt.session import Session
 
-TEXT = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail\n"
-CHARS = sorted(set(TEXT) - {"\n"})
+CHARS = sorted(set(FEW) - {"\n"})
 CONFIG = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8}
 HOSTILE = {"batch": 10**9, "beta1": 7.5, "eps": -1, "lr": 0.02, "n_embd": 4096, "steps": 300}
 
@@ -58,7 +58,7 @@ def test_a_shared_models_settings_are_checked_against_the_table_and_named():
 
 def test_a_runs_own_settings_all_go_through():
     session = Session()
-    session.new_run(TEXT, {**CONFIG, "steps": 20, "batch": 2, "beta2": 0.999})
+    session.new_run(FEW, {**CONFIG, "steps": 20, "batch": 2, "beta2": 0.999})
     answer = session.export_project()
     assert answer["left_out"] == []
 
@@ -69,7 +69,7 @@ def project(tmp_path):
     files, _ = exported({"settings": HOSTILE})
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-    (tmp_path / "data.txt").write_text(TEXT)
+    (tmp_path / "data.txt").write_text(FEW)
     sys.path.insert(0, str(tmp_path))
     try:
         yield tmp_path, {n: importlib.import_module(n) for n in ("model", "train", "sample")}

@@ -7,9 +7,9 @@ import json
 import struct
 
 import pytest
-from helpers import FEW, TINY, page_parts, tinygpt
+from helpers import FEW, TINY, page_parts, positions_fed, tinygpt
 
-from tinygpt import checkpoint, compact, fast, jsonio
+from tinygpt import checkpoint, compact, jsonio
 from tinygpt.data import hidden_character, parse_documents
 from tinygpt.errors import TinyGPTError
 from tinygpt.generate import Letters
@@ -129,14 +129,7 @@ def test_training_advances_a_generation_job_too():
 
 
 def test_next_letter_feeds_one_position_per_letter(trained, monkeypatch):
-    fed = []
-    forward = fast.forward
-
-    def counting(params, config, tokens, cache=None, record=None):
-        fed.append(len(tokens))
-        return forward(params, config, tokens, cache, record)
-
-    monkeypatch.setattr(fast, "forward", counting)
+    fed = positions_fed(monkeypatch)
     trained.letters_start(0.5, 9)
     answers = [trained.letters_next(0.5) for _ in range(20)]
     assert answers[-1]["done"]

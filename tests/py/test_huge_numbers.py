@@ -11,6 +11,7 @@ import math
 import struct
 
 import pytest
+from helpers import FEW
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,8 +21,7 @@ from tinygpt.model import Config, param_shapes
 from tinygpt.session import Session, api
 from tinygpt.trainer import Trainer
 
-TEXT = "emma\nolivia\nava\nisabella\nsophia\nmia\namelia\nharper\nevelyn\nabigail\n"
-CHARS = sorted(set(TEXT) - {"\n"})
+CHARS = sorted(set(FEW) - {"\n"})
 CONFIG = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8}
 
 
@@ -100,7 +100,7 @@ def test_weights_far_below_one_still_show_their_picture():
 # --- a restored run with values no real run has -----------------------------------------------
 @pytest.fixture(scope="module")
 def saved():
-    trainer = Trainer(TEXT, **CONFIG, steps=50, seed=3)
+    trainer = Trainer(FEW, **CONFIG, steps=50, seed=3)
     for _ in range(5):
         trainer.step()
     session = Session()

@@ -10,16 +10,14 @@ import json
 import zipfile
 
 import pytest
+from helpers import SMALL, TEXT, positions_fed
 
 from tinygpt import checkpoint, compact, export, fast, generate
 from tinygpt.scheduler import finish
 from tinygpt.session import Session
 from tinygpt.trainer import Trainer
 
-NAMES = ("emma olivia ava isabella sophia charlotte mia amelia harper evelyn abigail emily "
-         "elizabeth mila ella avery sofia camila aria scarlett victoria madison luna grace").split()
-TEXT = "\n".join(NAMES) + "\n"
-SMALL = {"n_embd": 8, "n_head": 2, "n_layer": 1, "block_size": 8, "steps": 30}
+SMALL = {**SMALL, "steps": 30}
 
 
 @pytest.fixture(scope="module")
@@ -166,14 +164,7 @@ def long_block():
 
 
 def test_a_long_prefix_is_fed_one_position_per_piece(long_block, monkeypatch):
-    fed = []
-    forward = fast.forward
-
-    def counting(params, config, tokens, cache=None, record=None):
-        fed.append(len(tokens))
-        return forward(params, config, tokens, cache, record)
-
-    monkeypatch.setattr(fast, "forward", counting)
+    fed = positions_fed(monkeypatch)
     prefix = ("emma" * 20)[:60]
     s = Session()
     s._replace(long_block, None)
