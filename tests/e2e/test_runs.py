@@ -247,9 +247,14 @@ def test_the_loss_shown_and_kept_is_pythons_headline_loss(page, site):
     assert info["loss"] == info["val_points"][-1][1] and info["val_points"][-1][0] == 150
     assert page.text_content("[data-testid=loss-label]") == "Loss (held-out names, newest)"
     assert page.text_content("[data-testid=loss-value]") == f"{info['loss']:.4f}"
-    page.wait_for_function("() => document.querySelectorAll('[data-testid=run-row]').length === 2")
-    assert page.locator("[data-testid=run-row]").first.locator("td").nth(2).text_content() == (
-        f"{info['loss']:.3f} (held out)")
+    # (The row comes when the run starts and is written again when it ends: wait for that.)
+    want = f"{info['loss']:.3f} (held out)"
+    page.wait_for_function(
+        """want => { const rows = document.querySelectorAll('[data-testid=run-row]');
+            return rows.length === 2
+                && rows[0].querySelectorAll('td')[2].textContent === want; }""",
+        arg=want, timeout=15_000)
+    assert page.locator("[data-testid=run-row]").first.locator("td").nth(2).text_content() == want
     stored = {row["settings"]["val_fraction"]: row for row in idb_all(page, "history")}
     assert stored[0.1]["loss"] == info["loss"] and stored[0.1]["lossKind"] == "validation"
     assert stored[0.0]["lossKind"] == "training"
