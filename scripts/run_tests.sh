@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # `npm test` (after `pretest` has installed node modules, built dist/ and set up .venv):
-# lint (ruff and ESLint: `npm run lint`), then every test: unit tests of the package
-# (tests/py), browser tests of the built site in Chromium (tests/e2e, pytest and
-# Playwright), then the same site in Firefox and WebKit (tests/browsers, Node's test
-# runner: puppeteer-core and selenium-webdriver). Extra arguments go to pytest and run
-# only pytest, e.g. `npm test -- -k share`; `npm run test:browsers` runs only the last part.
-set -euo pipefail
+# lint (ruff and ESLint: `npm run lint`), then every test:
+#   1. the unit tests of the package (tests/py), on every core (pytest-xdist);
+#   2. the browser tests of the built site in Chromium (tests/e2e, pytest and Playwright)
+#      that measure no time, on every core, each test module in one process (its tests
+#      share a browser context: tests/e2e/conftest.py);
+#   3. the browser tests marked `timed` (they check the page's long tasks), one at a
+#      time: beside another browser, they would measure that browser;
+#   4. the same site in Firefox and WebKit (tests/browsers, Node's test runner:
+#      puppeteer-core and selenium-webdriver).
+# Every part runs even if one before it failed; the exit status says whether all passed.
+# Extra arguments go to pytest and run only pytest, in one process, e.g. `npm test -- -k
+# share`; `npm run test:browsers` runs only the last part.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-npm run --silent lint
-.venv/bin/python -m pytest "$@"
-if [ $# -eq 0 ]; then
-  npm run --silent test:browsers
+npm run --silent lint || exit 1
+pytest=(.venv/bin/python -m pytest)
+if [ $# -gt 0 ]; then
+  exec "${pytest[@]}" "$@"
 fi
+cores=(-n auto --maxprocesses 4)  # more Chromiums than that cost more memory than they save
+failed=0
+"${pytest[@]}" tests/py "${cores[@]}" || failed=1
+"${pytest[@]}" tests/e2e -m "not timed" "${cores[@]}" --dist loadfile || failed=1
+"${pytest[@]}" tests/e2e -m timed || failed=1
+npm run --silent test:browsers || failed=1
+exit $failed

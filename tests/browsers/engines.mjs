@@ -57,6 +57,8 @@ function environment(lang) {
 const CHROMIUM_ARGS = [
   "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
   "--no-first-run",
+  // the omnibox popup each new window preloads (a page of its own): see tests/e2e/browsing.py
+  "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
 ];
 
 export async function launchEngine(name, { lang = "en_US.UTF-8" } = {}) {

@@ -98,7 +98,7 @@ def generate_names(page, timeout=60_000):
 # page's tasks cannot delay, and records when it was late (a stall of the process, not of
 # the page's code). A long task whose excess over 50 ms the probe's stalls cover was not
 # the page's doing: the check then raises MachineStalled, and the test is run once more
-# (pytest-rerunfailures, `--only-rerun MachineStalled` in pyproject.toml), saying why.
+# (pytest-rerunfailures, marked in conftest.py), saying why.
 # How long each piece of work may be is tested exactly in the unit tests (tests/py:
 # budgets, build_run); the benchmark (scripts/bench_browser.py) counts long tasks.
 STRAY_LONG_TASKS = 2
@@ -129,8 +129,18 @@ class MachineStalled(AssertionError):
     """A long-task check failed only because the machine stopped the page's process."""
 
 
+# Whether the running test may measure the page's time. A test that does is marked
+# `@pytest.mark.timed` and runs alone (scripts/run_tests.sh runs the other browser tests on
+# every core first, then these one at a time): beside another browser, a long-task check
+# measures that browser. conftest.py sets this from the mark, so a check in an unmarked
+# test fails at once instead of now and then.
+timing_allowed = True
+
+
 def start_long_task_check(page):
     """Forget the page's long tasks so far, and probe the machine from now on."""
+    assert timing_allowed, ("this test checks long tasks: mark it @pytest.mark.timed, so"
+                            " that it never runs beside another test")
     page.evaluate(_START_PROBE)
 
 

@@ -6,10 +6,13 @@ cuts such a step into chunks of names, one per task (tests/py/test_batch_pieces.
 a run link with the one-minute recipe on the city names trains with no long task, and
 with the losses the CLI's code computes for the same run."""
 
+import pytest
 from pageutil import assert_no_long_tasks, open_playground, py_call, start_long_task_check
 
 from tinygpt import settings as table
 from tinygpt.trainer import Trainer
+
+pytestmark = pytest.mark.timed
 
 STEPS = 300
 

@@ -20,6 +20,8 @@ from pageutil import assert_no_long_tasks, start_long_task_check
 sys.path.insert(0, str(ROOT / "py"))
 from tinygpt.exercises import EXERCISES  # noqa: E402 - the package the page checks with
 
+pytestmark = pytest.mark.timed  # checking and training with no long task
+
 IDS = list(EXERCISES)
 RIGHT_SOFTMAX = [  # typed line by line: the editor indents the lines of the body itself
     "max_val = max(val.data for val in logits)",

@@ -13,6 +13,7 @@ import struct
 import zipfile
 import zlib
 
+import pytest
 from pageutil import (
     assert_no_long_tasks,
     error_text,
@@ -26,6 +27,8 @@ from pageutil import (
 )
 
 from tinygpt.model import Config, param_shapes
+
+pytestmark = pytest.mark.timed
 
 CHARS = [chr(97 + i) for i in range(26)]
 

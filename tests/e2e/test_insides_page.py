@@ -2,6 +2,7 @@
 next-letter bars while the model trains, the probes, no long task, the phone layout, and
 a model opened from a file."""
 
+import pytest
 from browsing import new_page
 from pageutil import (
     assert_no_long_tasks,
@@ -61,6 +62,7 @@ def wait_panel_step_change(page, before, timeout=30_000):
     )
 
 
+@pytest.mark.timed
 def test_the_panel_follows_training_live_with_no_long_task(page, site, screenshots):
     open_playground(page, site, "?steps=1000")
     toggle = page.locator("[data-testid=insides-toggle]")

@@ -168,6 +168,7 @@ def test_a_cell_with_an_error_shows_a_readable_traceback(lessons, site):
     box.locator("[data-testid=reset-cell]").click()
 
 
+@pytest.mark.timed
 def test_a_runaway_cell_can_be_stopped_and_the_page_keeps_working(lessons, site):
     page = lessons
     go(page, site, "tokens")

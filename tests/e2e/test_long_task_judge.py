@@ -2,6 +2,7 @@
 whose own task is long fails whatever the machine did; a short task stretched by the
 machine stalling (the probe worker's timer stopped too) only re-runs the test."""
 
+import pageutil
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -64,3 +65,20 @@ def test_verdicts_follow_the_probe(duration):
     task = [(0, duration)]
     assert judge_long_tasks(task, []) == "page"
     assert judge_long_tasks(task, [(0, duration)]) == "machine"
+
+
+class NoPage:
+    def evaluate(self, script):
+        raise AssertionError("the probe started")
+
+
+def test_a_test_not_marked_timed_cannot_check_long_tasks():
+    # This test is not marked timed: it may run beside others (scripts/run_tests.sh).
+    with pytest.raises(AssertionError, match="mark it @pytest.mark.timed"):
+        pageutil.start_long_task_check(NoPage())
+
+
+@pytest.mark.timed
+def test_a_test_marked_timed_can():
+    with pytest.raises(AssertionError, match="the probe started"):
+        pageutil.start_long_task_check(NoPage())

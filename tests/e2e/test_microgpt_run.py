@@ -40,6 +40,7 @@ def published_names():
     return {**shown, int(last[1]): last[2]}
 
 
+@pytest.mark.timed
 def test_microgpts_run_in_the_page_draws_microgpts_names(page, site, cli_names):
     cli_losses, want = cli_names
     # Lesson 6 links to this run: the playground opens with its recipe and data.

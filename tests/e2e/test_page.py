@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from browsing import DIST, ROOT, new_page
 from pageutil import (
     assert_no_long_tasks,
@@ -70,6 +71,7 @@ def test_training_lowers_loss_and_generates_names(page, site, screenshots):
     page.screenshot(path=str(screenshots / "playground-trained.png"), full_page=True)
 
 
+@pytest.mark.timed
 def test_no_long_tasks_while_training_and_page_answers(page, site):
     open_playground(page, site, "?steps=400")
     start_long_task_check(page)

@@ -326,6 +326,7 @@ def test_a_deeply_nested_link_is_refused_and_python_keeps_working(page, site):
     wait_steps(page, 20)
 
 
+@pytest.mark.timed
 def test_a_small_link_with_a_huge_model_is_refused_at_once(page, site):
     chars = [chr(97 + i) for i in range(26)]
     data = link_bytes({"n_embd": 256, "n_head": 4, "n_layer": 8, "block_size": 256}, chars)
@@ -341,6 +342,7 @@ def test_a_small_link_with_a_huge_model_is_refused_at_once(page, site):
     assert_no_long_tasks(page, "refusing a huge model")
 
 
+@pytest.mark.timed
 def test_the_biggest_model_the_page_runs_loads_and_generates_without_freezing(page, site):
     chars = [chr(97 + i) for i in range(26)]
     config = {"n_embd": 64, "n_head": 4, "n_layer": 2, "block_size": 64}  # ~106k parameters

@@ -5,6 +5,7 @@ reload) until forgotten; and the form is the settings table's."""
 
 import json
 
+import pytest
 from browsing import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -95,6 +96,7 @@ def test_a_link_to_an_unknown_recipe_is_explained(page, site):
     assert page.input_value("[data-testid=recipe-select]") == "microgpt"
 
 
+@pytest.mark.timed
 def test_live_names_appear_and_change_while_training_with_no_long_task(page, site):
     open_playground(page, site, "?steps=3000&seed=2")
     start_long_task_check(page)
