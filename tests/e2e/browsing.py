@@ -21,7 +21,17 @@ CHROMIUM_ARGS = [
     # Each new window of this Chromium (one per page) preloads the omnibox's suggestion
     # popup, a page of its own: about 0.8 s of processor per page opened, a quarter of
     # what opening the playground costs, for a popup a headless browser never shows.
-    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
+    # Chromium reads only the last --disable-features and Playwright passes its own list
+    # before ours, so ours repeats Playwright's (1.65; test_chromium_args.py checks that
+    # none of it is lost).
+    "--disable-features=" + ",".join([
+        "WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup",
+        "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+        "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding",
+        "ThirdPartyStoragePartitioning", "AvoidCorsURLLoaderRestartOnRedirect",
+        "TcpPortRandomizationWin", "OptimizationHints", "NetworkTimeServiceQuerying", "AimEnabled",
+        "PreconnectToSearch", "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion",
+    ]),
 ]
 
 # Installed before any page script: collects long tasks (>50 ms) and CSP violations.
