@@ -27,6 +27,7 @@ const TAKEOVER_PATIENCE_MS = 5000; // then the asking tab says who it waits for
 let app = null;
 let lastSaveTime = 0;
 let lastSavedStep = -1;
+let lastSavedMark = ""; // what the last save held (savedMark): a save that adds nothing is skipped
 let scheduled = 0;
 let saving = Promise.resolve(); // saves run one after another, in order
 let failure = null; // the storage failure being shown, if any
@@ -64,6 +65,7 @@ function onRun(info) {
     const id = app.runId;
     app.runId = null;
     lastSavedStep = -1;
+    lastSavedMark = "";
     release();
     markDiscarded(id, true);
     saving = saving.then(() => deleteRun(id)).then(() => markDiscarded(id, false)).catch(reportFailure);
@@ -102,6 +104,7 @@ function startNewRun() {
   app.runStarted = Date.now();
   app.trainedMs = 0;
   lastSavedStep = -1;
+  lastSavedMark = "";
   lastSaveTime = performance.now(); // step 0 is only the settings: save after some training
   claim(app.runId);
 }
@@ -118,14 +121,22 @@ export function saveRunNow() {
   if (!record) return saving;
   lastSaveTime = performance.now();
   lastSavedStep = record.step;
+  lastSavedMark = savedMark(app.info);
   saving = saving.then(() => store(record));
   return saving;
 }
 
+// What a save holds that can change: the step, whether the run is done, and its headline
+// loss. Not the step alone: a run's last step comes before its last held-out loss is
+// measured and before it is done, and a save made in between (about every second) must
+// not stop the save at the end, or the run would stay saved as not done with the older
+// loss in its history row.
+const savedMark = (info) => `${info.step} ${info.done} ${info.loss}`;
+
 // The record to save, taken now (synchronously, so a pause saves the paused step).
 function snapshot() {
   const info = app?.info;
-  if (!info?.trainable || !app.runId || info.step === lastSavedStep || heldRun() !== app.runId) return null;
+  if (!info?.trainable || !app.runId || savedMark(info) === lastSavedMark || heldRun() !== app.runId) return null;
   let state;
   try {
     state = call("run_state", { packed: true });
@@ -158,6 +169,7 @@ async function store(record) {
     if (lastSavedStep === record.step) showStatus(`Your run is saved in this browser (step ${record.step.toLocaleString("en")}).`, "saved", record.step);
   } catch (error) {
     lastSavedStep = -1; // not saved: try again next time
+    lastSavedMark = "";
     reportFailure(error);
   }
 }
@@ -245,6 +257,7 @@ async function openRun(id) {
   app.trainedMs = record.trainedMs;
   app.dataset = { ...record.dataset };
   lastSavedStep = info.step;
+  lastSavedMark = savedMark(info);
   app.showRun({ ...info, restored: true }, { dataset: app.dataset.id, text: record.state.text });
   showStatus(`Your run is saved in this browser (step ${info.step.toLocaleString("en")}).`, "saved", info.step);
   showSavedRuns();
@@ -300,6 +313,7 @@ async function giveAway() {
   app.moveAway();
   release();
   lastSavedStep = -1;
+  lastSavedMark = "";
   const at = step >= 0 ? ` at step ${step.toLocaleString("en")}` : "";
   offerTakeover({ id }, `Your run went to another TinyGPT tab that asked for it${at}; it is saved in this browser. If that was not you, take it back here.`);
   app.showError(new StorageError(`Your run went to another TinyGPT tab that asked for it${at}. It is saved; to take it back, press “Open it here” under Saved models.`));

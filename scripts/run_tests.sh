@@ -8,7 +8,7 @@
 #   3. the browser tests marked `timed` (they check the page's long tasks), one at a
 #      time: beside another browser, they would measure that browser;
 #   4. the same site in Firefox and WebKit (tests/browsers, Node's test runner:
-#      puppeteer-core and selenium-webdriver).
+#      puppeteer-core and selenium-webdriver), two test files at a time (package.json).
 # Every part runs even if one before it failed; the exit status says whether all passed.
 # Extra arguments go to pytest and run only pytest, in one process, e.g. `npm test -- -k
 # share`; `npm run test:browsers` runs only the last part.

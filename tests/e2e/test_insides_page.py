@@ -3,7 +3,6 @@ next-letter bars while the model trains, the probes, no long task, the phone lay
 a model opened from a file."""
 
 import pytest
-from browsing import new_page
 from pageutil import (
     assert_no_long_tasks,
     open_playground,
@@ -175,38 +174,34 @@ def test_closing_the_panel_stops_the_work_and_keyboard_reaches_it(page, site):
     assert unlabelled == []
 
 
-def test_the_panel_on_a_phone(browser, site, screenshots):
-    context, page = new_page(browser, site, viewport={"width": 375, "height": 800})
-    try:
-        open_playground(page, site, "?steps=150")
-        toggle = page.locator("[data-testid=insides-toggle]")
-        assert toggle.get_attribute("aria-expanded") == "false"  # closed by default: no room
-        toggle.click()
-        page.click("[data-testid=train-toggle]")
-        page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-        page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '150'")
-        # The panel adds no sideways scrolling: it fits, and so does everything in it
-        # (heatmaps too wide for a phone would scroll inside their own box).
-        open_width = page.evaluate("document.documentElement.scrollWidth")
-        toggle.click()
-        assert page.evaluate("document.documentElement.scrollWidth") == open_width
-        toggle.click()
-        wider = page.eval_on_selector(
-            PANEL,
-            """panel => [panel, ...panel.querySelectorAll('*')]
-                .filter(e => !e.closest('#insides-heatmaps > *'))
-                .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
-                .map(e => e.id || e.className || e.tagName)""",
-        )
-        assert wider == [], f"wider than the phone: {wider}"
-        # Of the whole page, cut to the panel: the panel is taller than the phone's window.
-        box = page.locator(PANEL).bounding_box()
-        scroll = page.evaluate("scrollY")
-        page.screenshot(path=str(screenshots / "insides-phone.png"), full_page=True,
-                        clip={**box, "y": box["y"] + scroll})
-    finally:
-        context.close()
-    assert page.watch.errors == []
+def test_the_panel_on_a_phone(page, site, screenshots):
+    page.set_viewport_size({"width": 375, "height": 800})
+    open_playground(page, site, "?steps=150")
+    toggle = page.locator("[data-testid=insides-toggle]")
+    assert toggle.get_attribute("aria-expanded") == "false"  # closed by default: no room
+    toggle.click()
+    page.click("[data-testid=train-toggle]")
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '150'")
+    # The panel adds no sideways scrolling: it fits, and so does everything in it
+    # (heatmaps too wide for a phone would scroll inside their own box).
+    open_width = page.evaluate("document.documentElement.scrollWidth")
+    toggle.click()
+    assert page.evaluate("document.documentElement.scrollWidth") == open_width
+    toggle.click()
+    wider = page.eval_on_selector(
+        PANEL,
+        """panel => [panel, ...panel.querySelectorAll('*')]
+            .filter(e => !e.closest('#insides-heatmaps > *'))
+            .filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+            .map(e => e.id || e.className || e.tagName)""",
+    )
+    assert wider == [], f"wider than the phone: {wider}"
+    # Of the whole page, cut to the panel: the panel is taller than the phone's window.
+    box = page.locator(PANEL).bounding_box()
+    scroll = page.evaluate("scrollY")
+    page.screenshot(path=str(screenshots / "insides-phone.png"), full_page=True,
+                    clip={**box, "y": box["y"] + scroll})
 
 
 def test_a_model_file_shows_its_insides(page, site, tmp_path):

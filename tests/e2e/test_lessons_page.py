@@ -483,36 +483,27 @@ def test_attention_uses_the_run_saved_by_the_playground(lessons, site):
     assert shown[:3] == [f"{w * 100:.0f}" for w in weights[2][:3]]
 
 
-def test_a_build_your_own_link_opens_the_playground_with_its_settings(browser, site):
-    context, page = new_page(browser, site)
-    try:
-        page.goto(site + "lessons.html#build")
-        page.get_by_role("link", name="Wider").click()
-        page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
-        assert page.url.split("/")[-1].startswith("index.html?")
-        assert page.input_value("#set-n_embd") == "32"
-        assert page.input_value("#set-steps") == "3000"
-        assert page.get_attribute("#set-n_embd", "aria-invalid") != "true"
-        assert page.watch.errors == [] and page.watch.foreign == []
-    finally:
-        context.close()
+def test_a_build_your_own_link_opens_the_playground_with_its_settings(page, site):
+    page.goto(site + "lessons.html#build")
+    page.get_by_role("link", name="Wider").click()
+    page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=60_000)
+    assert page.url.split("/")[-1].startswith("index.html?")
+    assert page.input_value("#set-n_embd") == "32"
+    assert page.input_value("#set-steps") == "3000"
+    assert page.get_attribute("#set-n_embd", "aria-invalid") != "true"
 
 
-def test_phone_layout(browser, site, screenshots):
-    context, page = new_page(browser, site, viewport={"width": 375, "height": 800})
-    try:
-        page.goto(site + "lessons.html#attention")
-        page.wait_for_selector("#fig-attention[data-ready=true]", timeout=60_000)
+def test_phone_layout(page, site, screenshots):
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(site + "lessons.html#attention")
+    page.wait_for_selector("#fig-attention[data-ready=true]", timeout=60_000)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    assert overflow <= 375, f"the page is {overflow} px wide at 375 px"
+    screenshot(page, "attention", screenshots / "lesson-3-phone.png")
+    for number, lesson in ((5, "sampling"), (6, "build")):
+        go(page, site, lesson)
+        figure = view(page, lesson).locator("figure").first.get_attribute("id")
+        wait_ready(page, figure, timeout=90_000)
         overflow = page.evaluate("() => document.documentElement.scrollWidth")
-        assert overflow <= 375, f"the page is {overflow} px wide at 375 px"
-        screenshot(page, "attention", screenshots / "lesson-3-phone.png")
-        for number, lesson in ((5, "sampling"), (6, "build")):
-            go(page, site, lesson)
-            figure = view(page, lesson).locator("figure").first.get_attribute("id")
-            wait_ready(page, figure, timeout=90_000)
-            overflow = page.evaluate("() => document.documentElement.scrollWidth")
-            assert overflow <= 375, f"lesson {lesson} is {overflow} px wide at 375 px"
-            screenshot(page, lesson, screenshots / f"lesson-{number}-phone.png")
-        assert page.watch.errors == [] and page.watch.foreign == []
-    finally:
-        context.close()
+        assert overflow <= 375, f"lesson {lesson} is {overflow} px wide at 375 px"
+        screenshot(page, lesson, screenshots / f"lesson-{number}-phone.png")

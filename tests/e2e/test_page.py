@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from browsing import DIST, ROOT, new_page
+from browsing import DIST, ROOT
 from pageutil import (
     assert_no_long_tasks,
     error_text,
@@ -219,24 +219,22 @@ def test_bad_url_settings_are_explained(page, site):
     assert state(page) == "ready"
 
 
-def test_phone_layout_and_keyboard(browser, site, screenshots):
-    context, page = new_page(browser, site, viewport={"width": 375, "height": 740})
-    try:
-        open_playground(page, site, "?steps=30")
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
-        # Every control has an accessible name.
-        unlabeled = page.evaluate("""() =>
-            [...document.querySelectorAll('input, select, textarea, button')]
-            .filter(e => !e.labels?.length && !e.getAttribute('aria-label')
-                         && !e.textContent.trim())
-            .map(e => e.id || e.outerHTML.slice(0, 60))""")
-        assert unlabeled == []
-        # The train button is reachable and works from the keyboard.
-        page.focus("[data-testid=train-toggle]")
-        page.keyboard.press("Enter")
-        page.wait_for_selector("[data-testid=status][data-state=done]")
-        page.screenshot(path=str(screenshots / "playground-phone.png"), full_page=True)
-    finally:
-        context.close()
-    assert page.watch.foreign == [] and page.watch.errors == []
+def test_phone_layout_and_keyboard(page, site, screenshots):
+    page.set_viewport_size({"width": 375, "height": 740})
+    open_playground(page, site, "?steps=30")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+    # Every control has an accessible name.
+    unlabeled = page.evaluate("""() =>
+        [...document.querySelectorAll('input, select, textarea, button')]
+        .filter(e => !e.labels?.length && !e.getAttribute('aria-label')
+                     && !e.textContent.trim())
+        .map(e => e.id || e.outerHTML.slice(0, 60))""")
+    assert unlabeled == []
+    # The train button is reachable and works from the keyboard.
+    page.focus("[data-testid=train-toggle]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-testid=status][data-state=done]")
+    page.screenshot(path=str(screenshots / "playground-phone.png"), full_page=True)
+
+

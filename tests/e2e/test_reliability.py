@@ -10,7 +10,6 @@ import unicodedata
 import zlib
 
 import pytest
-from browsing import new_page
 from pageutil import (
     FREEZE_MS,
     assert_no_long_tasks,
@@ -89,50 +88,44 @@ def test_a_reload_right_after_new_run_has_no_run(page, site):
 
 
 # --- two tabs ------------------------------------------------------------------------------
-def test_two_tabs_never_share_or_delete_each_others_run(browser, site):
-    context, a = new_page(browser, site)
-    try:
-        open_playground(a, site, "?steps=300&seed=5")
-        a.click("[data-testid=train-toggle]")
-        a.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-        wait_saved(a, 300)
-        losses = py_call(a, "info")["losses"]
+def test_two_tabs_never_share_or_delete_each_others_run(page, site):
+    a = page
+    open_playground(a, site, "?steps=300&seed=5")
+    a.click("[data-testid=train-toggle]")
+    a.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    wait_saved(a, 300)
+    losses = py_call(a, "info")["losses"]
 
-        b = context.new_page()
-        open_playground(b, site, "?steps=200&seed=9")
-        b.wait_for_selector("[data-testid=open-elsewhere]", state="visible", timeout=15_000)
-        assert "open in another tab" in b.text_content("[data-testid=open-elsewhere]")
-        assert py_call(b, "info") is None  # B shows no copy of A's run
-        # B's own run: a new id; its New run deletes only B's run.
-        b.click("[data-testid=train-toggle]")
-        b.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-        b.click("[data-testid=reset]")
-        b.click("[data-testid=reset]")
-        b.close()
+    b = a.context.new_page()
+    open_playground(b, site, "?steps=200&seed=9")
+    b.wait_for_selector("[data-testid=open-elsewhere]", state="visible", timeout=15_000)
+    assert "open in another tab" in b.text_content("[data-testid=open-elsewhere]")
+    assert py_call(b, "info") is None  # B shows no copy of A's run
+    # B's own run: a new id; its New run deletes only B's run.
+    b.click("[data-testid=train-toggle]")
+    b.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    b.click("[data-testid=reset]")
+    b.click("[data-testid=reset]")
+    b.close()
 
-        reopen(a, "done")  # A's run is still there, whole
-        assert py_call(a, "info")["losses"] == losses
-    finally:
-        context.close()
+    reopen(a, "done")  # A's run is still there, whole
+    assert py_call(a, "info")["losses"] == losses
 
 
-def test_a_tab_can_take_over_the_run_open_in_another(browser, site):
-    context, a = new_page(browser, site)
-    try:
-        open_playground(a, site, "?steps=5000&seed=6")
-        train_until(a, 200)  # A is training when B asks for the run
-        b = context.new_page()
-        open_playground(b, site)
-        b.wait_for_selector("[data-testid=take-over]", state="visible", timeout=15_000)
-        b.click("[data-testid=take-over]")
-        b.wait_for_selector("[data-testid=status][data-state=paused]", timeout=30_000)
-        # A stopped, saved and let go; B continues from exactly where A stopped.
-        a.wait_for_selector("[data-testid=open-elsewhere]", state="visible", timeout=15_000)
-        assert py_call(a, "info") is None and state(a) == "ready"
-        taken = py_call(b, "info")
-        assert taken["step"] >= 200 and len(taken["losses"]) == taken["step"]
-    finally:
-        context.close()
+def test_a_tab_can_take_over_the_run_open_in_another(page, site):
+    a = page
+    open_playground(a, site, "?steps=5000&seed=6")
+    train_until(a, 200)  # A is training when B asks for the run
+    b = a.context.new_page()
+    open_playground(b, site)
+    b.wait_for_selector("[data-testid=take-over]", state="visible", timeout=15_000)
+    b.click("[data-testid=take-over]")
+    b.wait_for_selector("[data-testid=status][data-state=paused]", timeout=30_000)
+    # A stopped, saved and let go; B continues from exactly where A stopped.
+    a.wait_for_selector("[data-testid=open-elsewhere]", state="visible", timeout=15_000)
+    assert py_call(a, "info") is None and state(a) == "ready"
+    taken = py_call(b, "info")
+    assert taken["step"] >= 200 and len(taken["losses"]) == taken["step"]
 
 
 # --- forged take-overs: another page of the site posting on the tabs' channel ------------------
@@ -174,49 +167,40 @@ def training_and_a_forger(context, a, site):
     return other, run_id
 
 
-def test_forged_take_over_messages_stop_no_run(browser, site):
-    context, a = new_page(browser, site)
-    try:
-        other, run_id = training_and_a_forger(context, a, site)
-        other.evaluate(FORGE, [run_id, False])
-        before = steps_done(a)
-        a.wait_for_timeout(2500)  # longer than a tab looks for a waiting tab (1.5 s)
-        assert state(a) == "training" and steps_done(a) > before
-        assert not a.locator("[data-testid=open-elsewhere]").is_visible()
-        assert error_text(a) == ""
-        assert other.evaluate(RUN_HELD) == run_id  # A still holds its run
-    finally:
-        context.close()
-    assert a.watch.errors == [] and a.watch.foreign == []
+def test_forged_take_over_messages_stop_no_run(page, site):
+    a = page
+    other, run_id = training_and_a_forger(a.context, a, site)
+    other.evaluate(FORGE, [run_id, False])
+    before = steps_done(a)
+    a.wait_for_timeout(2500)  # longer than a tab looks for a waiting tab (1.5 s)
+    assert state(a) == "training" and steps_done(a) > before
+    assert not a.locator("[data-testid=open-elsewhere]").is_visible()
+    assert error_text(a) == ""
+    assert other.evaluate(RUN_HELD) == run_id  # A still holds its run
 
 
-def test_a_take_over_by_a_page_that_takes_the_lock_is_said_loudly_and_can_be_undone(browser,
-                                                                                     site):
-    context, a = new_page(browser, site)
-    try:
-        other, run_id = training_and_a_forger(context, a, site)
-        other.evaluate(FORGE, [run_id, True])  # waits for the lock: this take-over is honoured
-        other.wait_for_function("() => window.gotLock === true", timeout=15_000)
-        # A says so where the reader looks, and the run is saved where A stopped.
-        assert "went to another TinyGPT tab" in wait_error(a, "went to another")
-        a.wait_for_selector("[data-testid=open-elsewhere]", state="visible")
-        assert state(a) == "ready"
-        saved = [r for r in idb_all(a, "runs") if r["id"] == run_id]
-        assert len(saved) == 1 and saved[0]["step"] >= 100
-        # Taking it back: the holder does not answer, A says so and waits; once the holder
-        # lets go, the run comes back at the step it was saved at.
-        a.click("[data-testid=take-over]")
-        a.wait_for_function(
-            "() => document.querySelector('#open-elsewhere-text').textContent"
-            ".includes('does not let')",
-            timeout=15_000)
-        other.evaluate("window.letGo()")
-        a.wait_for_selector("[data-testid=status][data-state=paused]", timeout=30_000)
-        assert steps_done(a) == saved[0]["step"] == py_call(a, "info")["step"]
-        train_until(a, saved[0]["step"] + 20)  # and it trains on
-    finally:
-        context.close()
-    assert a.watch.errors == [] and a.watch.foreign == []
+def test_a_take_over_by_a_page_that_takes_the_lock_is_said_loudly_and_can_be_undone(page, site):
+    a = page
+    other, run_id = training_and_a_forger(a.context, a, site)
+    other.evaluate(FORGE, [run_id, True])  # waits for the lock: this take-over is honoured
+    other.wait_for_function("() => window.gotLock === true", timeout=15_000)
+    # A says so where the reader looks, and the run is saved where A stopped.
+    assert "went to another TinyGPT tab" in wait_error(a, "went to another")
+    a.wait_for_selector("[data-testid=open-elsewhere]", state="visible")
+    assert state(a) == "ready"
+    saved = [r for r in idb_all(a, "runs") if r["id"] == run_id]
+    assert len(saved) == 1 and saved[0]["step"] >= 100
+    # Taking it back: the holder does not answer, A says so and waits; once the holder
+    # lets go, the run comes back at the step it was saved at.
+    a.click("[data-testid=take-over]")
+    a.wait_for_function(
+        "() => document.querySelector('#open-elsewhere-text').textContent"
+        ".includes('does not let')",
+        timeout=15_000)
+    other.evaluate("window.letGo()")
+    a.wait_for_selector("[data-testid=status][data-state=paused]", timeout=30_000)
+    assert steps_done(a) == saved[0]["step"] == py_call(a, "info")["step"]
+    train_until(a, saved[0]["step"] + 20)  # and it trains on
 
 
 # --- a saved run that cannot be restored -----------------------------------------------------
@@ -257,29 +241,25 @@ def test_a_run_that_cannot_be_restored_is_kept_aside_never_deleted(page, site, d
 
 
 # --- a newer page and an older tab --------------------------------------------------------------
-def test_an_older_tab_holding_the_database_is_named_and_saving_resumes(browser, site):
-    context, old = new_page(browser, site)
-    try:
-        # An "older TinyGPT" tab: the database at version 1, held open, deaf to upgrades.
-        old.goto(site + "data/datasets.json")
-        old.evaluate("""() => new Promise((ok) => {
-            const r = indexedDB.open('tinygpt', 1);
-            r.onupgradeneeded = () => r.result.createObjectStore('runs');
-            r.onsuccess = () => { window.held = r.result; ok(); }; })""")
-        page = context.new_page()
-        open_playground(page, site, "?steps=3000")
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=storage-status]').textContent"
-            ".includes('older TinyGPT tab')", timeout=30_000)
-        old.close()  # the older tab goes: the upgrade goes ahead and saving works
-        page.click("[data-testid=train-toggle]")
-        wait_steps(page, 100)
-        page.wait_for_function(
-            "() => document.querySelector('[data-testid=storage-status]').dataset.state"
-            " === 'saved'",
-            timeout=30_000)
-    finally:
-        context.close()
+def test_an_older_tab_holding_the_database_is_named_and_saving_resumes(page, site):
+    # An "older TinyGPT" tab: the database at version 1, held open, deaf to upgrades.
+    old = page.context.new_page()
+    old.goto(site + "data/datasets.json")
+    old.evaluate("""() => new Promise((ok) => {
+        const r = indexedDB.open('tinygpt', 1);
+        r.onupgradeneeded = () => r.result.createObjectStore('runs');
+        r.onsuccess = () => { window.held = r.result; ok(); }; })""")
+    open_playground(page, site, "?steps=3000")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=storage-status]').textContent"
+        ".includes('older TinyGPT tab')", timeout=30_000)
+    old.close()  # the older tab goes: the upgrade goes ahead and saving works
+    page.click("[data-testid=train-toggle]")
+    wait_steps(page, 100)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=storage-status]').dataset.state"
+        " === 'saved'",
+        timeout=30_000)
 
 
 def test_a_newer_page_elsewhere_is_named_when_saving_fails(page, site):
