@@ -19,7 +19,7 @@ pytest=(.venv/bin/python -m pytest)
 if [ $# -gt 0 ]; then
   exec "${pytest[@]}" "$@"
 fi
-cores=(-n auto --maxprocesses 4)  # more Chromiums than that cost more memory than they save
+cores=(-n auto --maxprocesses 4)  # a process per core, at most 4: each e2e process runs a Chromium of its own
 failed=0
 "${pytest[@]}" tests/py "${cores[@]}" || failed=1
 "${pytest[@]}" tests/e2e -m "not timed" "${cores[@]}" --dist loadfile || failed=1

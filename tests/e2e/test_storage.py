@@ -111,7 +111,8 @@ SAVE_BEFORE_THE_LAST_VALIDATION = """(last) => new Promise((answer) => {
             answer(false);
         } else if (+count.textContent >= last) {
             watch.disconnect();
-            Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
+            Object.defineProperty(document, 'visibilityState',
+                                  {value: 'hidden', configurable: true});
             document.dispatchEvent(new Event('visibilitychange'));
             answer(true);
         }
