@@ -455,8 +455,8 @@ def run(args):
         dist.destroy_process_group()
         # Everything is written and closed; a process of a distributed run ends here,
         # without the interpreter's own teardown, during which a gloo thread still alive
-        # has aborted a finished run now and then on a busy machine (one test run in
-        # about ten, never when retried alone).
+        # aborted a finished run now and then on a busy machine (twice in two days of
+        # test runs beside other work, never when retried alone).
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
