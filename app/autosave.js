@@ -26,8 +26,7 @@ const TAKEOVER_PATIENCE_MS = 5000; // then the asking tab says who it waits for
 
 let app = null;
 let lastSaveTime = 0;
-let lastSavedStep = -1;
-let lastSavedMark = ""; // what the last save held (savedMark): a save that adds nothing is skipped
+let lastSaved = null; // what the last save held ({step, done, loss}): a save that adds nothing is skipped
 let scheduled = 0;
 let saving = Promise.resolve(); // saves run one after another, in order
 let failure = null; // the storage failure being shown, if any
@@ -64,8 +63,7 @@ function onRun(info) {
   if (info === null && app.runId) {
     const id = app.runId;
     app.runId = null;
-    lastSavedStep = -1;
-    lastSavedMark = "";
+    lastSaved = null;
     release();
     markDiscarded(id, true);
     saving = saving.then(() => deleteRun(id)).then(() => markDiscarded(id, false)).catch(reportFailure);
@@ -103,8 +101,7 @@ function startNewRun() {
   app.runId = newRunId();
   app.runStarted = Date.now();
   app.trainedMs = 0;
-  lastSavedStep = -1;
-  lastSavedMark = "";
+  lastSaved = null;
   lastSaveTime = performance.now(); // step 0 is only the settings: save after some training
   claim(app.runId);
 }
@@ -120,8 +117,7 @@ export function saveRunNow() {
   const record = snapshot();
   if (!record) return saving;
   lastSaveTime = performance.now();
-  lastSavedStep = record.step;
-  lastSavedMark = savedMark(app.info);
+  lastSaved = whatASaveHolds(app.info);
   saving = saving.then(() => store(record));
   return saving;
 }
@@ -131,12 +127,14 @@ export function saveRunNow() {
 // measured and before it is done, and a save made in between (about every second) must
 // not stop the save at the end, or the run would stay saved as not done with the older
 // loss in its history row.
-const savedMark = (info) => `${info.step} ${info.done} ${info.loss}`;
+const whatASaveHolds = (info) => ({ step: info.step, done: info.done, loss: info.loss });
+const savedAlready = (info) =>
+  lastSaved?.step === info.step && lastSaved.done === info.done && Object.is(lastSaved.loss, info.loss);
 
 // The record to save, taken now (synchronously, so a pause saves the paused step).
 function snapshot() {
   const info = app?.info;
-  if (!info?.trainable || !app.runId || savedMark(info) === lastSavedMark || heldRun() !== app.runId) return null;
+  if (!info?.trainable || !app.runId || savedAlready(info) || heldRun() !== app.runId) return null;
   let state;
   try {
     state = call("run_state", { packed: true });
@@ -166,10 +164,9 @@ async function store(record) {
       if ($("error").textContent.includes(failure)) clearError(); // that message, not another
       failure = null;
     }
-    if (lastSavedStep === record.step) showStatus(`Your run is saved in this browser (step ${record.step.toLocaleString("en")}).`, "saved", record.step);
+    if (lastSaved?.step === record.step) showStatus(`Your run is saved in this browser (step ${record.step.toLocaleString("en")}).`, "saved", record.step);
   } catch (error) {
-    lastSavedStep = -1; // not saved: try again next time
-    lastSavedMark = "";
+    lastSaved = null; // not saved: try again next time
     reportFailure(error);
   }
 }
@@ -256,8 +253,7 @@ async function openRun(id) {
   app.runStarted = record.startedAt;
   app.trainedMs = record.trainedMs;
   app.dataset = { ...record.dataset };
-  lastSavedStep = info.step;
-  lastSavedMark = savedMark(info);
+  lastSaved = whatASaveHolds(info);
   app.showRun({ ...info, restored: true }, { dataset: app.dataset.id, text: record.state.text });
   showStatus(`Your run is saved in this browser (step ${info.step.toLocaleString("en")}).`, "saved", info.step);
   showSavedRuns();
@@ -308,12 +304,11 @@ async function giveAway() {
   const id = app.runId;
   if (!id) return;
   await app.beforeReplace();
-  const step = lastSavedStep;
+  const step = lastSaved?.step ?? -1;
   app.runId = null;
   app.moveAway();
   release();
-  lastSavedStep = -1;
-  lastSavedMark = "";
+  lastSaved = null;
   const at = step >= 0 ? ` at step ${step.toLocaleString("en")}` : "";
   offerTakeover({ id }, `Your run went to another TinyGPT tab that asked for it${at}; it is saved in this browser. If that was not you, take it back here.`);
   app.showError(new StorageError(`Your run went to another TinyGPT tab that asked for it${at}. It is saved; to take it back, press “Open it here” under Saved models.`));

@@ -126,3 +126,17 @@ def test_the_benchmark_script_runs_and_prints_its_table():
                   "lessons: first cell can run"):
         assert re.search(rf"^{re.escape(label)}\s+[\d.]+ s", out, re.M), (label, out)
     assert re.search(r"^first visit, requested before ready\s+[\d.]+ MB gzip", out, re.M), out
+
+
+def test_the_start_cost_script_runs_and_prints_its_medians():
+    # scripts/start_cost.py, which the README's figures for a start of the playground come
+    # from, at two starts (the first a first visit) with its trace.
+    done = subprocess.run([sys.executable, "scripts/start_cost.py", "--starts", "2", "--trace"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    assert len(re.findall(r"^start \d: ready in [\d.]+ s, [\d.]+ s of processor$", out, re.M)) == 2
+    median = re.search(r"^median of starts 2-2: ready in [\d.]+ s, ([\d.]+) s of processor$",
+                       out, re.M)
+    assert median and float(median[1]) > 0, out
+    assert re.search(r"^\s+\d+  Renderer / CrRendererMain$", out, re.M), out

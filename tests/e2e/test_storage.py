@@ -98,28 +98,32 @@ def test_reload_mid_training_resumes_with_the_same_losses(page, browser, site, t
     assert len(cli) == steps and max(abs(a - b) for a, b in zip(losses, cli)) < 1e-9
 
 
+# Tells the page it is hidden, as switching tabs does: the page saves its run at once.
+HIDE_THE_PAGE = ("Object.defineProperty(document, 'visibilityState',"
+                 " {value: 'hidden', configurable: true});"
+                 " document.dispatchEvent(new Event('visibilitychange'));")
+
+
 # Waits for a frame that shows the run's last step while the run is not done yet (its last
 # held-out loss is still being measured), and hides the page then, which saves the run at
 # once: a save in between, where the save about every second may happen to fall (it did,
 # on a busy machine). Answers whether that moment came.
-SAVE_BEFORE_THE_LAST_VALIDATION = """(last) => new Promise((answer) => {
+SAVE_BEFORE_THE_LAST_VALIDATION = f"""(last) => new Promise((answer) => {{
     const status = document.querySelector('[data-testid=status]');
     const count = document.querySelector('[data-testid=step-count]');
-    const watch = new MutationObserver(() => {
-        if (status.dataset.state === 'done') {
+    const watch = new MutationObserver(() => {{
+        if (status.dataset.state === 'done') {{
             watch.disconnect();
             answer(false);
-        } else if (+count.textContent >= last) {
+        }} else if (+count.textContent >= last) {{
             watch.disconnect();
-            Object.defineProperty(document, 'visibilityState',
-                                  {value: 'hidden', configurable: true});
-            document.dispatchEvent(new Event('visibilitychange'));
+            {HIDE_THE_PAGE}
             answer(true);
-        }
-    });
-    watch.observe(count, {childList: true, characterData: true, subtree: true});
-    watch.observe(status, {attributes: true});
-})"""
+        }}
+    }});
+    watch.observe(count, {{childList: true, characterData: true, subtree: true}});
+    watch.observe(status, {{attributes: true}});
+}})"""
 
 
 def test_the_save_at_the_end_follows_a_save_made_at_the_same_step(page, site):
@@ -150,10 +154,7 @@ def test_hiding_the_page_saves_the_run(page, site):
     wait_steps(page, 30)
     page.click("[data-testid=train-toggle]")  # pause, so the step count holds still
     paused_at = steps_done(page)
-    page.evaluate("""() => {
-        Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});
-        document.dispatchEvent(new Event('visibilitychange'));
-    }""")
+    page.evaluate(f"() => {{ {HIDE_THE_PAGE} }}")
     wait_saved(page, paused_at)
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=paused]", timeout=30_000)

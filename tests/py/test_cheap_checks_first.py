@@ -17,7 +17,7 @@ from tinygpt.errors import TinyGPTError
 from tinygpt.session import Session, limits
 from tinygpt.trainer import Trainer
 
-SMALL = {**SMALL, "steps": 30}
+SMALL_RUN = {**SMALL, "steps": 30}  # the SMALL model, trained briefly
 HUGE = {"n_embd": 256, "n_head": 4, "n_layer": 8, "block_size": 256}
 
 
@@ -67,7 +67,7 @@ def test_the_lessons_refuse_it_as_fast():
 
 
 def test_restoring_a_run_draws_no_weights_it_then_throws_away(monkeypatch):
-    trainer = Trainer(FEW, **SMALL, seed=4)
+    trainer = Trainer(FEW, **SMALL_RUN, seed=4)
     for _ in range(5):
         trainer.step()
     state = json.loads(json.dumps(trainer.state()))
@@ -91,7 +91,7 @@ def parts(header, rows, numbers=()):
 
 
 def good_header():
-    file = Trainer(FEW, **SMALL).model_file()
+    file = Trainer(FEW, **SMALL_RUN).model_file()
     return {k: v for k, v in file.items() if k != "state_dict"}
 
 
@@ -114,7 +114,7 @@ def test_a_file_whose_config_is_too_big_is_refused_before_its_rows_and_weights()
 
 def test_weights_beyond_what_the_shapes_hold_are_refused_before_decoding():
     header = good_header()
-    trainer = Trainer(FEW, **SMALL)
+    trainer = Trainer(FEW, **SMALL_RUN)
     rows = {name: [len(r) for r in m] for name, m in trainer.params.items()}
     weights = base64.b64encode(bytes(8 * 1_000_000)).decode()
     seconds, peak, message = cost(Session().open_model_file, json.dumps(header), rows, weights)

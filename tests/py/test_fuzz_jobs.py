@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tinygpt import jsonio
 from tinygpt.session import Session, api
 
-SMALL = {**SMALL, "steps": 30, "val_fraction": 0.2}
+SMALL_RUN = {**SMALL, "steps": 30, "val_fraction": 0.2}  # briefly, a fifth held out
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 
 any_json = st.recursive(
@@ -41,7 +41,7 @@ PARAMETERS = {"start_share_model": ("exact", "meta"), "start_export_project": ("
 def test_the_job_doors_with_any_values(name, values, with_model, running):
     session = Session()
     if with_model:
-        session.new_run(FEW, SMALL)
+        session.new_run(FEW, SMALL_RUN)
         if running:
             session.start_share_model()
     answer_of(session, name, dict(zip(PARAMETERS[name], values)))
@@ -55,7 +55,7 @@ actions = st.lists(st.sampled_from(["share", "share exact", "export", "piece", "
 @given(steps=actions)
 def test_jobs_in_any_order_beside_training_and_new_runs(steps):
     session = Session()
-    session.new_run(FEW, SMALL)
+    session.new_run(FEW, SMALL_RUN)
     want = None  # what the job running now must answer
     for step in steps:
         if step in ("share", "share exact", "export"):
@@ -86,5 +86,5 @@ def test_jobs_in_any_order_beside_training_and_new_runs(steps):
             answer_of(session, "discard", {})
             want = None
         elif step == "new run":
-            session.new_run(FEW, SMALL)
+            session.new_run(FEW, SMALL_RUN)
             want = None

@@ -17,13 +17,13 @@ from tinygpt.scheduler import finish
 from tinygpt.session import Session
 from tinygpt.trainer import Trainer
 
-SMALL = {**SMALL, "steps": 30}
+SMALL_RUN = {**SMALL, "steps": 30}  # the SMALL model, trained briefly
 
 
 @pytest.fixture(scope="module")
 def session():
     s = Session()
-    s.new_run(TEXT, {**SMALL, "val_fraction": 0.3, "seed": 5})
+    s.new_run(TEXT, {**SMALL_RUN, "val_fraction": 0.3, "seed": 5})
     while not s.train_for(60_000)["done"]:
         pass
     return s
@@ -90,7 +90,7 @@ def _pieces(steps):
 
 def test_the_shared_weights_are_those_of_the_step_the_job_started_at():
     s = Session()
-    s.new_run(TEXT, {**SMALL, "steps": 200})
+    s.new_run(TEXT, {**SMALL_RUN, "steps": 200})
     s.train_for(60_000, max_steps=5)
     want = s.share_model(exact=True)
     s.start_share_model(exact=True)
@@ -102,11 +102,11 @@ def test_the_shared_weights_are_those_of_the_step_the_job_started_at():
 
 def test_a_new_run_or_model_drops_the_job(session):
     s = Session()
-    s.new_run(TEXT, SMALL)
+    s.new_run(TEXT, SMALL_RUN)
     s.start_export_project()
     s.discard()
     assert s.job_for(20) == {"job": None, "done": True, "progress": None, "result": None}
-    s.new_run(TEXT, SMALL)
+    s.new_run(TEXT, SMALL_RUN)
     s.start_share_model()
     s.cancel_job()
     assert s.job_for(20)["job"] is None

@@ -256,13 +256,18 @@ def test_train_for_always_makes_progress_even_with_no_budget():
     assert s.train_for(0, max_steps=3)["step"] == 2
 
 
+def no_kernels_yet(monkeypatch):
+    """The fast engine's kernels as a page has them before its idle warm-up: none."""
+    monkeypatch.setattr(kernels, "_dots", {})
+    monkeypatch.setattr(kernels, "_rowdots", {})
+    monkeypatch.setattr(kernels, "_warm", False)
+
+
 def test_train_for_compiles_the_kernels_before_its_first_step(monkeypatch):
     # Train pressed before the page's idle warm-up is done: each call compiles kernels
     # (at least one length, even with no budget) and no step runs until all are there,
     # since a step would compile the rest inside itself: a long task.
-    monkeypatch.setattr(kernels, "_dots", {})
-    monkeypatch.setattr(kernels, "_rowdots", {})
-    monkeypatch.setattr(kernels, "_warm", False)
+    no_kernels_yet(monkeypatch)
     s = Session()
     s.new_run(TEXT, dict(TINY, steps=5))
     calls = 0
@@ -276,9 +281,7 @@ def test_train_for_compiles_the_kernels_before_its_first_step(monkeypatch):
                for n in range(1, kernels.MAX_UNROLL + 1))
     assert s.train_for(0)["step"] == 2  # then a step per call, as always
     # With time to spare, one call compiles them all and trains.
-    monkeypatch.setattr(kernels, "_dots", {})
-    monkeypatch.setattr(kernels, "_rowdots", {})
-    monkeypatch.setattr(kernels, "_warm", False)
+    no_kernels_yet(monkeypatch)
     assert s.train_for(60_000)["step"] == 5
 
 

@@ -16,7 +16,6 @@ page ("Open model file") and `python -m tinygpt sample/eval` read.
 """
 
 import argparse
-import gc
 import hashlib
 import json
 import math
@@ -445,18 +444,13 @@ def run(args):
         print(f"saved {args.out}")
     if world > 1:
         dist.barrier()
-        # DDP's reducer holds the process group and its last work (tensors Python owns).
-        # It is freed, cycles and all (DDP's hooks refer back to it: `del` alone leaves it
-        # to the collector, which may run only as the interpreter ends), before the group
-        # is destroyed: a gloo thread still holding that work when the interpreter ends
-        # aborts the process ("terminate called without an active exception").
-        del ddp
-        gc.collect()
+        del ddp  # its reducer holds the process group and its last work: freed first
         dist.destroy_process_group()
         # Everything is written and closed; a process of a distributed run ends here,
         # without the interpreter's own teardown, during which a gloo thread still alive
-        # aborted a finished run now and then on a busy machine (twice in two days of
-        # test runs beside other work, never when retried alone).
+        # aborted a finished run now and then on a busy machine ("terminate called
+        # without an active exception": twice in two days of test runs beside other
+        # work, never when retried alone).
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
