@@ -117,7 +117,8 @@ export function saveRunNow() {
   const record = snapshot();
   if (!record) return saving;
   lastSaveTime = performance.now();
-  lastSaved = whatASaveHolds(app.info);
+  // The step Python saved, which the page's own (app.info, drawn once a frame) may lag.
+  lastSaved = { step: record.step, done: record.done, loss: app.info.loss };
   saving = saving.then(() => store(record));
   return saving;
 }
@@ -127,7 +128,6 @@ export function saveRunNow() {
 // measured and before it is done, and a save made in between (about every second) must
 // not stop the save at the end, or the run would stay saved as not done with the older
 // loss in its history row.
-const whatASaveHolds = (info) => ({ step: info.step, done: info.done, loss: info.loss });
 const savedAlready = (info) =>
   lastSaved?.step === info.step && lastSaved.done === info.done && Object.is(lastSaved.loss, info.loss);
 
@@ -253,7 +253,7 @@ async function openRun(id) {
   app.runStarted = record.startedAt;
   app.trainedMs = record.trainedMs;
   app.dataset = { ...record.dataset };
-  lastSaved = whatASaveHolds(info);
+  lastSaved = { step: info.step, done: info.done, loss: info.loss };
   app.showRun({ ...info, restored: true }, { dataset: app.dataset.id, text: record.state.text });
   showStatus(`Your run is saved in this browser (step ${info.step.toLocaleString("en")}).`, "saved", info.step);
   showSavedRuns();

@@ -128,7 +128,9 @@ function addModulePreloads() {
     for (const src of scripts) modules.delete(path.resolve(path.dirname(file), src)); // fetched anyway
     const already = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)]
       .map((m) => path.resolve(path.dirname(file), m[1])));
-    const hints = [...modules].filter((m) => !already.has(m)).sort()
+    // Scripts only: a JSON module (settings.js imports schema.json) is no script, and a
+    // modulepreload of it fails with a MIME type error in the console.
+    const hints = [...modules].filter((m) => !already.has(m) && /\.m?js$/.test(m)).sort()
       .map((m) => `  <link rel="modulepreload" href="./${path.relative(path.dirname(file), m).split(path.sep).join("/")}">`);
     // After the page's own preload hints, or else before its first module script.
     const preloads = [...html.matchAll(/^ *<link rel="(?:module)?preload"[^>]*>\n/gm)].at(-1);
