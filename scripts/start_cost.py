@@ -5,13 +5,15 @@ that span (Linux's /proc/stat: run it on a quiet machine). Prints each start and
 median of all but the first.
 
   .venv/bin/python scripts/start_cost.py [--starts 7] [--trace] [--playwright-features]
-                                         [-- CHROMIUM_SWITCH ...]
+                                         [--shared-process] [-- CHROMIUM_SWITCH ...]
 
 --trace: Chrome's thread time of the last start, per process and thread (where the
 processor time goes). --playwright-features: without the tests' --disable-features (so
 with the omnibox popup each new window preloads; tests/e2e/browsing.py). Switches after
 `--` go to Chromium too, e.g. `-- --js-flags=--liftoff-only` (no optimizing tier for
-WebAssembly). Needs `npm test` (or `npm run build` and scripts/setup_python.sh) first.
+WebAssembly). --shared-process: as the browser tests that measure no time start it, the
+pages in one renderer process that keeps its compiled Pyodide (browsing.SHARED_PROCESS_ARGS).
+Needs `npm test` (or `npm run build` and scripts/setup_python.sh) first.
 """
 
 import argparse
@@ -23,7 +25,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-from browsing import CHROMIUM_ARGS, DIST, chromium_path, new_context, serve, watched_page  # noqa: E402
+from browsing import (  # noqa: E402
+    CHROMIUM_ARGS,
+    DIST,
+    SHARED_PROCESS_ARGS,
+    chromium_path,
+    keep_site_process,
+    new_context,
+    serve,
+    watched_page,
+)
 from pageutil import open_playground  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -55,15 +66,18 @@ def main():
     parser.add_argument("--starts", type=int, default=7)
     parser.add_argument("--trace", action="store_true")
     parser.add_argument("--playwright-features", action="store_true")
+    parser.add_argument("--shared-process", action="store_true")
     parser.add_argument("switches", nargs="*")
     args = parser.parse_args()
     switches = [a for a in CHROMIUM_ARGS
                 if not (args.playwright_features and a.startswith("--disable-features="))]
-    switches += args.switches
+    switches += (SHARED_PROCESS_ARGS if args.shared_process else []) + args.switches
     ready, processor = [], []
     with serve(DIST) as site, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=switches)
         context = new_context(browser)
+        if args.shared_process:
+            keep_site_process(context, site)
         for i in range(args.starts):
             page = watched_page(context, site)
             tracing = args.trace and i == args.starts - 1

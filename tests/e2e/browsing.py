@@ -142,13 +142,42 @@ _CLEAR_STORAGE = """async () => {
 }"""
 
 
-def clear_storage(context, site):
-    """Empty the site's storage in `context` (every page of it must be closed: an open
-    database blocks its deletion)."""
-    helper = context.new_page()
+def clear_storage(context, site, keeper=None):
+    """Empty the site's storage in `context` (every page of it but `keeper` must be closed:
+    an open database blocks its deletion), from `keeper` (see keep_site_process) or a
+    page opened for it."""
+    helper = keeper or context.new_page()
     try:
-        helper.goto(site + "schema.json")  # a document of the site's origin with no code
+        if not keeper:
+            helper.goto(site + "schema.json")  # a document of the site's origin with no code
         left = helper.evaluate(_CLEAR_STORAGE)
         assert left == 0, f"storage not emptied: {left} databases or keys left"
     finally:
-        helper.close()
+        if not keeper:
+            helper.close()
+
+
+# With Chromium's --process-per-site (SHARED_PROCESS_ARGS), the pages of one site in one
+# browser context share one renderer process while any of them is open, and with it V8's
+# compiled WebAssembly: a page that starts Pyodide there reuses the machine code earlier
+# pages compiled and optimized (V8 shares a compiled module between instances with the
+# same bytes in one process) instead of compiling it again, which is most of what a start
+# costs the machine (scripts/start_cost.py --shared-process). The pages still start
+# Python, the site's code and its storage from scratch; they share a main thread, so only
+# tests that measure no time run this way (tests/e2e/conftest.py).
+SHARED_PROCESS_ARGS = ["--process-per-site"]
+
+# Run in the page that keeps the process: holds a compiled Pyodide, so that the compiled
+# code outlives the pages that use it (a closed page's module is garbage).
+_HOLD_PYODIDE = """async (url) => {
+    window.__pyodideModule = await WebAssembly.compileStreaming(fetch(url));
+}"""
+
+
+def keep_site_process(context, site):
+    """A page of the site (a document with no code) that stays open while the context is
+    used, keeping the site's renderer process, and the Pyodide compiled in it, alive."""
+    keeper = context.new_page()
+    keeper.goto(site + "schema.json")
+    keeper.evaluate(_HOLD_PYODIDE, site + "vendor/pyodide/pyodide.asm.wasm")
+    return keeper

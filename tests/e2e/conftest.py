@@ -4,13 +4,20 @@ Fixtures:
 - `site`: base URL of dist/ served at /tinygpt/ (like GitHub Pages' /<repo>/), by the
   site's one static server (scripts/serve.mjs, as `npm start` serves it).
 - `browser`: Chromium through Playwright (the system Chromium where Playwright cannot
-  download its own, as on these machines).
+  download its own, as on these machines), each page in a renderer process of its own as
+  in a visitor's browser. `shared_process_browser`: the same Chromium with the pages of
+  one site in one context sharing a renderer process, and with it Pyodide's compiled code
+  (browsing.SHARED_PROCESS_ARGS): a start there costs the machine about half as much.
+  `shared_browser`: the one for the pages a test shares with its module: `browser` for a
+  test marked `timed` (what it measures must be what a visitor sees), else the other.
 - `page`: a new page that records long tasks, requests to other origins,
   Content-Security-Policy violations and uncaught page errors; a test fails if any
   foreign request, violation or page error happened. The pages of a test module share one
   browser context, its storage emptied before each test (the site's database, local
   storage): a page after the first then starts as a second visit does, from the service
-  worker's copy of the site, which saves most of Pyodide's start. A module whose subject is
+  worker's copy of the site, which saves most of Pyodide's start; in the shared-process
+  browser a page that keeps the site's process stays open beside them (browsing.
+  keep_site_process). A module whose subject is
   a first visit, the service worker or the context itself (test_boot, test_offline) marks
   itself `pytestmark = pytest.mark.fresh_context`: each of its tests gets a context of
   its own, as a new visitor has.
@@ -27,8 +34,10 @@ from browsing import (
     DIST,
     ROOT,
     SCREENSHOTS,
+    SHARED_PROCESS_ARGS,
     chromium_path,
     clear_storage,
+    keep_site_process,
     new_context,
     new_page,
     serve,
@@ -46,11 +55,30 @@ def site():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        yield p
+
+
+def launch(playwright, args):
+    return playwright.chromium.launch(executable_path=chromium_path(), args=args)
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    """Chromium as a visitor's: each page a renderer process of its own."""
+    browser = launch(playwright_driver, CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def shared_process_browser(playwright_driver):
+    """Chromium whose pages of one site share a renderer process (browsing.SHARED_PROCESS_ARGS):
+    for the shared contexts of tests that measure no time."""
+    browser = launch(playwright_driver, CHROMIUM_ARGS + SHARED_PROCESS_ARGS)
+    yield browser
+    browser.close()
 
 
 def pytest_configure(config):
@@ -78,11 +106,34 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=["MachineStalled"]))
 
 
+class SharedContext:
+    """A module's browser context, shared by its tests. In the shared-process browser, a page
+    that keeps the site's process (browsing.keep_site_process) stays open from the first
+    test to the last; it also empties the storage before each test."""
+
+    def __init__(self, browser, site, keep_process):
+        self.context = new_context(browser)
+        self.site = site
+        self.keeper = keep_site_process(self.context, site) if keep_process else None
+
+    def new_page(self):
+        clear_storage(self.context, self.site, self.keeper)
+        return watched_page(self.context, self.site)
+
+    def close_pages(self):
+        for opened in self.context.pages:  # the test's page and any it opened
+            if opened is not self.keeper:
+                opened.close()
+
+
 @pytest.fixture(scope="module")
-def shared_context(browser):
-    context = new_context(browser)
-    yield context
-    context.close()
+def shared_contexts():
+    """The module's shared contexts, made when a test first needs one: one in the
+    shared-process browser for tests that measure no time, one in `browser` for those that do."""
+    contexts = {}
+    yield contexts
+    for shared in contexts.values():
+        shared.context.close()
 
 
 def wants_fresh_context(request):
@@ -93,21 +144,33 @@ def wants_fresh_context(request):
 
 
 @pytest.fixture
+def shared_browser(request, browser):
+    """The browser for the pages a test shares with others of its module: `browser` for a
+    test marked timed, the shared-process browser for the others."""
+    if request.node.get_closest_marker("timed"):
+        return browser
+    return request.getfixturevalue("shared_process_browser")
+
+
+@pytest.fixture
 def page(request, browser, site):
     fresh = wants_fresh_context(request)
     if fresh:
         context, page = new_page(browser, site)
     else:
-        context = request.getfixturevalue("shared_context")
-        clear_storage(context, site)
-        page = watched_page(context, site)
+        shared_browser = request.getfixturevalue("shared_browser")
+        contexts = request.getfixturevalue("shared_contexts")
+        if shared_browser not in contexts:
+            contexts[shared_browser] = SharedContext(shared_browser, site,
+                                                     keep_process=shared_browser is not browser)
+        shared = contexts[shared_browser]
+        page = shared.new_page()
     yield page
     violations = page.watch.csp_violations()
     if fresh:
         context.close()
     else:
-        for opened in context.pages:  # this test's page and any it opened
-            opened.close()
+        shared.close_pages()
     assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
     assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
     assert violations == [], f"Content-Security-Policy violations: {violations}"

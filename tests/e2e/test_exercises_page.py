@@ -20,8 +20,6 @@ from pageutil import assert_no_long_tasks, start_long_task_check
 sys.path.insert(0, str(ROOT / "py"))
 from tinygpt.exercises import EXERCISES  # noqa: E402 - the package the page checks with
 
-pytestmark = pytest.mark.timed  # checking and training with no long task
-
 IDS = list(EXERCISES)
 RIGHT_SOFTMAX = [  # typed line by line: the editor indents the lines of the body itself
     "max_val = max(val.data for val in logits)",
@@ -90,6 +88,7 @@ def check(page, box, timeout=60_000):
     return result
 
 
+@pytest.mark.timed
 def test_a_wrong_answer_then_a_right_one_typed_in_the_editor(lessons, site):
     page = lessons
     box = exercise(page, "softmax")
@@ -111,6 +110,7 @@ def test_a_wrong_answer_then_a_right_one_typed_in_the_editor(lessons, site):
     assert result.text_content().startswith("Passed: all 13 cases give TinyGPT's results")
 
 
+@pytest.mark.timed
 def test_a_typical_mistake_gets_its_hint(lessons, site, screenshots):
     page = lessons
     box = exercise(page, "backward")
@@ -127,6 +127,7 @@ def test_a_typical_mistake_gets_its_hint(lessons, site, screenshots):
     result.screenshot(path=str(screenshots / "exercise-backward-mistake.png"))
 
 
+@pytest.mark.timed
 def test_the_hint_and_show_a_solution(lessons, site, screenshots):
     page = lessons
     box = exercise(page, "backward")
@@ -153,6 +154,7 @@ def test_the_hint_and_show_a_solution(lessons, site, screenshots):
                            arg=box.element_handle())
 
 
+@pytest.mark.timed
 def test_stop_ends_an_endless_check_and_checking_goes_on(lessons, site):
     page = lessons
     box = exercise(page, "softmax")
@@ -170,6 +172,7 @@ def test_stop_ends_an_endless_check_and_checking_goes_on(lessons, site):
     assert check(page, box, timeout=90_000).get_attribute("data-state") == "pass"
 
 
+@pytest.mark.timed
 def test_progress_and_code_are_kept_across_a_reload(lessons, site):
     page = lessons
     go(page, site, "tokens")
@@ -193,6 +196,7 @@ def test_progress_and_code_are_kept_across_a_reload(lessons, site):
     assert exercise(page, "backward").locator("[data-testid=exercise-mine]").is_visible()
 
 
+@pytest.mark.timed
 def test_train_with_my_code_ends_in_match(lessons, site, screenshots):
     page = lessons
     go(page, site, "build")
@@ -225,6 +229,7 @@ def test_train_with_my_code_ends_in_match(lessons, site, screenshots):
     page.locator("#train-mine").screenshot(path=str(screenshots / "exercise-train.png"))
 
 
+@pytest.mark.timed
 @pytest.mark.parametrize("width", [1200, 375])
 def test_screenshots_of_every_exercise(page, site, screenshots, width):
     page.set_viewport_size({"width": width, "height": 900})
@@ -254,8 +259,8 @@ JSON_VALUES = st.recursive(
 PLANTED = JSON_VALUES.map(json.dumps) | st.text(max_size=30)
 
 
-def test_saved_progress_and_code_are_checked_when_read(browser, site):
-    context, page = new_page(browser, site)
+def test_saved_progress_and_code_are_checked_when_read(shared_browser, site):
+    context, page = new_page(shared_browser, site)
 
     def plant(progress, code):
         page.evaluate("([k1, v1, k2, v2]) => { localStorage.setItem(k1, v1); "

@@ -28,8 +28,6 @@ from pageutil import (
 
 from tinygpt.model import Config, param_shapes
 
-pytestmark = pytest.mark.timed
-
 CHARS = [chr(97 + i) for i in range(26)]
 
 
@@ -57,6 +55,7 @@ def clear_long_tasks(page):
 
 
 # --- item 4: an unterminated string in a link's header -----------------------------------------
+@pytest.mark.timed
 def test_a_link_made_to_rescan_its_header_is_refused_at_once(page, site):
     header = ("[]" * 13 + '"\\' * 9_000).encode()  # within the 20 KB header limit
     data = struct.pack("<4sBBI", b"TGPT", 1, 16, len(header)) + header
@@ -70,6 +69,7 @@ def test_a_link_made_to_rescan_its_header_is_refused_at_once(page, site):
 
 
 # --- item 5: a run whose steps would freeze the page ----------------------------------------------
+@pytest.mark.timed
 def test_a_run_link_with_long_lines_is_refused_before_it_starts(page, site):
     open_playground(page, site, "?block_size=256&batch=8&steps=50")
     page.select_option("[data-testid=dataset-select]", "custom")
@@ -84,6 +84,7 @@ def test_a_run_link_with_long_lines_is_refused_before_it_starts(page, site):
 
 
 # --- item 6: sharing, a long prefix, exporting --------------------------------------------------
+@pytest.mark.timed
 def test_share_model_is_a_job_of_short_tasks(page, site):
     open_playground(page, site, "?steps=3000&val=0.1")
     page.click("[data-testid=train-toggle]")
@@ -104,6 +105,7 @@ def big_block_model():
     return {"n_embd": 64, "n_head": 4, "n_layer": 2, "block_size": 256}
 
 
+@pytest.mark.timed
 def test_a_255_letter_prefix_is_fed_a_position_per_task(page, site):
     open_playground(page, site)
     open_link(page, site, link_bytes(big_block_model()))
@@ -118,6 +120,7 @@ def test_a_255_letter_prefix_is_fed_a_position_per_task(page, site):
     assert_no_long_tasks(page, "generating after a 255-letter prefix")
 
 
+@pytest.mark.timed
 def test_export_to_pytorch_is_a_job_of_short_tasks(page, site):
     open_playground(page, site)
     config = {"n_embd": 64, "n_head": 4, "n_layer": 2, "block_size": 64}  # ~106,000
@@ -133,6 +136,7 @@ def test_export_to_pytorch_is_a_job_of_short_tasks(page, site):
 
 
 # --- item 7: a file of empty rows ---------------------------------------------------------------
+@pytest.mark.timed
 def test_a_file_of_empty_rows_is_refused_without_freezing(page, site):
     rows = "[]," * 3_150_000  # 9.45 MB, under the page's 9.6 MB for a model file
     text = ('{"format": "tinygpt-model", "version": 1, "config": {"n_embd": 16, "n_head": 4, '
@@ -154,6 +158,7 @@ def test_a_file_of_empty_rows_is_refused_without_freezing(page, site):
     assert_no_long_tasks(page, "refusing a file of millions of empty rows")
 
 
+@pytest.mark.timed
 def test_a_tiny_saved_run_claiming_a_huge_model_is_refused_at_once(page, site):
     open_playground(page, site)
     state_ = {"format": "tinygpt-run", "version": 2, "text": "ab\n", "step": 0, "floats": "",

@@ -23,14 +23,25 @@ TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimatio
 
 
 @pytest.fixture(scope="module")
-def lessons(browser, site):
-    context, page = new_page(browser, site)
-    page.goto(site + "lessons.html")
-    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
-    yield page
-    context.close()
-    assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
-    assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
+def lessons_pages():
+    opened = {}  # browser -> (context, page)
+    yield opened
+    for context, page in opened.values():
+        context.close()
+        assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
+        assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
+
+
+@pytest.fixture
+def lessons(lessons_pages, shared_browser, site):
+    """The lessons page, opened once for the module's tests (once in each browser they
+    need: conftest.shared_browser) and left as each test leaves it."""
+    if shared_browser not in lessons_pages:
+        context, page = new_page(shared_browser, site)
+        page.goto(site + "lessons.html")
+        page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
+        lessons_pages[shared_browser] = context, page
+    return lessons_pages[shared_browser][1]
 
 
 def view(page, lesson):
