@@ -4,23 +4,22 @@ Fixtures:
 - `site`: base URL of dist/ served at /tinygpt/ (like GitHub Pages' /<repo>/), by the
   site's one static server (scripts/serve.mjs, as `npm start` serves it).
 - `browser`: Chromium through Playwright (the system Chromium where Playwright cannot
-  download its own, as on these machines), each page in a renderer process of its own as
-  in a visitor's browser. `shared_process_browser`: the same Chromium with the pages of
+  download its own, as on these machines), one of two: for a test marked `timed`,
+  `visitor_browser`, each page in a renderer process of its own as in a visitor's
+  browser; for the others, `shared_process_browser`, the same Chromium with the pages of
   one site in one context sharing a renderer process, and with it Pyodide's compiled code
   (browsing.SHARED_PROCESS_ARGS): a start there costs the machine about half as much.
-  `shared_browser`: the one for the pages a test shares with its module: `browser` for a
-  test marked `timed` (what it measures must be what a visitor sees), else the other.
 - `page`: a new page that records long tasks, requests to other origins,
   Content-Security-Policy violations and uncaught page errors; a test fails if any
-  foreign request, violation or page error happened. The pages of a test module share one
-  browser context, its storage emptied before each test (the site's database, local
-  storage): a page after the first then starts as a second visit does, from the service
-  worker's copy of the site, which saves most of Pyodide's start; in the shared-process
-  browser a page that keeps the site's process stays open beside them (browsing.
-  keep_site_process). A module whose subject is
-  a first visit, the service worker or the context itself (test_boot, test_offline) marks
-  itself `pytestmark = pytest.mark.fresh_context`: each of its tests gets a context of
-  its own, as a new visitor has.
+  foreign request, violation or page error happened. Pages share a browser context, its
+  storage emptied before each test (the site's database, local storage): a page after
+  the first then starts as a second visit does, from the service worker's copy of the
+  site, which saves most of Pyodide's start. The tests that measure no time share one
+  context (`shared_process_context`, per process), beside a page that keeps the site's
+  process (browsing.keep_site_process); those marked `timed` share one per module
+  (`timed_context`). A module or test whose subject is a first visit, the service worker
+  or the context itself (test_boot, test_offline) is marked `fresh_context`: each such
+  test gets a context of its own, as a new visitor has.
 """
 
 import os
@@ -65,7 +64,7 @@ def launch(playwright, args):
 
 
 @pytest.fixture(scope="session")
-def browser(playwright_driver):
+def visitor_browser(playwright_driver):
     """Chromium as a visitor's: each page a renderer process of its own."""
     browser = launch(playwright_driver, CHROMIUM_ARGS)
     yield browser
@@ -74,11 +73,20 @@ def browser(playwright_driver):
 
 @pytest.fixture(scope="session")
 def shared_process_browser(playwright_driver):
-    """Chromium whose pages of one site share a renderer process (browsing.SHARED_PROCESS_ARGS):
-    for the shared contexts of tests that measure no time."""
+    """Chromium whose pages of one site in one context share a renderer process
+    (browsing.SHARED_PROCESS_ARGS)."""
     browser = launch(playwright_driver, CHROMIUM_ARGS + SHARED_PROCESS_ARGS)
     yield browser
     browser.close()
+
+
+@pytest.fixture
+def browser(request):
+    """The browser for this test: the visitor's for a test marked timed (what it measures
+    must be what a visitor sees), the shared-process one for the others."""
+    if request.node.get_closest_marker("timed"):
+        return request.getfixturevalue("visitor_browser")
+    return request.getfixturevalue("shared_process_browser")
 
 
 def pytest_configure(config):
@@ -107,9 +115,10 @@ def pytest_collection_modifyitems(items):
 
 
 class SharedContext:
-    """A module's browser context, shared by its tests. In the shared-process browser, a page
-    that keeps the site's process (browsing.keep_site_process) stays open from the first
-    test to the last; it also empties the storage before each test."""
+    """A browser context that tests share, its storage emptied before each test's page. In
+    the shared-process browser, a page that keeps the site's process
+    (browsing.keep_site_process) stays open from the first test to the last, and empties
+    the storage."""
 
     def __init__(self, browser, site, keep_process):
         self.context = new_context(browser)
@@ -126,14 +135,23 @@ class SharedContext:
                 opened.close()
 
 
+@pytest.fixture(scope="session")
+def shared_process_context(shared_process_browser, site):
+    """The context of the tests that measure no time: one for all of them (in a process),
+    so that only the first of its pages starts as a first visit."""
+    shared = SharedContext(shared_process_browser, site, keep_process=True)
+    yield shared
+    shared.context.close()
+
+
 @pytest.fixture(scope="module")
-def shared_contexts():
-    """The module's shared contexts, made when a test first needs one: one in the
-    shared-process browser for tests that measure no time, one in `browser` for those that do."""
-    contexts = {}
-    yield contexts
-    for shared in contexts.values():
-        shared.context.close()
+def timed_context(visitor_browser, site):
+    """The context of a module's tests that measure time: its first page a first visit (the
+    service worker then copies the site beside it), the others from the worker's copy, each
+    page in a renderer process of its own, as in a visitor's browser."""
+    shared = SharedContext(visitor_browser, site, keep_process=False)
+    yield shared
+    shared.context.close()
 
 
 def wants_fresh_context(request):
@@ -144,26 +162,13 @@ def wants_fresh_context(request):
 
 
 @pytest.fixture
-def shared_browser(request, browser):
-    """The browser for the pages a test shares with others of its module: `browser` for a
-    test marked timed, the shared-process browser for the others."""
-    if request.node.get_closest_marker("timed"):
-        return browser
-    return request.getfixturevalue("shared_process_browser")
-
-
-@pytest.fixture
 def page(request, browser, site):
     fresh = wants_fresh_context(request)
     if fresh:
         context, page = new_page(browser, site)
     else:
-        shared_browser = request.getfixturevalue("shared_browser")
-        contexts = request.getfixturevalue("shared_contexts")
-        if shared_browser not in contexts:
-            contexts[shared_browser] = SharedContext(shared_browser, site,
-                                                     keep_process=shared_browser is not browser)
-        shared = contexts[shared_browser]
+        timed = request.node.get_closest_marker("timed")
+        shared = request.getfixturevalue("timed_context" if timed else "shared_process_context")
         page = shared.new_page()
     yield page
     violations = page.watch.csp_violations()

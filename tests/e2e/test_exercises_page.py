@@ -30,8 +30,8 @@ RIGHT_SOFTMAX = [  # typed line by line: the editor indents the lines of the bod
 
 
 @pytest.fixture(scope="module")
-def lessons(browser, site):
-    context, page = new_page(browser, site)
+def lessons(visitor_browser, site):  # for the tests that measure time (conftest.browser)
+    context, page = new_page(visitor_browser, site)
     page.goto(site + "lessons.html#autograd")
     page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
     yield page
@@ -259,8 +259,8 @@ JSON_VALUES = st.recursive(
 PLANTED = JSON_VALUES.map(json.dumps) | st.text(max_size=30)
 
 
-def test_saved_progress_and_code_are_checked_when_read(shared_browser, site):
-    context, page = new_page(shared_browser, site)
+def test_saved_progress_and_code_are_checked_when_read(browser, site):
+    context, page = new_page(browser, site)
 
     def plant(progress, code):
         page.evaluate("([k1, v1, k2, v2]) => { localStorage.setItem(k1, v1); "

@@ -33,15 +33,15 @@ def lessons_pages():
 
 
 @pytest.fixture
-def lessons(lessons_pages, shared_browser, site):
+def lessons(lessons_pages, browser, site):
     """The lessons page, opened once for the module's tests (once in each browser they
-    need: conftest.shared_browser) and left as each test leaves it."""
-    if shared_browser not in lessons_pages:
-        context, page = new_page(shared_browser, site)
+    need: conftest.browser) and left as each test leaves it."""
+    if browser not in lessons_pages:
+        context, page = new_page(browser, site)
         page.goto(site + "lessons.html")
         page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
-        lessons_pages[shared_browser] = context, page
-    return lessons_pages[shared_browser][1]
+        lessons_pages[browser] = context, page
+    return lessons_pages[browser][1]
 
 
 def view(page, lesson):

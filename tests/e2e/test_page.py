@@ -24,6 +24,7 @@ from pageutil import (
 )
 
 
+@pytest.mark.fresh_context  # a first visit: a service worker's copy would go past page.route
 def test_startup_reaches_ready_with_visible_progress(page, site):
     # Python's start does not wait for the page: hold its runtime back while we look.
     held = []
