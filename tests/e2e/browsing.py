@@ -70,7 +70,12 @@ def serve(root, base=BASE_PATH, headers=True):
 
 
 def chromium_path():
-    candidates = (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser")
+    # Chromium's headless shell first (Debian's chromium-headless-shell, what Playwright
+    # runs headless by default): the same renderer as the full browser without its
+    # windows, which the browser tests that measure no time measured about 10% cheaper
+    # (README, "How long it all takes"). The full browser where it is the only one.
+    candidates = (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium-headless-shell",
+                  "/usr/bin/chromium", "/usr/bin/chromium-browser")
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate
