@@ -3,8 +3,8 @@
 # lint (ruff and ESLint: `npm run lint`), then every test:
 #   1. the unit tests of the package (tests/py), on every core (pytest-xdist);
 #   2. the browser tests of the built site in Chromium (tests/e2e, pytest and Playwright)
-#      that measure no time, on every core, each test module in one process (its tests
-#      share a browser context: tests/e2e/conftest.py);
+#      that measure no time, on every core, each test module in one process (a module's
+#      fixtures, such as the lessons page, start once; tests/e2e/conftest.py);
 #   3. the browser tests marked `timed` (they check the page's long tasks), one at a
 #      time: beside another browser, they would measure that browser;
 #   4. the same site in Firefox and WebKit (tests/browsers, Node's test runner:
