@@ -11,8 +11,10 @@ median of all but the first.
 processor time goes). --playwright-features: without the tests' --disable-features (so
 with the omnibox popup each new window preloads; tests/e2e/browsing.py). Switches after
 `--` go to Chromium too, e.g. `-- --js-flags=--liftoff-only` (no optimizing tier for
-WebAssembly). --shared-process: as the browser tests that measure no time start it, the
-pages in one renderer process that keeps its compiled Pyodide (browsing.SHARED_PROCESS_ARGS).
+WebAssembly). --shared-process: as the browser tests that measure no time start it, in
+Chromium's headless shell (browsing.headless_shell_path), the pages in one renderer
+process that keeps its compiled Pyodide (browsing.SHARED_PROCESS_ARGS); without it, the
+full browser (browsing.chromium_path), as the timed tests and a visitor run it.
 Needs `npm test` (or `npm run build` and scripts/setup_python.sh) first.
 """
 
@@ -30,6 +32,7 @@ from browsing import (  # noqa: E402
     DIST,
     SHARED_PROCESS_ARGS,
     chromium_path,
+    headless_shell_path,
     keep_site_process,
     new_context,
     serve,
@@ -74,7 +77,8 @@ def main():
     switches += (SHARED_PROCESS_ARGS if args.shared_process else []) + args.switches
     ready, processor = [], []
     with serve(DIST) as site, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=switches)
+        executable = headless_shell_path() if args.shared_process else chromium_path()
+        browser = p.chromium.launch(executable_path=executable, args=switches)
         context = new_context(browser)
         if args.shared_process:
             keep_site_process(context, site)

@@ -5,10 +5,11 @@ Fixtures:
   site's one static server (scripts/serve.mjs, as `npm start` serves it).
 - `browser`: Chromium through Playwright (the system Chromium where Playwright cannot
   download its own, as on these machines), one of two: for a test marked `timed`,
-  `visitor_browser`, each page in a renderer process of its own as in a visitor's
-  browser; for the others, `shared_process_browser`, the same Chromium with the pages of
-  one site in one context sharing a renderer process, and with it Pyodide's compiled code
-  (browsing.SHARED_PROCESS_ARGS): a start there costs the machine about half as much.
+  `visitor_browser`, the full browser, each page in a renderer process of its own as in
+  a visitor's browser; for the others, `shared_process_browser`, Chromium's headless
+  shell with the pages of one site in one context sharing a renderer process, and with
+  it Pyodide's compiled code (browsing.SHARED_PROCESS_ARGS): a start there costs the
+  machine about half as much.
 - `page`: a new page that records long tasks, requests to other origins,
   Content-Security-Policy violations and uncaught page errors; a test fails if any
   foreign request, violation or page error happened. Pages share a browser context, its
@@ -36,6 +37,7 @@ from browsing import (
     SHARED_PROCESS_ARGS,
     chromium_path,
     clear_storage,
+    headless_shell_path,
     keep_site_process,
     new_context,
     new_page,
@@ -59,13 +61,13 @@ def playwright_driver():
         yield p
 
 
-def launch(playwright, args):
-    return playwright.chromium.launch(executable_path=chromium_path(), args=args)
+def launch(playwright, args, executable=None):
+    return playwright.chromium.launch(executable_path=executable or chromium_path(), args=args)
 
 
 @pytest.fixture(scope="session")
 def visitor_browser(playwright_driver):
-    """Chromium as a visitor's: each page a renderer process of its own."""
+    """The full Chromium as a visitor's: each page a renderer process of its own."""
     browser = launch(playwright_driver, CHROMIUM_ARGS)
     yield browser
     browser.close()
@@ -73,9 +75,9 @@ def visitor_browser(playwright_driver):
 
 @pytest.fixture(scope="session")
 def shared_process_browser(playwright_driver):
-    """Chromium whose pages of one site in one context share a renderer process
-    (browsing.SHARED_PROCESS_ARGS)."""
-    browser = launch(playwright_driver, CHROMIUM_ARGS + SHARED_PROCESS_ARGS)
+    """Chromium's headless shell (browsing.headless_shell_path), its pages of one site in
+    one context sharing a renderer process (browsing.SHARED_PROCESS_ARGS)."""
+    browser = launch(playwright_driver, CHROMIUM_ARGS + SHARED_PROCESS_ARGS, headless_shell_path())
     yield browser
     browser.close()
 
