@@ -184,7 +184,9 @@ def clear_storage(context, site, keeper=None):
 SHARED_PROCESS_ARGS = ["--process-per-site"]
 
 # Run in the page that keeps the process: holds a compiled Pyodide, so that the compiled
-# code outlives the pages that use it (a closed page's module is garbage).
+# code outlives the pages that use it (a closed page's module is garbage). Measured once
+# with a collection forced between starts (`--js-flags=--expose-gc`): 0.93 s of processor
+# per start with the module held, 2.18 s without.
 _HOLD_PYODIDE = """async (url) => {
     window.__pyodideModule = await WebAssembly.compileStreaming(fetch(url));
 }"""

@@ -127,7 +127,9 @@ class SharedContext:
         self.site = site
         self.keeper = keep_site_process(self.context, site) if keep_process else None
 
-    def new_page(self):
+    def clean_page(self):
+        """A new page of the context, the site's storage emptied first (browsing.new_page, by
+        contrast, makes a context of its own)."""
         clear_storage(self.context, self.site, self.keeper)
         return watched_page(self.context, self.site)
 
@@ -171,7 +173,7 @@ def page(request, browser, site):
     else:
         timed = request.node.get_closest_marker("timed")
         shared = request.getfixturevalue("timed_context" if timed else "shared_process_context")
-        page = shared.new_page()
+        page = shared.clean_page()
     yield page
     violations = page.watch.csp_violations()
     if fresh:
