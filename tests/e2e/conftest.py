@@ -17,10 +17,10 @@ Fixtures:
   the first then starts as a second visit does, from the service worker's copy of the
   site, which saves most of Pyodide's start. The tests that measure no time share one
   context (`shared_process_context`, per process), beside a page that keeps the site's
-  process (browsing.keep_site_process); those marked `timed` share one per module
-  (`timed_context`). A module or test whose subject is a first visit, the service worker
-  or the context itself (test_boot, test_offline) is marked `fresh_context`: each such
-  test gets a context of its own, as a new visitor has.
+  process (browsing.keep_site_process); those marked `timed` share one (`timed_context`),
+  whose first visit is made before them. A module or test whose subject is a first visit,
+  the service worker or the context itself (test_boot, test_offline) is marked
+  `fresh_context`: each such test gets a context of its own, as a new visitor has.
 """
 
 import os
@@ -68,7 +68,7 @@ def launch(playwright, args, executable=None):
 @pytest.fixture(scope="session")
 def visitor_browser(playwright_driver):
     """The full Chromium as a visitor's: each page a renderer process of its own."""
-    browser = launch(playwright_driver, CHROMIUM_ARGS)
+    browser = launch(playwright_driver, CHROMIUM_ARGS, headless_shell_path())
     yield browser
     browser.close()
 
@@ -148,12 +148,18 @@ def shared_process_context(shared_process_browser, site):
     shared.context.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def timed_context(visitor_browser, site):
-    """The context of a module's tests that measure time: its first page a first visit (the
-    service worker then copies the site beside it), the others from the worker's copy, each
-    page in a renderer process of its own, as in a visitor's browser."""
+    """The context of the tests that measure time, each page in a renderer process of its
+    own as in a visitor's browser. Its first visit is made here, before any test: the
+    service worker then copies the whole site (14 MB) beside the page, which on two cores
+    slows the page's first tasks past 50 ms and is no test's subject. The tests' pages
+    then start as a visitor's second visit does, from the worker's copy."""
     shared = SharedContext(visitor_browser, site, keep_process=False)
+    first = shared.clean_page()
+    pageutil.open_playground(first, site, timeout=60_000)
+    first.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    first.close()
     yield shared
     shared.context.close()
 
