@@ -22,7 +22,7 @@ fi
 cores=(-n auto --maxprocesses 4)  # a process per core, at most 4: each e2e process runs a Chromium of its own
 failed=0
 "${pytest[@]}" tests/py "${cores[@]}" || failed=1
-"${pytest[@]}" tests/e2e -m "not timed" "${cores[@]}" --dist loadfile || failed=1
+"${pytest[@]}" tests/e2e -m "not timed" "${cores[@]}" --dist loadfile --no-loadscope-reorder || failed=1
 "${pytest[@]}" tests/e2e -m timed || failed=1
 npm run --silent test:browsers || failed=1
 exit $failed

@@ -199,3 +199,26 @@ def keep_site_process(context, site):
     keeper.goto(site + "schema.json")
     keeper.evaluate(_HOLD_PYODIDE, site + "vendor/pyodide/pyodide.asm.wasm")
     return keeper
+
+
+class SharedContext:
+    """A browser context that tests share, its storage emptied before each test's page. In
+    the shared-process browser, a page that keeps the site's process
+    (keep_site_process) stays open from the first test to the last, and empties
+    the storage."""
+
+    def __init__(self, browser, site, keep_process, **context_options):
+        self.context = new_context(browser, **context_options)
+        self.site = site
+        self.keeper = keep_site_process(self.context, site) if keep_process else None
+
+    def clean_page(self):
+        """A new page of the context, the site's storage emptied first (new_page, by
+        contrast, makes a context of its own)."""
+        clear_storage(self.context, self.site, self.keeper)
+        return watched_page(self.context, self.site)
+
+    def close_pages(self):
+        for opened in self.context.pages:  # the test's page and any it opened
+            if opened is not self.keeper:
+                opened.close()

@@ -35,14 +35,11 @@ from browsing import (
     ROOT,
     SCREENSHOTS,
     SHARED_PROCESS_ARGS,
+    SharedContext,
     chromium_path,
-    clear_storage,
     headless_shell_path,
-    keep_site_process,
-    new_context,
     new_page,
     serve,
-    watched_page,
 )
 from playwright.sync_api import sync_playwright
 
@@ -104,7 +101,27 @@ def timing_allowed(request):
     pageutil.timing_allowed = True
 
 
+# The modules that take longest, longest first (seconds in one process, from a run of the
+# tests that measure no time on two processes, 2026-12-05: 69, 58, 39, 36, 34, 33, 30, 25,
+# 17, 17, 10, 9, 7, 5). Those tests are spread a module per process, each process taking the
+# next module when it is done (scripts/run_tests.sh: --dist loadfile
+# --no-loadscope-reorder): taken in this order, the processes finish about together
+# instead of one waiting for the other's last long module. Other modules follow in file order.
+LONGEST_MODULES = [
+    "test_reliability.py", "test_storage.py", "test_offline.py", "test_share.py",
+    "test_boot.py", "test_bench_port.py", "test_lessons_page.py", "test_page.py",
+    "test_exercises_page.py", "test_runs.py", "test_microgpt_run.py", "test_insides_page.py",
+    "test_export_page.py", "test_untrusted_records.py",
+]
+
+
+def module_rank(item):
+    name = item.path.name
+    return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+
+
 def pytest_collection_modifyitems(items):
+    items.sort(key=module_rank)  # stable: a module's tests keep their order
     # A browser test whose long-task check failed only because the machine stalled
     # (pageutil.MachineStalled) runs once more; no other failure does. Marked here rather
     # than by a command-line option for every test: with the tests spread over processes
@@ -114,29 +131,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if e2e in item.path.parents:
             item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=["MachineStalled"]))
-
-
-class SharedContext:
-    """A browser context that tests share, its storage emptied before each test's page. In
-    the shared-process browser, a page that keeps the site's process
-    (browsing.keep_site_process) stays open from the first test to the last, and empties
-    the storage."""
-
-    def __init__(self, browser, site, keep_process):
-        self.context = new_context(browser)
-        self.site = site
-        self.keeper = keep_site_process(self.context, site) if keep_process else None
-
-    def clean_page(self):
-        """A new page of the context, the site's storage emptied first (browsing.new_page, by
-        contrast, makes a context of its own)."""
-        clear_storage(self.context, self.site, self.keeper)
-        return watched_page(self.context, self.site)
-
-    def close_pages(self):
-        for opened in self.context.pages:  # the test's page and any it opened
-            if opened is not self.keeper:
-                opened.close()
 
 
 @pytest.fixture(scope="session")
@@ -171,14 +165,19 @@ def wants_fresh_context(request):
                 or os.environ.get("TINYGPT_FRESH_CONTEXTS") == "1")
 
 
+def shared_context(request):
+    """The shared context of this test's `page` (conftest docstring)."""
+    timed = request.node.get_closest_marker("timed")
+    return request.getfixturevalue("timed_context" if timed else "shared_process_context")
+
+
 @pytest.fixture
 def page(request, browser, site):
     fresh = wants_fresh_context(request)
     if fresh:
         context, page = new_page(browser, site)
     else:
-        timed = request.node.get_closest_marker("timed")
-        shared = request.getfixturevalue("timed_context" if timed else "shared_process_context")
+        shared = shared_context(request)
         page = shared.clean_page()
     yield page
     violations = page.watch.csp_violations()
@@ -189,6 +188,27 @@ def page(request, browser, site):
     assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
     assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
     assert violations == [], f"Content-Security-Policy violations: {violations}"
+
+
+@pytest.fixture
+def empty_storage_page(request, page, browser, site):
+    """Opens another page with nothing of the site's in its storage, after the test's own
+    pages are closed: a page of the test's shared context once its storage is emptied, or
+    with fresh contexts a page of a context of its own. The test checks its errors."""
+    contexts = []
+
+    def open_page():
+        if wants_fresh_context(request):
+            context, other = new_page(browser, site)
+            contexts.append(context)
+            return other
+        shared = shared_context(request)
+        shared.close_pages()
+        return shared.clean_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="session")

@@ -11,12 +11,9 @@ from contextlib import contextmanager
 from html import unescape
 
 import pytest
-from browsing import DIST, ROOT, new_page, serve
+from browsing import DIST, ROOT, SharedContext, new_page, serve
 from elsewhere import elsewhere
 from pageutil import error_text, open_playground, wait_error
-
-# What a first visit does is the subject: every test a new visitor (conftest.py).
-pytestmark = pytest.mark.fresh_context
 
 READY = "[data-testid=status][data-state=ready]"
 LESSONS_READY = "[data-testid=python-status][data-state=ready]"
@@ -32,6 +29,7 @@ def dist_file(site, url):
 
 
 # --- what a first visit downloads -----------------------------------------------------------
+@pytest.mark.fresh_context  # a new visitor (conftest.py)
 def test_a_first_visit_downloads_only_what_the_playground_starts_with(page, site):
     open_playground(page, site)
     urls = [u for u in page.evaluate(REQUESTED) if u.startswith(site)]
@@ -250,7 +248,7 @@ Object.defineProperty(Navigator.prototype, 'languages', { get: () => ['C'] });
 
 
 def test_a_language_intl_rejects_still_starts_the_playground(page, site):
-    page.context.add_init_script(C_LOCALE)
+    page.add_init_script(C_LOCALE)
     page.goto(site)
     rejected = page.evaluate("""() => {
         try { new Intl.NumberFormat(navigator.language); return false; } catch { return true; }
@@ -270,20 +268,33 @@ def wait_for_failure(page, timeout=30_000):
     return error_text(page)
 
 
+@pytest.fixture(scope="module")
+def no_worker_context(shared_process_browser, site):
+    """A context with no service worker, whose copy of the site would answer before
+    page.route can; shared by the tests below as the tests that measure no time share
+    theirs (conftest.SharedContext: storage emptied before each page, Pyodide kept
+    compiled)."""
+    shared = SharedContext(shared_process_browser, site, keep_process=True,
+                           service_workers="block")
+    yield shared
+    shared.context.close()
+
+
 @contextmanager
-def failing_page(browser, site, path, handler):
-    """A page of a new visitor whose requests for `path` `handler` answers; closed after."""
-    context, page = new_page(browser, site, service_workers="block")
+def failing_page(shared, path, handler):
+    """A page, with no service worker and empty storage, whose requests for `path`
+    `handler` answers; closed after."""
+    page = shared.clean_page()
     page.route(f"**{path}", handler)
     try:
         yield page
     finally:
-        context.close()
+        shared.close_pages()
 
 
 @pytest.mark.parametrize("path", ["app/main.js", "vendor/uplot/uPlot.esm.js", "app/dom.js"])
-def test_a_playground_whose_code_fails_to_load_says_so(browser, site, path):
-    with failing_page(browser, site, path, lambda route: route.abort()) as page:
+def test_a_playground_whose_code_fails_to_load_says_so(no_worker_context, site, path):
+    with failing_page(no_worker_context, path, lambda route: route.abort()) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "app/main.js" in text and "Reload the page" in text, text
@@ -291,45 +302,46 @@ def test_a_playground_whose_code_fails_to_load_says_so(browser, site, path):
         assert page.text_content("#load-label") == "TinyGPT could not start."
 
 
-def test_a_playground_whose_code_throws_as_it_starts_says_so(browser, site):
+def test_a_playground_whose_code_throws_as_it_starts_says_so(no_worker_context, site):
     def throwing(route):
         # What chart.js exports, then what uPlot did under a language Intl rejects.
         route.fulfill(status=200, content_type="text/javascript", body=(
             "export const SMOOTHING = 0.95; export function smooth() {}"
             " export class LossChart {}\nthrow new Error('the chart broke on purpose');"))
 
-    with failing_page(browser, site, "app/chart.js", throwing) as page:
+    with failing_page(no_worker_context, "app/chart.js", throwing) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "the chart broke on purpose" in text, text
         assert page.get_attribute("[data-testid=status]", "data-state") == "error"
 
 
-def test_a_module_that_loads_but_never_runs_its_code_is_a_failed_start(browser, site):
+def test_a_module_that_loads_but_never_runs_its_code_is_a_failed_start(no_worker_context, site):
     # As WebKit behaves when a module the page imports throws: the page's module script
     # fires its load event and no error event. Its code never says it ran (a
     # "tinygpt:module-ran" event), and the watchdog takes that silence for a failure.
     def silent(route):
         route.fulfill(status=200, content_type="text/javascript", body="export {};\n")
 
-    with failing_page(browser, site, "app/python-start.js", silent) as page:
+    with failing_page(no_worker_context, "app/python-start.js", silent) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "its code stopped" in text and "Reload the page" in text, text
         assert page.get_attribute("[data-testid=status]", "data-state") == "error"
 
 
-def test_a_playground_whose_code_never_arrives_says_so(browser, site):
+def test_a_playground_whose_code_never_arrives_says_so(no_worker_context, site):
     # A module that never answers: the watchdog's time limit (a minute; 2 s here).
-    with failing_page(browser, site, "app/share.js", lambda route: None) as page:
-        page.context.add_init_script("window.tinygptStartLimitMs = 2000;")
+    with failing_page(no_worker_context, "app/share.js", lambda route: None) as page:
+        page.add_init_script("window.tinygptStartLimitMs = 2000;")
         page.goto(site, wait_until="commit")
         text = wait_for_failure(page)
         assert "did not finish loading" in text, text
 
 
-def test_a_lessons_page_whose_code_fails_to_load_says_so(browser, site):
-    with failing_page(browser, site, "app/lessons/main.js", lambda route: route.abort()) as page:
+def test_a_lessons_page_whose_code_fails_to_load_says_so(no_worker_context, site):
+    aborted = failing_page(no_worker_context, "app/lessons/main.js", lambda route: route.abort())
+    with aborted as page:
         page.goto(site + "lessons.html#tokens")
         text = wait_for_failure(page)
         assert "app/lessons/main.js" in text, text
@@ -337,9 +349,9 @@ def test_a_lessons_page_whose_code_fails_to_load_says_so(browser, site):
         assert page.locator("[role=alert][data-testid=error]").count() == 1
 
 
-def test_a_playground_whose_python_fails_to_start_says_so(browser, site):
+def test_a_playground_whose_python_fails_to_start_says_so(no_worker_context, site):
     # The page's code runs; Python's start does not (its package cannot be fetched).
-    with failing_page(browser, site, "py/tinygpt.zip", lambda route: route.abort()) as page:
+    with failing_page(no_worker_context, "py/tinygpt.zip", lambda route: route.abort()) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "could not start Python" in text and "tinygpt.zip" in text, text

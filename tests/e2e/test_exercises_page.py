@@ -12,7 +12,7 @@ import json
 import sys
 
 import pytest
-from browsing import ROOT, new_page
+from browsing import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pageutil import assert_no_long_tasks, start_long_task_check
@@ -30,12 +30,12 @@ RIGHT_SOFTMAX = [  # typed line by line: the editor indents the lines of the bod
 
 
 @pytest.fixture(scope="module")
-def lessons(visitor_browser, site):  # for the tests that measure time (conftest.browser)
-    context, page = new_page(visitor_browser, site)
+def lessons(timed_context, site):  # for the tests that measure time (conftest.browser)
+    page = timed_context.clean_page()
     page.goto(site + "lessons.html#autograd")
     page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
     yield page
-    context.close()
+    timed_context.close_pages()
     assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
     assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
 
@@ -263,9 +263,7 @@ JSON_VALUES = st.recursive(
 PLANTED = JSON_VALUES.map(json.dumps) | st.text(max_size=30)
 
 
-def test_saved_progress_and_code_are_checked_when_read(browser, site):
-    context, page = new_page(browser, site)
-
+def test_saved_progress_and_code_are_checked_when_read(page, site):
     def plant(progress, code):
         page.evaluate("([k1, v1, k2, v2]) => { localStorage.setItem(k1, v1); "
                       "localStorage.setItem(k2, v2); }", [PROGRESS_KEY, progress, CODE_KEY, code])
@@ -280,21 +278,17 @@ def test_saved_progress_and_code_are_checked_when_read(browser, site):
                                            "els => els.map(e => e.dataset.state)")
         assert len(states) == 7 and set(states) <= {"new", "failed", "passed"}
 
-    try:
-        page.goto(site + "lessons.html#start")
-        anything()
-        # what fits is kept, what does not is dropped
-        plant(json.dumps({"exercises": {"softmax": "passed", "encode": 5, "adam": "won"}}),
-              json.dumps({"softmax": {"code": "print('mine')", "mine": 3}, "loss": {"code": 7}}))
-        states = dict(page.eval_on_selector_all(
-            ".exercise-progress [data-exercise]",
-            "els => els.map(e => [e.dataset.exercise, e.dataset.state])"))
-        assert states["softmax"] == "passed" and states["encode"] == states["adam"] == "new"
-        go(page, site, "autograd")
-        assert code_of(exercise(page, "softmax")) == "print('mine')"
-        assert exercise(page, "softmax").locator("[data-testid=exercise-mine]").is_hidden()
-        go(page, site, "training")
-        assert code_of(exercise(page, "loss")).rstrip().endswith("...")  # the stub
-        assert page.watch.errors == [] and page.watch.foreign == []
-    finally:
-        context.close()
+    page.goto(site + "lessons.html#start")
+    anything()
+    # what fits is kept, what does not is dropped
+    plant(json.dumps({"exercises": {"softmax": "passed", "encode": 5, "adam": "won"}}),
+          json.dumps({"softmax": {"code": "print('mine')", "mine": 3}, "loss": {"code": 7}}))
+    states = dict(page.eval_on_selector_all(
+        ".exercise-progress [data-exercise]",
+        "els => els.map(e => [e.dataset.exercise, e.dataset.state])"))
+    assert states["softmax"] == "passed" and states["encode"] == states["adam"] == "new"
+    go(page, site, "autograd")
+    assert code_of(exercise(page, "softmax")) == "print('mine')"
+    assert exercise(page, "softmax").locator("[data-testid=exercise-mine]").is_hidden()
+    go(page, site, "training")
+    assert code_of(exercise(page, "loss")).rstrip().endswith("...")  # the stub

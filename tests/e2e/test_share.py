@@ -115,19 +115,15 @@ def test_names_link_opens_the_same_names_on_a_card(page, browser, site, screensh
     assert fresh.watch.foreign == [] and fresh.watch.errors == []
 
 
-def test_names_link_offers_the_system_share_sheet_where_there_is_one(browser, site):
-    context, page = new_page(browser, site)
-    context.add_init_script("navigator.share = (data) => { window.__shared = data; "
-                            "return Promise.resolve(); };")
-    try:
-        train(page, site, "?steps=20")
-        generate(page, seed=1, temperature=0.5, n=3)
-        link = make_link(page, "names")
-        assert page.is_visible("[data-testid=system-share]")
-        page.click("[data-testid=system-share]")
-        assert page.evaluate("window.__shared.url") == link
-    finally:
-        context.close()
+def test_names_link_offers_the_system_share_sheet_where_there_is_one(page, site):
+    page.add_init_script("navigator.share = (data) => { window.__shared = data; "
+                         "return Promise.resolve(); };")
+    train(page, site, "?steps=20")
+    generate(page, seed=1, temperature=0.5, n=3)
+    link = make_link(page, "names")
+    assert page.is_visible("[data-testid=system-share]")
+    page.click("[data-testid=system-share]")
+    assert page.evaluate("window.__shared.url") == link
 
 
 def test_share_names_before_generating_explains_what_to_do(page, site):

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from browsing import DIST, ROOT, new_page
+from browsing import DIST, ROOT
 from pageutil import (
     error_text,
     generate_names,
@@ -61,18 +61,18 @@ def cli_losses(tmp_path, steps, seed):
     return [json.loads(line)["loss"] for line in log.read_text().splitlines()]
 
 
-def uninterrupted_page_losses(browser, site, query):
-    context, page = new_page(browser, site)  # its own storage: nothing to restore
-    try:
-        open_playground(page, site, query)
-        page.click("[data-testid=train-toggle]")
-        page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-        return py_call(page, "info")["losses"]
-    finally:
-        context.close()
+def uninterrupted_page_losses(page, site, query):
+    """The losses of the run of `query` in `page` (empty storage: nothing to restore)."""
+    open_playground(page, site, query)
+    page.click("[data-testid=train-toggle]")
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    losses = py_call(page, "info")["losses"]
+    assert page.watch.errors == [] and page.watch.foreign == []
+    return losses
 
 
-def test_reload_mid_training_resumes_with_the_same_losses(page, browser, site, tmp_path):
+def test_reload_mid_training_resumes_with_the_same_losses(page, empty_storage_page, site,
+                                                          tmp_path):
     steps, seed = 800, 5  # the fast engine runs about 170 steps/s: the reload comes mid-run
     query = f"?steps={steps}&seed={seed}&dataset=first_names"
     open_playground(page, site, query)
@@ -91,7 +91,7 @@ def test_reload_mid_training_resumes_with_the_same_losses(page, browser, site, t
     losses = py_call(page, "info")["losses"]
     print(f"reloaded at step {restored} of {steps}")
     # Every loss, before and after the reload, is the uninterrupted run's, bit for bit...
-    assert losses == uninterrupted_page_losses(browser, site, query)
+    assert losses == uninterrupted_page_losses(empty_storage_page(), site, query)
     # ...and the terminal's within 1e-9 (Pyodide's libm rounds a few exp and ** results
     # differently in the last bit; every sum is the same, see kernels.py).
     cli = cli_losses(tmp_path, steps, seed)
@@ -245,44 +245,34 @@ def test_back_to_the_unfinished_run_after_opening_a_model(page, site):
     assert py_call(page, "info")["step"] >= 30
 
 
-def test_full_storage_shows_a_message_and_training_continues(browser, site):
-    context, page = new_page(browser, site)
-    context.add_init_script(QUOTA_SCRIPT)
-    try:
-        open_playground(page, site, "?steps=150")
-        page.click("[data-testid=train-toggle]")
-        page.wait_for_selector("[data-testid=error]", state="visible", timeout=30_000)
-        message = error_text(page)
-        assert "not being saved" in message and "full" in message
-        assert "continues in memory" in message
-        page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-        assert steps_done(page) == 150
-        assert "not being saved" in page.text_content("[data-testid=storage-status]")
-        # Saving a model says the same, and the page still works.
-        page.click("[data-testid=save-model]")
-        assert "not being saved" in page.text_content("[data-testid=storage-status]")
-        assert len(generate_names(page)) == 10
-    finally:
-        context.close()
-    assert page.watch.errors == [] and page.watch.foreign == []
+def test_full_storage_shows_a_message_and_training_continues(page, site):
+    page.add_init_script(QUOTA_SCRIPT)
+    open_playground(page, site, "?steps=150")
+    page.click("[data-testid=train-toggle]")
+    page.wait_for_selector("[data-testid=error]", state="visible", timeout=30_000)
+    message = error_text(page)
+    assert "not being saved" in message and "full" in message
+    assert "continues in memory" in message
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    assert steps_done(page) == 150
+    assert "not being saved" in page.text_content("[data-testid=storage-status]")
+    # Saving a model says the same, and the page still works.
+    page.click("[data-testid=save-model]")
+    assert "not being saved" in page.text_content("[data-testid=storage-status]")
+    assert len(generate_names(page)) == 10
 
 
 @pytest.mark.parametrize("how", sorted(REFUSED_SCRIPTS))
-def test_refused_storage_shows_a_message_and_training_works(browser, site, how):
-    context, page = new_page(browser, site)
-    context.add_init_script(REFUSED_SCRIPTS[how])
-    try:
-        open_playground(page, site, "?steps=60")
-        page.wait_for_selector("[data-testid=error]", state="visible", timeout=30_000)
-        assert "not being saved" in error_text(page)
-        assert "private browsing" in error_text(page)
-        page.click("[data-testid=train-toggle]")
-        page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-        assert steps_done(page) == 60
-        assert "not being saved" in page.text_content("[data-testid=storage-status]")
-    finally:
-        context.close()
-    assert page.watch.errors == [] and page.watch.foreign == []
+def test_refused_storage_shows_a_message_and_training_works(page, site, how):
+    page.add_init_script(REFUSED_SCRIPTS[how])
+    open_playground(page, site, "?steps=60")
+    page.wait_for_selector("[data-testid=error]", state="visible", timeout=30_000)
+    assert "not being saved" in error_text(page)
+    assert "private browsing" in error_text(page)
+    page.click("[data-testid=train-toggle]")
+    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
+    assert steps_done(page) == 60
+    assert "not being saved" in page.text_content("[data-testid=storage-status]")
 
 
 def paused_and_saved(page, site, query, steps):
