@@ -1,5 +1,5 @@
 // The core path in Firefox and WebKit, as the Chromium tests (tests/e2e) walk it: start to
-// ready, train 300 steps to the terminal's losses (within 1e-9), a reload that brings the
+// ready, train 100 steps to the terminal's losses (within 1e-9), a reload that brings the
 // run back, names generated, a names link and a model link opened in fresh profiles, and
 // the first cell of lesson 1. The tests of one engine share its browser and run in order:
 // each goes on from where the one before left the page.
@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import { assertClean, errorText, forEachEngine, generateNames, makeLink, pyCall, state, stepsDone, waitState, withTab } from "./page.mjs";
 import { cpythonLosses, ROOT, serve } from "./site.mjs";
 
-const STEPS = 300;
+const STEPS = 100;
 const SEED = 7;
 const GEN_SEED = "5";
 const RUN = `?steps=${STEPS}&seed=${SEED}&dataset=first_names`;

@@ -63,7 +63,7 @@ def wait_panel_step_change(page, before, timeout=30_000):
 
 @pytest.mark.timed
 def test_the_panel_follows_training_live_with_no_long_task(page, site, screenshots):
-    open_playground(page, site, "?steps=1000")
+    open_playground(page, site, "?steps=600")
     toggle = page.locator("[data-testid=insides-toggle]")
     assert toggle.get_attribute("aria-expanded") == "true"  # open by default on a wide screen
     start_long_task_check(page)
@@ -88,8 +88,8 @@ def test_the_panel_follows_training_live_with_no_long_task(page, site, screensho
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=120_000)
     assert_no_long_tasks(page, "while training with the panel open")
     # Done: the panel shows the final state.
-    page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '1000'")
-    assert "step 1,000" in page.text_content("#insides-status")
+    page.wait_for_function(f"() => document.querySelector('{PANEL}').dataset.step === '600'")
+    assert "step 600" in page.text_content("#insides-status")
     box = page.locator(PANEL).bounding_box()
     scroll = page.evaluate("scrollY")
     page.screenshot(path=str(screenshots / "insides-desktop.png"), full_page=True,

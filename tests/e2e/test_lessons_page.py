@@ -24,23 +24,29 @@ TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimatio
 
 @pytest.fixture(scope="module")
 def lessons_pages():
-    opened = {}  # browser -> (context, page)
+    opened = {}  # browser -> (close, page)
     yield opened
-    for context, page in opened.values():
-        context.close()
+    for close, page in opened.values():
+        close()
         assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
         assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
 
 
 @pytest.fixture
-def lessons(lessons_pages, browser, site):
+def lessons(lessons_pages, request, browser, site):
     """The lessons page, opened once for the module's tests (once in each browser they
-    need: conftest.browser) and left as each test leaves it."""
+    need: conftest.browser) and left as each test leaves it: for a timed test, a page of
+    the timed tests' context (conftest.timed_context), else in a context of its own."""
     if browser not in lessons_pages:
-        context, page = new_page(browser, site)
+        if request.node.get_closest_marker("timed"):
+            shared = request.getfixturevalue("timed_context")
+            page, close = shared.clean_page(), shared.close_pages
+        else:
+            context, page = new_page(browser, site)
+            close = context.close
         page.goto(site + "lessons.html")
         page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
-        lessons_pages[browser] = context, page
+        lessons_pages[browser] = close, page
     return lessons_pages[browser][1]
 
 

@@ -112,7 +112,7 @@ def test_live_names_appear_and_change_while_training_with_no_long_task(page, sit
     later = (page.text_content("#live-step"), page.locator("[data-testid=live-sample]")
              .all_text_contents())
     assert later[0] != first[0]
-    wait_steps(page, 1200)
+    wait_steps(page, 600)
     assert_no_long_tasks(page, "while training with live names")
     # Names per second beside steps per second.
     assert page.text_content("[data-testid=names-per-second]") != "–"

@@ -159,7 +159,8 @@ def test_name_card_fits_a_phone_even_with_a_very_long_name(page, site):
 # --- models -----------------------------------------------------------------------------------
 
 
-def test_model_link_generates_the_same_names_in_a_fresh_page(page, browser, site, screenshots):
+def test_model_link_generates_the_same_names_in_a_fresh_page(page, empty_storage_page, site,
+                                                             screenshots):
     train(page, site, "?steps=80&seed=3")
     original = generate(page, seed=9, temperature=0.8)
     compact_link = make_link(page, "model")
@@ -178,25 +179,24 @@ def test_model_link_generates_the_same_names_in_a_fresh_page(page, browser, site
     page_loss = py_call(page, "evaluate_text", text=sample_text)["loss"]
 
     for link, exact in ((exact_link, True), (compact_link, False)):
-        context, fresh = new_page(browser, site)  # a new context: nothing shared but the link
-        try:
-            fresh.goto(link)
-            wait_opened(fresh)
-            assert state(fresh) == "done"  # ready to generate, no training
-            assert fresh.is_disabled("[data-testid=train-toggle]")
-            info = py_call(fresh, "info")
-            assert info["trainable"] is False and info["meta"]["dataset"] == "US first names"
-            if exact:
-                assert py_call(fresh, "model_file")["state_dict"] == weights
-                # The sharer's seed and temperature come with the link.
-                assert fresh.input_value("#gen-seed") == "9"
-                assert generate(fresh, seed=9, temperature=0.8) == original
-            else:
-                loss = py_call(fresh, "evaluate_text", text=sample_text)["loss"]
-                print(f"compact link: loss {page_loss:.5f} -> {loss:.5f} on 300 names")
-                assert abs(loss - page_loss) < 0.01
-        finally:
-            context.close()
+        # Nothing shared but the link: the pages before it closed, the site's storage emptied
+        # (a first visit opens a link in test_names_link_opens_the_same_names_on_a_card).
+        fresh = empty_storage_page()
+        fresh.goto(link)
+        wait_opened(fresh)
+        assert state(fresh) == "done"  # ready to generate, no training
+        assert fresh.is_disabled("[data-testid=train-toggle]")
+        info = py_call(fresh, "info")
+        assert info["trainable"] is False and info["meta"]["dataset"] == "US first names"
+        if exact:
+            assert py_call(fresh, "model_file")["state_dict"] == weights
+            # The sharer's seed and temperature come with the link.
+            assert fresh.input_value("#gen-seed") == "9"
+            assert generate(fresh, seed=9, temperature=0.8) == original
+        else:
+            loss = py_call(fresh, "evaluate_text", text=sample_text)["loss"]
+            print(f"compact link: loss {page_loss:.5f} -> {loss:.5f} on 300 names")
+            assert abs(loss - page_loss) < 0.01
         assert fresh.watch.foreign == [] and fresh.watch.errors == []
 
 

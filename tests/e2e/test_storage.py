@@ -73,7 +73,7 @@ def uninterrupted_page_losses(page, site, query):
 
 def test_reload_mid_training_resumes_with_the_same_losses(page, empty_storage_page, site,
                                                           tmp_path):
-    steps, seed = 800, 5  # the fast engine runs about 170 steps/s: the reload comes mid-run
+    steps, seed = 600, 5  # the fast engine runs about 170 steps/s: the reload comes mid-run
     query = f"?steps={steps}&seed={seed}&dataset=first_names"
     open_playground(page, site, query)
     page.click("[data-testid=train-toggle]")
