@@ -175,9 +175,11 @@ def print_table(results, playground, args):
         shown = [med(run["shown"]) for run in playground if run["shown"]]
         in_python = med([run["in_python"] for run in playground])
         long_tasks = [run["long_tasks"] for run in playground]
+        # A run too short for the page's steps/s readout to be read while it ran has none.
+        readout = f"the page shows {med(shown):.0f}" if shown else "too short for its readout"
         print(
             f"\nplayground, UI live, fast engine: {args.playground_steps} steps in {seconds:.1f} s"
-            f" = {live:.1f} steps/s (the page shows {med(shown) if shown else float('nan'):.0f});"
+            f" = {live:.1f} steps/s ({readout});"
             f" {live / rate['js']:.2f}x the JS port's steps/s;"
             f" {in_python:.0%} of the time inside Python's train_for"
         )

@@ -80,8 +80,10 @@ def headless_shell_path():
     headless by default): the same renderer without the browser's windows, for the tests
     that measure no time, where it measured about 10% cheaper (README, "How long it all
     takes"). Not for the timed tests: on a first visit, training right after the start made
-    long tasks of 100-160 ms in 4 of 6 runs in it, in 1 of 6 in the full browser. The full
-    browser where the shell is not installed."""
+    long tasks of 100-160 ms in 4 of 6 runs in it, in 1 of 6 in the full browser; and with
+    the first visit made before them, a fresh clone's run failed in it (the one-minute
+    recipe on the city names: [104, 91] ms). The full browser where the shell is not
+    installed."""
     shell = os.environ.get("CHROMIUM_HEADLESS_SHELL_PATH") or "/usr/bin/chromium-headless-shell"
     return shell if Path(shell).exists() else chromium_path()
 
@@ -202,9 +204,9 @@ def keep_site_process(context, site):
 
 
 class SharedContext:
-    """A browser context that tests share, its storage emptied before each test's page. In
-    the shared-process browser, a page that keeps the site's process
-    (keep_site_process) stays open from the first test to the last, and empties
+    """A browser context that tests share, its storage emptied before each test's page.
+    With keep_process (in the shared-process browser), a page that keeps the site's
+    process (keep_site_process) stays open from the first test to the last, and empties
     the storage."""
 
     def __init__(self, browser, site, keep_process, **context_options):
@@ -214,7 +216,8 @@ class SharedContext:
 
     def clean_page(self):
         """A new page of the context, the site's storage emptied first (new_page, by
-        contrast, makes a context of its own)."""
+        contrast, makes a context of its own); every other page but the keeper must be
+        closed (close_pages)."""
         clear_storage(self.context, self.site, self.keeper)
         return watched_page(self.context, self.site)
 

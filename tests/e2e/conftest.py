@@ -6,10 +6,10 @@ Fixtures:
 - `browser`: Chromium through Playwright (the system Chromium where Playwright cannot
   download its own, as on these machines), one of two: for a test marked `timed`,
   `visitor_browser`, the full browser, each page in a renderer process of its own as in
-  a visitor's browser; for the others, `shared_process_browser`, Chromium's headless
-  shell with the pages of one site in one context sharing a renderer process, and with
-  it Pyodide's compiled code (browsing.SHARED_PROCESS_ARGS): a start there costs the
-  machine about half as much.
+  a visitor's browser (cold code); for the others, `shared_process_browser`, Chromium's
+  headless shell with the pages of one site in one context sharing a renderer process,
+  and with it Pyodide's compiled code (browsing.SHARED_PROCESS_ARGS): a start there costs
+  the machine about half as much.
 - `page`: a new page that records long tasks, requests to other origins,
   Content-Security-Policy violations and uncaught page errors; a test fails if any
   foreign request, violation or page error happened. Pages share a browser context, its
@@ -64,8 +64,9 @@ def launch(playwright, args, executable=None):
 
 @pytest.fixture(scope="session")
 def visitor_browser(playwright_driver):
-    """The full Chromium as a visitor's: each page a renderer process of its own."""
-    browser = launch(playwright_driver, CHROMIUM_ARGS, headless_shell_path())
+    """The full Chromium as a visitor's: each page a renderer process of its own, its code
+    cold. (Not the headless shell: browsing.headless_shell_path.)"""
+    browser = launch(playwright_driver, CHROMIUM_ARGS)
     yield browser
     browser.close()
 
