@@ -19,8 +19,8 @@ Fixtures:
   context (`shared_process_context`, per process), beside a page that keeps the site's
   process (browsing.keep_site_process); those marked `timed` share one (`timed_context`),
   whose first visit is made before them. A module or test whose subject is a first visit,
-  the service worker or the context itself (test_boot, test_offline) is marked
-  `fresh_context`: each such test gets a context of its own, as a new visitor has.
+  the service worker or the context itself (test_offline, test_boot's first visit) is
+  marked `fresh_context`: each such test gets a context of its own, as a new visitor has.
 """
 
 import os
@@ -84,9 +84,14 @@ def shared_process_browser(playwright_driver):
 def browser(request):
     """The browser for this test: the visitor's for a test marked timed (what it measures
     must be what a visitor sees), the shared-process one for the others."""
-    if request.node.get_closest_marker("timed"):
+    if is_timed(request):
         return request.getfixturevalue("visitor_browser")
     return request.getfixturevalue("shared_process_browser")
+
+
+def is_timed(request):
+    """Whether the test asking is marked `timed` (it runs alone, in the visitor's browser)."""
+    return request.node.get_closest_marker("timed") is not None
 
 
 def pytest_configure(config):
@@ -97,7 +102,7 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def timing_allowed(request):
-    pageutil.timing_allowed = request.node.get_closest_marker("timed") is not None
+    pageutil.timing_allowed = is_timed(request)
     yield
     pageutil.timing_allowed = True
 
@@ -118,7 +123,9 @@ LONGEST_MODULES = [
 
 def module_rank(item):
     name = item.path.name
-    return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+    if item.path.parent != Path(__file__).parent or name not in LONGEST_MODULES:
+        return len(LONGEST_MODULES)  # another folder's tests (tests/py) keep their place
+    return LONGEST_MODULES.index(name)
 
 
 def pytest_collection_modifyitems(items):
@@ -155,6 +162,7 @@ def timed_context(visitor_browser, site):
     pageutil.open_playground(first, site, timeout=60_000)
     first.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     first.close()
+    assert first.watch.errors == [] and first.watch.foreign == [], first.watch.errors
     yield shared
     shared.context.close()
 
@@ -168,8 +176,8 @@ def wants_fresh_context(request):
 
 def shared_context(request):
     """The shared context of this test's `page` (conftest docstring)."""
-    timed = request.node.get_closest_marker("timed")
-    return request.getfixturevalue("timed_context" if timed else "shared_process_context")
+    return request.getfixturevalue("timed_context" if is_timed(request) else
+                                   "shared_process_context")
 
 
 @pytest.fixture
@@ -195,7 +203,8 @@ def page(request, browser, site):
 def empty_storage_page(request, page, browser, site):
     """Opens another page with nothing of the site's in its storage, after the test's own
     pages are closed: a page of the test's shared context once its storage is emptied, or
-    with fresh contexts a page of a context of its own. The test checks its errors."""
+    with fresh contexts a page of a context of its own. The test checks its errors. (It
+    asks for `page` so that the test's page is opened first and torn down after it.)"""
     contexts = []
 
     def open_page():
