@@ -27,6 +27,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import longtasks
 import pageutil
 import pytest
 from browsing import (
@@ -102,9 +103,9 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def timing_allowed(request):
-    pageutil.timing_allowed = is_timed(request)
+    longtasks.timing_allowed = is_timed(request)
     yield
-    pageutil.timing_allowed = True
+    longtasks.timing_allowed = True
 
 
 # The modules that take longest, longest first (seconds in one process, from a run of the
@@ -130,11 +131,11 @@ def module_rank(item):
 
 def pytest_collection_modifyitems(items):
     items.sort(key=module_rank)  # stable: a module's tests keep their order
-    # A browser test whose long-task check failed only because the machine stalled
-    # (pageutil.MachineStalled) runs once more; no other failure does. Marked here rather
-    # than by a command-line option for every test: with the tests spread over processes
-    # (pytest-xdist), the plugin asks the main process over a socket before every test it
-    # may re-run, which cost the unit tests about 20 ms each.
+    # A browser test whose long-task check failed only because the machine stopped the
+    # page's thread (longtasks.MachineStalled) runs once more; no other failure does.
+    # Marked here rather than by a command-line option for every test: with the tests
+    # spread over processes (pytest-xdist), the plugin asks the main process over a socket
+    # before every test it may re-run, which cost the unit tests about 20 ms each.
     e2e = Path(__file__).parent
     for item in items:
         if e2e in item.path.parents:
@@ -189,6 +190,7 @@ def page(request, browser, site):
         shared = shared_context(request)
         page = shared.clean_page()
     yield page
+    longtasks.stop_trace()  # a long-task check the test began and did not end
     violations = page.watch.csp_violations()
     if fresh:
         context.close()

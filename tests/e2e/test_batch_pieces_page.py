@@ -7,7 +7,8 @@ a run link with the one-minute recipe on the city names trains with no long task
 with the losses the CLI's code computes for the same run."""
 
 import pytest
-from pageutil import assert_no_long_tasks, open_playground, py_call, start_long_task_check
+from longtasks import assert_no_long_tasks, start_long_task_check
+from pageutil import open_playground, py_call
 
 from tinygpt import settings as table
 from tinygpt.trainer import Trainer

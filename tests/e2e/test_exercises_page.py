@@ -15,7 +15,7 @@ import pytest
 from browsing import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pageutil import assert_no_long_tasks, start_long_task_check
+from longtasks import assert_no_long_tasks, start_long_task_check
 
 sys.path.insert(0, str(ROOT / "py"))
 from tinygpt.exercises import EXERCISES  # noqa: E402 - the package the page checks with

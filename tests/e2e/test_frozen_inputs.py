@@ -1,7 +1,7 @@
 """Nothing from outside freezes the page or reaches it as a bug,
 in real Chromium with the inputs that froze it: each test clears the page's long tasks,
 lands the crafted input, and checks the message and that no task was long
-(pageutil.assert_no_long_tasks). Before the fixes: an 82-character model link made one
+(longtasks.assert_no_long_tasks). Before the fixes: an 82-character model link made one
 2.9 s task, a run link with long lines one step of 5.5 s, Share model 258 ms at the
 default size, a 255-letter prefix 3-4 s, Export to PyTorch 278 ms, a 9.6 MB file of
 empty rows 1.35 s, and weights of 1e300 "bug" messages."""
@@ -14,17 +14,8 @@ import zipfile
 import zlib
 
 import pytest
-from pageutil import (
-    assert_no_long_tasks,
-    error_text,
-    open_playground,
-    py_call,
-    set_text,
-    start_long_task_check,
-    state,
-    wait_error,
-    wait_steps,
-)
+from longtasks import assert_no_long_tasks, start_long_task_check
+from pageutil import error_text, open_playground, py_call, set_text, state, wait_error, wait_steps
 
 from tinygpt.model import Config, param_shapes
 
@@ -50,10 +41,6 @@ def open_link(page, site, data):
     page.evaluate("hash => { location.hash = hash }", model_link(site, data))
 
 
-def clear_long_tasks(page):
-    start_long_task_check(page)
-
-
 # --- item 4: an unterminated string in a link's header -----------------------------------------
 @pytest.mark.timed
 def test_a_link_made_to_rescan_its_header_is_refused_at_once(page, site):
@@ -62,7 +49,7 @@ def test_a_link_made_to_rescan_its_header_is_refused_at_once(page, site):
     link = model_link(site, data)
     assert len(link) < 120, len(link)  # a short link: 82 characters of fragment before
     open_playground(page, site)
-    clear_long_tasks(page)
+    start_long_task_check(page)
     page.evaluate("hash => { location.hash = hash }", link)
     assert "not valid JSON" in wait_error(page, "cannot be opened", timeout=30_000)
     assert_no_long_tasks(page, "refusing a link made to rescan its header")
@@ -75,7 +62,7 @@ def test_a_run_link_with_long_lines_is_refused_before_it_starts(page, site):
     page.select_option("[data-testid=dataset-select]", "custom")
     set_text(page, "[data-testid=dataset-text]",
              "\n".join("abcdefghij"[i % 10] * 300 for i in range(30)) + "\n")
-    clear_long_tasks(page)
+    start_long_task_check(page)
     page.click("[data-testid=train-toggle]")
     message = wait_error(page, "would freeze this page", timeout=30_000)
     assert "block_size" in message and "Something went wrong" not in message
@@ -91,7 +78,7 @@ def test_share_model_is_a_job_of_short_tasks(page, site):
     wait_steps(page, 150)
     page.click("[data-testid=train-toggle]")
     page.wait_for_selector("[data-testid=status][data-state=paused]")
-    clear_long_tasks(page)
+    start_long_task_check(page)
     page.click("[data-testid=share-model]")
     page.wait_for_selector("[data-testid=share-link]", state="visible", timeout=30_000)
     assert "#model=" in page.input_value("[data-testid=share-link]")
@@ -112,7 +99,7 @@ def test_a_255_letter_prefix_is_fed_a_position_per_task(page, site):
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
     page.fill("#gen-n", "1")
     page.fill("#gen-prefix", "a" * 255)
-    clear_long_tasks(page)
+    start_long_task_check(page)
     page.click("[data-testid=generate]")
     page.wait_for_selector("[data-testid=samples][data-state=done]", timeout=120_000)
     name = page.locator("[data-testid=sample]").all_text_contents()[0]
@@ -126,7 +113,7 @@ def test_export_to_pytorch_is_a_job_of_short_tasks(page, site):
     config = {"n_embd": 64, "n_head": 4, "n_layer": 2, "block_size": 64}  # ~106,000
     open_link(page, site, link_bytes(config))
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-    clear_long_tasks(page)
+    start_long_task_check(page)
     with page.expect_download(timeout=60_000) as download:
         page.click("[data-testid=export-pytorch]")
     archive = zipfile.ZipFile(open(download.value.path(), "rb"))

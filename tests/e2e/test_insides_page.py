@@ -3,13 +3,8 @@ next-letter bars while the model trains, the probes, no long task, the phone lay
 a model opened from a file."""
 
 import pytest
-from pageutil import (
-    assert_no_long_tasks,
-    open_playground,
-    py_call,
-    start_long_task_check,
-    wait_steps,
-)
+from longtasks import assert_no_long_tasks, start_long_task_check
+from pageutil import open_playground, py_call, wait_steps
 
 from tinygpt.checkpoint import dumps
 from tinygpt.trainer import Trainer

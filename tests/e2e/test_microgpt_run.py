@@ -12,7 +12,8 @@ import re
 
 import pytest
 from browsing import ROOT
-from pageutil import assert_no_long_tasks, open_playground, py_call, start_long_task_check, state
+from longtasks import assert_no_long_tasks, start_long_task_check
+from pageutil import open_playground, py_call, state
 
 from tinygpt.settings import MICROGPT_SAMPLES
 from tinygpt.trainer import Trainer

@@ -9,14 +9,13 @@ import time
 
 import pytest
 from browsing import DIST, ROOT
+from longtasks import assert_no_long_tasks, start_long_task_check
 from pageutil import (
-    assert_no_long_tasks,
     error_text,
     generate_names,
     open_playground,
     py_call,
     set_text,
-    start_long_task_check,
     state,
     steps_done,
     wait_error,

@@ -10,9 +10,8 @@ import unicodedata
 import zlib
 
 import pytest
+from longtasks import assert_no_freeze, assert_no_long_tasks, start_long_task_check
 from pageutil import (
-    FREEZE_MS,
-    assert_no_long_tasks,
     error_text,
     generate_names,
     idb_all,
@@ -20,7 +19,6 @@ from pageutil import (
     idb_put,
     open_playground,
     py_call,
-    start_long_task_check,
     state,
     steps_done,
     wait_error,
@@ -347,9 +345,8 @@ def test_the_biggest_model_the_page_runs_loads_and_generates_without_freezing(pa
     # Opening a model this big is one Python call (about 40 ms on the 2-core test machine,
     # and the first generating piece compiles its kernels): a short pause, not a freeze.
     # Training and generating in a model the page builds have no long tasks but a stray
-    # one (test_page.py, pageutil.assert_no_long_tasks).
-    frozen = [t for t in page.evaluate("window.__longTasks") if t["duration"] > FREEZE_MS]
-    assert frozen == [], f"the page froze while loading or generating: {frozen}"
+    # one (test_page.py, longtasks.assert_no_long_tasks).
+    assert_no_freeze(page, "while loading or generating")
 
 
 # --- a lesson cell reaching for the site's storage ----------------------------------------------

@@ -9,14 +9,8 @@ import pytest
 from browsing import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pageutil import (
-    assert_no_long_tasks,
-    idb_all,
-    open_playground,
-    py_call,
-    start_long_task_check,
-    wait_steps,
-)
+from longtasks import assert_no_long_tasks, start_long_task_check
+from pageutil import idb_all, open_playground, py_call, wait_steps
 
 SCHEMA = json.loads((ROOT / "dist" / "schema.json").read_text())
 RECIPES = {r["name"]: r for r in SCHEMA["recipes"]}
