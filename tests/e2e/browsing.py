@@ -113,6 +113,11 @@ class PageWatch:
                 pass
         return found
 
+    def assert_clean(self):
+        """No request left the site's origin and no error went uncaught."""
+        assert self.foreign == [], f"requests to other origins: {self.foreign}"
+        assert self.errors == [], f"uncaught errors in the page: {self.errors}"
+
     def on_request(self, request):
         url = request.url
         if not (url.startswith(self.origin) or url.startswith(("data:", "blob:"))):

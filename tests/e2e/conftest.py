@@ -163,7 +163,7 @@ def timed_context(visitor_browser, site):
     pageutil.open_playground(first, site, timeout=60_000)
     first.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
     first.close()
-    assert first.watch.errors == [] and first.watch.foreign == [], first.watch.errors
+    first.watch.assert_clean()
     yield shared
     shared.context.close()
 
@@ -196,8 +196,7 @@ def page(request, browser, site):
         context.close()
     else:
         shared.close_pages()
-    assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
-    assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
+    page.watch.assert_clean()
     assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 

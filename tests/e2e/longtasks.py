@@ -22,6 +22,8 @@ budgets, build_run); the benchmark (scripts/bench_browser.py) counts long tasks.
 import json
 import math
 
+from playwright.sync_api import Error as PlaywrightError
+
 STRAY_LONG_TASKS = 2
 FREEZE_MS = 100
 LONG_TASK_MS = 50
@@ -70,7 +72,10 @@ def stop_trace():
     browser, _traced = _traced, None
     if browser is None:
         return []
-    data = json.loads(browser.stop_tracing())
+    try:
+        data = json.loads(browser.stop_tracing())
+    except PlaywrightError:  # the traced page was closed (its test failed mid-check)
+        return []
     return data["traceEvents"] if isinstance(data, dict) else data
 
 

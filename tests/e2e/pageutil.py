@@ -8,6 +8,18 @@ def open_playground(page, site, query="", timeout=30_000):
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=timeout)
 
 
+def open_lessons(page, site, lesson="", timeout=60_000):
+    """Open the lessons page (at `lesson`'s view) and wait until both its Pythons run."""
+    page.goto(f"{site}lessons.html" + (f"#{lesson}" if lesson else ""))
+    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=timeout)
+
+
+def show_lesson(page, site, lesson):
+    """Go to a lesson of the lessons page and wait until its view shows."""
+    page.goto(f"{site}lessons.html#{lesson}")
+    page.wait_for_selector(f"[data-view={lesson}]:not([hidden])")
+
+
 def wait_restored(page, timeout=30_000):
     """Wait until the playground's start-up restore is over; "run" if a saved run came
     back, "none" if there was none to restore (or it stayed in another tab)."""

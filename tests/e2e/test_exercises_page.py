@@ -16,6 +16,7 @@ from browsing import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from longtasks import assert_no_long_tasks, start_long_task_check
+from pageutil import open_lessons, show_lesson
 
 sys.path.insert(0, str(ROOT / "py"))
 from tinygpt.exercises import EXERCISES  # noqa: E402 - the package the page checks with
@@ -32,21 +33,14 @@ RIGHT_SOFTMAX = [  # typed line by line: the editor indents the lines of the bod
 @pytest.fixture(scope="module")
 def lessons(timed_context, site):  # for the tests that measure time (conftest.browser)
     page = timed_context.clean_page()
-    page.goto(site + "lessons.html#autograd")
-    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
+    open_lessons(page, site, "autograd", timeout=90_000)
     yield page
     timed_context.close_pages()
-    assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
-    assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
+    page.watch.assert_clean()
 
 
 def exercise(page, exercise_id):
     return page.locator(f"[data-testid=exercise][data-exercise={exercise_id}]")
-
-
-def go(page, site, lesson):
-    page.goto(f"{site}lessons.html#{lesson}")
-    page.wait_for_selector(f"[data-view={lesson}]:not([hidden])")
 
 
 def code_of(box):
@@ -178,11 +172,11 @@ def test_stop_ends_an_endless_check_and_checking_goes_on(lessons, site):
 @pytest.mark.timed
 def test_progress_and_code_are_kept_across_a_reload(lessons, site):
     page = lessons
-    go(page, site, "tokens")
+    show_lesson(page, site, "tokens")
     box = exercise(page, "encode")
     assert check(page, box).get_attribute("data-state") == "fail"  # the stub
     page.reload()
-    go(page, site, "start")
+    show_lesson(page, site, "start")
     states = page.eval_on_selector_all(
         ".exercise-progress [data-exercise]",
         "els => els.map(e => [e.dataset.exercise, e.dataset.state])")
@@ -191,7 +185,7 @@ def test_progress_and_code_are_kept_across_a_reload(lessons, site):
                             "sample": "new"}
     assert list(dict(states)) == IDS  # under their lessons, in order
     assert "You have passed 2 of 7 exercises." in page.text_content("#progress-summary")
-    go(page, site, "autograd")
+    show_lesson(page, site, "autograd")
     page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
     # the code too: the softmax typed, the backward solution shown over the learner's code
     assert code_of(exercise(page, "softmax")).rstrip().endswith("return [e / total for e in exps]")
@@ -202,7 +196,7 @@ def test_progress_and_code_are_kept_across_a_reload(lessons, site):
 @pytest.mark.timed
 def test_train_with_my_code_ends_in_match(lessons, site, screenshots):
     page = lessons
-    go(page, site, "build")
+    show_lesson(page, site, "build")
     page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
     # the lesson's own figure starts as the lesson shows: its work is not the run's
     page.wait_for_selector("#fig-overfit[data-ready=true]", timeout=90_000)
@@ -237,10 +231,9 @@ def test_screenshots_of_every_exercise(page, site, screenshots, width):
     """Each exercise after a failed check with its hint open, on a wide screen and a phone,
     none wider than the screen. (Long tasks while checking are the timed tests' above.)"""
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(site + "lessons.html#tokens")
-    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=90_000)
+    open_lessons(page, site, "tokens", timeout=90_000)
     for ex in EXERCISES.values():
-        go(page, site, ex.lesson)
+        show_lesson(page, site, ex.lesson)
         box = exercise(page, ex.id)
         box.scroll_into_view_if_needed()
         check(page, box, timed=False)  # the stub: a failed check, its message, the solution button
@@ -287,8 +280,8 @@ def test_saved_progress_and_code_are_checked_when_read(page, site):
         ".exercise-progress [data-exercise]",
         "els => els.map(e => [e.dataset.exercise, e.dataset.state])"))
     assert states["softmax"] == "passed" and states["encode"] == states["adam"] == "new"
-    go(page, site, "autograd")
+    show_lesson(page, site, "autograd")
     assert code_of(exercise(page, "softmax")) == "print('mine')"
     assert exercise(page, "softmax").locator("[data-testid=exercise-mine]").is_hidden()
-    go(page, site, "training")
+    show_lesson(page, site, "training")
     assert code_of(exercise(page, "loss")).rstrip().endswith("...")  # the stub

@@ -11,7 +11,7 @@ import sys
 import zipfile
 
 from browsing import ROOT
-from pageutil import generate_names, open_playground, py_call, state, wait_steps
+from pageutil import generate_names, open_lessons, open_playground, py_call, state, wait_steps
 
 from tinygpt import checkpoint, export
 
@@ -38,8 +38,7 @@ def test_the_page_exports_its_run_as_the_cli_would(page, site):
 
 
 def test_the_lessons_worker_mounts_the_project(page, site):
-    page.goto(f"{site}lessons.html#build")
-    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
+    open_lessons(page, site, "build")
     box = page.locator("[data-view=build] [data-testid=code-cell]").first
     box.locator(".cm-content").click()
     page.keyboard.press("Control+a")

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from browsing import ROOT, new_page
+from pageutil import open_lessons, show_lesson
 
 sys.path.insert(0, str(ROOT / "py"))
 from tinygpt.trainer import Trainer  # noqa: E402 - the package the cells import
@@ -28,8 +29,7 @@ def lessons_pages():
     yield opened
     for close, page in opened.values():
         close()
-        assert page.watch.foreign == [], f"requests to other origins: {page.watch.foreign}"
-        assert page.watch.errors == [], f"uncaught errors in the page: {page.watch.errors}"
+        page.watch.assert_clean()
 
 
 @pytest.fixture
@@ -44,19 +44,13 @@ def lessons(lessons_pages, request, browser, site):
         else:
             context, page = new_page(browser, site)
             close = context.close
-        page.goto(site + "lessons.html")
-        page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
+        open_lessons(page, site)
         lessons_pages[browser] = close, page
     return lessons_pages[browser][1]
 
 
 def view(page, lesson):
     return page.locator(f"[data-view={lesson}]")
-
-
-def go(page, site, lesson):
-    page.goto(f"{site}lessons.html#{lesson}")
-    page.wait_for_selector(f"[data-view={lesson}]:not([hidden])")
 
 
 def cell(page, lesson, index=0):
@@ -131,7 +125,7 @@ def test_start_view_lists_the_lessons_in_order(lessons, site):
 
 def test_every_lesson_runs_its_first_cell_and_links_to_the_next(lessons, site, screenshots):
     page = lessons
-    go(page, site, "tokens")
+    show_lesson(page, site, "tokens")
     for number, lesson in enumerate(LESSONS, 1):
         assert page.url.endswith(f"#{lesson}")
         heading = view(page, lesson).locator("h2").text_content()
@@ -155,7 +149,7 @@ def test_every_lesson_runs_its_first_cell_and_links_to_the_next(lessons, site, s
 
 def test_an_edited_cell_prints_the_edited_result_and_reset_restores_it(lessons, site):
     page = lessons
-    go(page, site, "tokens")
+    show_lesson(page, site, "tokens")
     box = cell(page, "tokens")
     original = box.evaluate("el => el.editor.state.doc.toString()")
     docs = ["xyz", "zap"]
@@ -173,7 +167,7 @@ def test_an_edited_cell_prints_the_edited_result_and_reset_restores_it(lessons, 
 
 def test_a_cell_with_an_error_shows_a_readable_traceback(lessons, site):
     page = lessons
-    go(page, site, "autograd")
+    show_lesson(page, site, "autograd")
     box = cell(page, "autograd")
     set_code(page, box, "from tinygpt.value import Value\nx = Value(1.0)\nx.nonexistent()")
     output = run_cell(page, box)
@@ -188,7 +182,7 @@ def test_a_cell_with_an_error_shows_a_readable_traceback(lessons, site):
 @pytest.mark.timed
 def test_a_runaway_cell_can_be_stopped_and_the_page_keeps_working(lessons, site):
     page = lessons
-    go(page, site, "tokens")
+    show_lesson(page, site, "tokens")
     wait_ready(page, "fig-tokens")
     box = cell(page, "tokens")
     set_code(page, box, "print('looping')\nwhile True:\n    pass")
@@ -216,7 +210,7 @@ def ids_shown(page):
 
 def test_tokens_figure_shows_ids_unknown_characters_and_vocabulary(lessons, site):
     page = lessons
-    go(page, site, "tokens")
+    show_lesson(page, site, "tokens")
     wait_ready(page, "fig-tokens")
     page.select_option("#tokens-dataset", "first_names")
     names = (ROOT / "public" / "data" / "first_names.txt").read_text().split()
@@ -250,7 +244,7 @@ def graph_texts(page):
 
 def test_autograd_figure_redraws_the_graph_and_checks_gradients(lessons, site):
     page = lessons
-    go(page, site, "autograd")
+    show_lesson(page, site, "autograd")
     wait_ready(page, "fig-autograd")
     before = graph_texts(page)
     page.fill("#autograd-code", "x = Value(3.0)\ny = Value(4.0)\nout = x * y + x.exp()")
@@ -283,7 +277,7 @@ def heatmap_numbers(page):
 
 def test_attention_heatmap_changes_with_the_name(lessons, site):
     page = lessons
-    go(page, site, "attention")
+    show_lesson(page, site, "attention")
     wait_ready(page, "fig-attention")
     page.fill("#attention-name", "emma")
     page.wait_for_function(
@@ -309,7 +303,7 @@ def test_attention_heatmap_changes_with_the_name(lessons, site):
 
 def test_training_figure_steps_and_races_the_engines(lessons, site):
     page = lessons
-    go(page, site, "training")
+    show_lesson(page, site, "training")
     wait_ready(page, "fig-training")
     page.click("#train-restart")
     page.click("#train-step")
@@ -350,7 +344,7 @@ def bar_values(page):
 
 def test_sampling_bars_follow_the_temperature_and_a_name_is_drawn(lessons, site):
     page = lessons
-    go(page, site, "sampling")
+    show_lesson(page, site, "sampling")
     wait_ready(page, "fig-sampling", timeout=90_000)
     page.click("#sampling-clear")
     page.wait_for_function(
@@ -395,7 +389,7 @@ def test_sampling_bars_follow_the_temperature_and_a_name_is_drawn(lessons, site)
 def test_sampling_figure_writes_a_name_as_long_as_model_sample_does(lessons, site, screenshots):
     """15 letters typed, the next draw is the 16th and last (Model.ends_name)."""
     page = lessons
-    go(page, site, "sampling")
+    show_lesson(page, site, "sampling")
     wait_ready(page, "fig-sampling", timeout=90_000)
     page.fill("#sampling-context", "abcdefghijklmno")
     page.wait_for_function(
@@ -419,7 +413,7 @@ def test_sampling_figure_writes_a_name_as_long_as_model_sample_does(lessons, sit
 
 def test_overfit_figure_shows_training_and_held_out_loss_part(lessons, site, screenshots):
     page = lessons
-    go(page, site, "build")
+    show_lesson(page, site, "build")
     wait_ready(page, "fig-overfit")
     page.select_option("#overfit-names", "10")
     page.click("#overfit-run")
@@ -518,7 +512,7 @@ def test_phone_layout(page, site, screenshots):
     assert overflow <= 375, f"the page is {overflow} px wide at 375 px"
     screenshot(page, "attention", screenshots / "lesson-3-phone.png")
     for number, lesson in ((5, "sampling"), (6, "build")):
-        go(page, site, lesson)
+        show_lesson(page, site, lesson)
         figure = view(page, lesson).locator("figure").first.get_attribute("id")
         wait_ready(page, figure, timeout=90_000)
         overflow = page.evaluate("() => document.documentElement.scrollWidth")

@@ -14,7 +14,7 @@ import time
 import pytest
 from browsing import BASE_PATH, DIST, new_page, serve
 from elsewhere import elsewhere
-from pageutil import generate_names, open_playground, wait_steps
+from pageutil import generate_names, open_lessons, open_playground, wait_steps
 
 # The service worker and its cache are the subject: every test a new visitor (conftest.py).
 pytestmark = pytest.mark.fresh_context
@@ -94,8 +94,7 @@ def test_loads_trains_and_generates_offline(page, site):
 def test_lessons_alone_make_the_site_work_offline(page, site):
     # A first visit to the lessons page (never the playground) installs the cache too,
     # and its code cells, whose Pyodide runs in a worker, then run with the network off.
-    page.goto(site + "lessons.html#tokens")
-    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
+    open_lessons(page, site, "tokens")
     wait_for_cache(page)
     page.context.set_offline(True)
     page.reload()
@@ -160,7 +159,7 @@ def test_a_new_build_replaces_the_old_cache(browser, own_site):
         assert "<!-- build 2 -->" in page.content()
     finally:
         context.close()
-    assert page.watch.foreign == [] and page.watch.errors == []
+    page.watch.assert_clean()
 
 
 def test_another_deployment_keeps_its_own_cache(browser, tmp_path):
@@ -185,7 +184,7 @@ def test_another_deployment_keeps_its_own_cache(browser, tmp_path):
             assert count > 50  # a's files are all still there
         finally:
             context.close()
-        assert page.watch.foreign == [] and page.watch.errors == []
+        page.watch.assert_clean()
 
 
 def test_a_planted_file_is_never_served(page, site):
@@ -252,4 +251,5 @@ def test_headers_planted_in_the_cache_are_never_served(browser, site):
         finally:
             context.close()
     assert hits == [], f"the page went elsewhere: {hits}"
-    assert page.watch.foreign == [] and page.watch.errors == [] and violations == []
+    page.watch.assert_clean()
+    assert violations == []

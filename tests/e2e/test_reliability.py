@@ -17,6 +17,7 @@ from pageutil import (
     idb_all,
     idb_count,
     idb_put,
+    open_lessons,
     open_playground,
     py_call,
     state,
@@ -380,8 +381,7 @@ def test_a_lesson_cell_cannot_plant_a_page_or_lose_a_run(page, site):
     pause(page)
     wait_saved(page, steps_done(page))
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
-    page.goto(site + "lessons.html#tokens")
-    page.wait_for_selector("[data-testid=python-status][data-state=ready]", timeout=60_000)
+    open_lessons(page, site, "tokens")
     box = page.locator("[data-view=tokens] [data-testid=code-cell]").first
     box.evaluate("(el, code) => el.editor.dispatch({changes: {from: 0, "
                  "to: el.editor.state.doc.length, insert: code}})", PLANT)

@@ -112,7 +112,7 @@ def test_names_link_opens_the_same_names_on_a_card(page, browser, site, screensh
         assert "#" not in fresh.url
     finally:
         context.close()
-    assert fresh.watch.foreign == [] and fresh.watch.errors == []
+    fresh.watch.assert_clean()
 
 
 def test_names_link_offers_the_system_share_sheet_where_there_is_one(page, site):
@@ -197,7 +197,7 @@ def test_model_link_generates_the_same_names_in_a_fresh_page(page, empty_storage
             loss = py_call(fresh, "evaluate_text", text=sample_text)["loss"]
             print(f"compact link: loss {page_loss:.5f} -> {loss:.5f} on 300 names")
             assert abs(loss - page_loss) < 0.01
-        assert fresh.watch.foreign == [] and fresh.watch.errors == []
+        fresh.watch.assert_clean()
 
 
 def test_downloaded_model_file_gives_the_cli_the_same_loss(page, site, tmp_path):

@@ -67,7 +67,7 @@ def uninterrupted_page_losses(page, site, query):
     page.click("[data-testid=train-toggle]")
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
     losses = py_call(page, "info")["losses"]
-    assert page.watch.errors == [] and page.watch.foreign == []
+    page.watch.assert_clean()
     return losses
 
 
