@@ -120,7 +120,7 @@ def test_a_test_not_marked_timed_cannot_check_long_tasks():
 
 # In the browser: a task of `ms` of wall time, queued as the page's own (a long task that
 # Playwright's evaluate would not be: the browser does not count its calls).
-BUSY = """ms => { setTimeout(() => { const t = performance.now();
+BUSY = """ms => { setTimeout(() => { const t = performance.now(); console.log("busy");
                                     while (performance.now() - t < ms) {} }, 0); }"""
 
 
@@ -163,12 +163,15 @@ def test_in_chromium_a_task_stretched_by_a_stopped_process_is_the_machines(page)
     open_blank(page)
     pid = main_thread_pid(page)
     start_long_task_check(page)
-    page.evaluate(BUSY, 250)  # 250 ms of wall time, the process stopped for 225 of them
-    time.sleep(0.015)
+    # A task of 250 ms of wall time whose process is stopped as soon as the task says it
+    # began, until after its 250 ms are over: its thread runs a few ms of it (the task
+    # ends as soon as the process goes on).
+    with page.expect_console_message(lambda message: message.text == "busy"):
+        page.evaluate(BUSY, 250)
     os.kill(pid, signal.SIGSTOP)
     try:
-        time.sleep(0.225)
+        time.sleep(0.3)
     finally:
         os.kill(pid, signal.SIGCONT)
     duration, ran = judged(page, "of a stopped page", longtasks.MachineStalled)
-    assert duration >= 240 and ran <= LONG_TASK_MS, (duration, ran)
+    assert duration >= 250 and ran <= LONG_TASK_MS, (duration, ran)
