@@ -138,3 +138,18 @@ def assert_no_long_tasks(page, what, stray=STRAY_LONG_TASKS):
 def assert_no_freeze(page, what):
     """As assert_no_long_tasks, but any number of long tasks (none over FREEZE_MS)."""
     assert_no_long_tasks(page, what, stray=math.inf)
+
+
+def assert_took_at_most(page, span, limit_ms, what):
+    """A piece of the page's work, (start, duration) in ms of its clock, measured in one
+    task since start_long_task_check, took at most `limit_ms`; MachineStalled if it took
+    longer only because the machine stopped the page's thread (as for a long task)."""
+    [(_, took, ran)] = thread_times([span], stop_trace())
+    if took <= limit_ms:
+        return
+    if ran is not None and ran <= limit_ms:
+        raise MachineStalled(f"{what} took {took:.0f} ms, of which the page's thread ran only"
+                             f" {ran:.0f} ms: the machine stopped it; running the test again")
+    ran_text = "?" if ran is None else f"{ran:.0f}"
+    raise AssertionError(f"{what} took {took:.0f} ms (the page's thread ran {ran_text} ms)")
+

@@ -1,9 +1,11 @@
 """The long-task check (longtasks.py): its judgement without a browser (a page whose own
 task is long fails whatever the machine did; a short task stretched by the machine stopping
-the page's thread only re-runs the test), then in Chromium: a task the page's own code
-makes long is the page's, and the same wall time with the page's process stopped by the
-system (SIGSTOP) is the machine's."""
+the page's thread only re-runs the test), the same for a piece of work with a time limit
+(assert_took_at_most), then both in Chromium: a task the page's own code makes long is the
+page's, and the same wall time with the page's process stopped by the system (SIGSTOP) is
+the machine's."""
 
+import json
 import os
 import re
 import signal
@@ -20,6 +22,7 @@ from longtasks import (
     MARK,
     STRAY_LONG_TASKS,
     assert_no_long_tasks,
+    assert_took_at_most,
     judge_long_tasks,
     start_long_task_check,
     stop_trace,
@@ -107,6 +110,34 @@ def test_a_long_task_the_trace_misses_has_no_thread_time():
     assert thread_times([(1000, 129)], []) == [(1000, 129, None)]
 
 
+class TracedBrowser:
+    """A browser whose trace a check has started: stopping it returns `events`."""
+
+    def __init__(self, events):
+        self.events = events
+
+    def stop_tracing(self):
+        return json.dumps({"traceEvents": self.events}).encode()
+
+
+def test_a_piece_of_work_over_its_limit_is_the_pages_if_its_thread_ran_it(monkeypatch):
+    monkeypatch.setattr(longtasks, "_traced", TracedBrowser(trace(120, 129.4)))
+    with pytest.raises(AssertionError, match=r"took 129 ms \(the page's thread ran 120 ms\)"):
+        assert_took_at_most(None, (1000.5, 129), 100, "a refusal")
+
+
+def test_a_piece_of_work_stretched_by_the_machine_is_the_machines(monkeypatch):
+    monkeypatch.setattr(longtasks, "_traced", TracedBrowser(trace(30, 129.4)))
+    with pytest.raises(longtasks.MachineStalled, match="ran only 30 ms"):
+        assert_took_at_most(None, (1000.5, 129), 100, "a refusal")
+
+
+def test_a_piece_of_work_within_its_limit_passes_and_the_trace_is_read_once(monkeypatch):
+    monkeypatch.setattr(longtasks, "_traced", TracedBrowser(trace(30, 80)))
+    assert_took_at_most(None, (1000, 80), 100, "a refusal")
+    assert longtasks._traced is None and stop_trace() == []
+
+
 class NoPage:
     def evaluate(self, script):
         raise AssertionError("the check started")
@@ -119,9 +150,12 @@ def test_a_test_not_marked_timed_cannot_check_long_tasks():
 
 
 # In the browser: a task of `ms` of wall time, queued as the page's own (a long task that
-# Playwright's evaluate would not be: the browser does not count its calls).
-BUSY = """ms => { setTimeout(() => { const t = performance.now(); console.log("busy");
-                                    while (performance.now() - t < ms) {} }, 0); }"""
+# Playwright's evaluate would not be: the browser does not count its calls). It says when
+# it begins, and leaves its span, [start, duration] in ms, in window.__span.
+BUSY = """ms => { window.__span = null;
+    setTimeout(() => { const t = performance.now(); console.log("busy");
+                       while (performance.now() - t < ms) {}
+                       window.__span = [t, performance.now() - t]; }, 0); }"""
 
 
 def open_blank(page):
@@ -138,23 +172,58 @@ def main_thread_pid(page):
     return mark["pid"]
 
 
-def judged(page, what, error):
-    """The check's failure, once the page has a long task: (wall ms, thread ms)."""
-    page.wait_for_function("() => window.__longTasks.length >= 1")
+def busy_task(page, ms, stopped_by=None):
+    """Runs a BUSY task of `ms` in the page, during a check begun here; with `stopped_by`,
+    the page's process id, the process is stopped as soon as the task says it began until
+    after its `ms` are over: its thread then runs a few ms of it (the task ends as soon as
+    the process goes on). Returns the task's span."""
+    start_long_task_check(page)
+    if stopped_by is None:
+        page.evaluate(BUSY, ms)
+    else:
+        with page.expect_console_message(lambda message: message.text == "busy"):
+            page.evaluate(BUSY, ms)
+        os.kill(stopped_by, signal.SIGSTOP)
+        try:
+            time.sleep(ms / 1000 + 0.05)
+        finally:
+            os.kill(stopped_by, signal.SIGCONT)
+    return page.wait_for_function("() => window.__span").json_value()
+
+
+def failure(error, check, *args):
+    """The message of `check(*args)`'s failure, which must be of type `error` exactly."""
     with pytest.raises(error) as failed:
-        assert_no_long_tasks(page, what)
+        check(*args)
     assert type(failed.value) is error, failed.value
-    found = re.search(r"\[(\d+)\] ms.* ran (?:only )?\[(\d+)\] ms", str(failed.value))
-    assert found, failed.value
+    return str(failed.value)
+
+
+def judged(page, what, error):
+    """The long-task check's failure: (wall ms, thread ms)."""
+    page.wait_for_function("() => window.__longTasks.length >= 1")
+    message = failure(error, assert_no_long_tasks, page, what)
+    found = re.search(r"\[(\d+)\] ms.* ran (?:only )?\[(\d+)\] ms", message)
+    assert found, message
+    return int(found[1]), int(found[2])
+
+
+def judged_span(page, span, what, error):
+    """assert_took_at_most's failure for a 100 ms limit: (wall ms, thread ms)."""
+    message = failure(error, assert_took_at_most, page, span, 100, what)
+    found = re.search(r"took (\d+) ms.* ran (?:only )?(\d+) ms", message)
+    assert found, message
     return int(found[1]), int(found[2])
 
 
 @pytest.mark.timed
 def test_in_chromium_a_task_the_page_makes_long_is_the_pages(page):
     open_blank(page)
-    start_long_task_check(page)
-    page.evaluate(BUSY, 150)
+    busy_task(page, 150)
     duration, ran = judged(page, "of a busy page", AssertionError)
+    assert duration >= 150 and ran > FREEZE_MS, (duration, ran)
+    span = busy_task(page, 150)
+    duration, ran = judged_span(page, span, "a busy task", AssertionError)
     assert duration >= 150 and ran > FREEZE_MS, (duration, ran)
 
 
@@ -162,16 +231,9 @@ def test_in_chromium_a_task_the_page_makes_long_is_the_pages(page):
 def test_in_chromium_a_task_stretched_by_a_stopped_process_is_the_machines(page):
     open_blank(page)
     pid = main_thread_pid(page)
-    start_long_task_check(page)
-    # A task of 250 ms of wall time whose process is stopped as soon as the task says it
-    # began, until after its 250 ms are over: its thread runs a few ms of it (the task
-    # ends as soon as the process goes on).
-    with page.expect_console_message(lambda message: message.text == "busy"):
-        page.evaluate(BUSY, 250)
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        time.sleep(0.3)
-    finally:
-        os.kill(pid, signal.SIGCONT)
+    busy_task(page, 250, stopped_by=pid)
     duration, ran = judged(page, "of a stopped page", longtasks.MachineStalled)
+    assert duration >= 250 and ran <= LONG_TASK_MS, (duration, ran)
+    span = busy_task(page, 250, stopped_by=pid)
+    duration, ran = judged_span(page, span, "a stopped task", longtasks.MachineStalled)
     assert duration >= 250 and ran <= LONG_TASK_MS, (duration, ran)
