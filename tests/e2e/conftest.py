@@ -95,6 +95,12 @@ def is_timed(request):
     return request.node.get_closest_marker("timed") is not None
 
 
+@pytest.fixture
+def timed_test(request):
+    """is_timed, for fixtures of a test module that open pages of their own."""
+    return is_timed(request)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "fresh_context: each test gets a browser context of its own")
     config.addinivalue_line("markers", "timed: measures the page's time (long tasks, 'at once'):"
@@ -161,7 +167,7 @@ def timed_context(visitor_browser, site):
     shared = SharedContext(visitor_browser, site, keep_process=False)
     first = shared.clean_page()
     pageutil.open_playground(first, site, timeout=60_000)
-    first.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    pageutil.wait_service_worker(first)
     first.close()
     first.watch.assert_clean()
     yield shared
@@ -181,21 +187,25 @@ def shared_context(request):
                                    "shared_process_context")
 
 
+def open_test_page(request, browser, site):
+    """A page for the test asking: (page, None), a page of its shared context with the
+    site's storage emptied; or with fresh contexts (page, context), a context of its own."""
+    if wants_fresh_context(request):
+        context, page = new_page(browser, site)
+        return page, context
+    return shared_context(request).clean_page(), None
+
+
 @pytest.fixture
 def page(request, browser, site):
-    fresh = wants_fresh_context(request)
-    if fresh:
-        context, page = new_page(browser, site)
-    else:
-        shared = shared_context(request)
-        page = shared.clean_page()
+    page, own_context = open_test_page(request, browser, site)
     yield page
     longtasks.stop_trace()  # a long-task check the test began and did not end
     violations = page.watch.csp_violations()
-    if fresh:
-        context.close()
+    if own_context:
+        own_context.close()
     else:
-        shared.close_pages()
+        shared_context(request).close_pages()
     page.watch.assert_clean()
     assert violations == [], f"Content-Security-Policy violations: {violations}"
 
@@ -209,13 +219,12 @@ def empty_storage_page(request, page, browser, site):
     contexts = []
 
     def open_page():
-        if wants_fresh_context(request):
-            context, other = new_page(browser, site)
-            contexts.append(context)
-            return other
-        shared = shared_context(request)
-        shared.close_pages()
-        return shared.clean_page()
+        if not wants_fresh_context(request):
+            shared_context(request).close_pages()
+        other, own_context = open_test_page(request, browser, site)
+        if own_context:
+            contexts.append(own_context)
+        return other
 
     yield open_page
     for context in contexts:

@@ -8,6 +8,12 @@ def open_playground(page, site, query="", timeout=30_000):
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=timeout)
 
 
+def wait_service_worker(page):
+    """Wait until the site's service worker is active: on a first visit, once it has
+    copied and checked the whole site."""
+    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+
+
 def open_lessons(page, site, lesson="", timeout=60_000):
     """Open the lessons page (at `lesson`'s view) and wait until both its Pythons run."""
     page.goto(f"{site}lessons.html" + (f"#{lesson}" if lesson else ""))

@@ -8,7 +8,7 @@ with the losses the CLI's code computes for the same run."""
 
 import pytest
 from longtasks import assert_no_long_tasks, start_long_task_check
-from pageutil import open_playground, py_call
+from pageutil import open_playground, py_call, wait_service_worker
 
 from tinygpt import settings as table
 from tinygpt.trainer import Trainer
@@ -25,7 +25,7 @@ def test_the_one_minute_recipe_on_the_city_names_has_no_long_task(page, site):
     # the page is ready: on two cores that slows the page's first tasks past 50 ms, which
     # is not what this test is about. (The timed tests' context made its first visit before
     # them, conftest.timed_context; a context of the test's own has not.)
-    page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    wait_service_worker(page)
     start_long_task_check(page)
     page.click("[data-testid=train-toggle]")
     page.wait_for_selector("[data-testid=status][data-state=done]", timeout=300_000)

@@ -33,12 +33,12 @@ def lessons_pages():
 
 
 @pytest.fixture
-def lessons(lessons_pages, request, browser, site):
+def lessons(lessons_pages, request, browser, site, timed_test):
     """The lessons page, opened once for the module's tests (once in each browser they
     need: conftest.browser) and left as each test leaves it: for a timed test, a page of
     the timed tests' context (conftest.timed_context), else in a context of its own."""
     if browser not in lessons_pages:
-        if request.node.get_closest_marker("timed"):
+        if timed_test:
             shared = request.getfixturevalue("timed_context")
             page, close = shared.clean_page(), shared.close_pages
         else:
