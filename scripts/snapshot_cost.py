@@ -35,19 +35,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-from browsing import (  # noqa: E402
-    CHROMIUM_ARGS,
-    DIST,
-    SHARED_PROCESS_ARGS,
-    chromium_path,
-    headless_shell_path,
-    keep_site_process,
-    new_context,
-    serve,
-    watched_page,
-)
+from browsing import DIST, serve, watched_page  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
-from start_cost import busy_seconds  # noqa: E402
+from start_cost import busy_seconds, launch  # noqa: E402
 
 SNAPSHOT_URL = "py/python.snapshot.gz"  # in this script's copy of the site only
 
@@ -132,12 +122,7 @@ def main():
 
 def measure(dist, args, results):
     with serve(dist) as site, sync_playwright() as p:
-        executable = headless_shell_path() if args.shared_process else chromium_path()
-        switches = CHROMIUM_ARGS + (SHARED_PROCESS_ARGS if args.shared_process else [])
-        browser = p.chromium.launch(executable_path=executable, args=switches)
-        context = new_context(browser, timezone_id="America/New_York")
-        if args.shared_process:
-            keep_site_process(context, site)
+        browser, context = launch(p, site, args.shared_process, timezone_id="America/New_York")
         for i in range(args.starts):
             kind = ("plain", "snapshot")[i % 2]
             page = watched_page(context, site)

@@ -48,6 +48,21 @@ def busy_seconds():
     return (sum(fields) - fields[3] - fields[4]) / 100
 
 
+def launch(playwright, site, shared_process, switches=CHROMIUM_ARGS, more=(), **context_options):
+    """Chromium as the browser tests run it, and a context for `site`: with shared_process,
+    the headless shell, the pages in one renderer process that keeps its compiled Pyodide
+    (the tests that measure no time); else the full browser, a renderer process per page
+    (a visitor's, and the timed tests'). `more`: switches after the tests' own."""
+    executable = headless_shell_path() if shared_process else chromium_path()
+    extra = SHARED_PROCESS_ARGS if shared_process else []
+    browser = playwright.chromium.launch(executable_path=executable,
+                                         args=[*switches, *extra, *more])
+    context = new_context(browser, **context_options)
+    if shared_process:
+        keep_site_process(context, site)
+    return browser, context
+
+
 def thread_times(trace):
     """Thread time (ms) of the trace's top-level tasks, per (process, thread) name."""
     events = json.loads(trace)["traceEvents"]
@@ -74,14 +89,9 @@ def main():
     args = parser.parse_args()
     switches = [a for a in CHROMIUM_ARGS
                 if not (args.playwright_features and a.startswith("--disable-features="))]
-    switches += (SHARED_PROCESS_ARGS if args.shared_process else []) + args.switches
     ready, processor = [], []
     with serve(DIST) as site, sync_playwright() as p:
-        executable = headless_shell_path() if args.shared_process else chromium_path()
-        browser = p.chromium.launch(executable_path=executable, args=switches)
-        context = new_context(browser)
-        if args.shared_process:
-            keep_site_process(context, site)
+        browser, context = launch(p, site, args.shared_process, switches, args.switches)
         for i in range(args.starts):
             page = watched_page(context, site)
             tracing = args.trace and i == args.starts - 1
