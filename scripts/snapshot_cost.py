@@ -6,9 +6,9 @@ playground starts it from the service worker's copy (the compiled standard libra
 The snapshot is made by the site's own Pyodide under Node, as a build would make it
 (Python started, the package unpacked, `tinygpt.web` imported, then
 `pyodide.makeMemorySnapshot()`), gzipped, and served from a copy of dist/ with it added
-(the site has no snapshot). Starts alternate, plain then snapshot,
-each in a new page of one browser context; each is timed to "imported" and charged the
-whole machine's processor time over that span (Linux's /proc/stat: run it on a quiet
+(the site has no snapshot). Starts alternate, plain then snapshot, each in a new page of
+one browser context; each is timed to "imported" and charged the whole machine's
+processor time over that span (Linux's /proc/stat: run it on a quiet
 machine). After each start the page trains 5 steps and reads back what Python read as it
 started, so the two kinds of start can be compared: the losses (the same, or the snapshot
 is wrong), a draw of `random` after `random.seed()` (differs from start to start when
@@ -93,8 +93,11 @@ repr(([trainer.step() for _ in range(5)], random.random(), time.timezone))
 def make_snapshot(dist):
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "snapshot"
-        subprocess.run(["node", "--input-type=module", "-e", MAKE_SNAPSHOT, str(dist), str(out)],
-                       check=True, capture_output=True)
+        done = subprocess.run(
+            ["node", "--input-type=module", "-e", MAKE_SNAPSHOT, str(dist), str(out)],
+            capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"Pyodide under Node could not make the snapshot: {done.stderr[-1500:]}")
         raw = out.read_bytes()
     return raw, gzip.compress(raw, compresslevel=6)
 
