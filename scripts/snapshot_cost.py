@@ -41,7 +41,9 @@ from start_cost import busy_seconds, launch  # noqa: E402
 
 SNAPSHOT_URL = "py/python.snapshot.gz"  # in this script's copy of the site only
 
-# Run by Node with the site's Pyodide: writes the snapshot (raw bytes) to argv[2].
+# Run by Node with the site's Pyodide, started with the options app/python-package.js
+# gives it (it cannot run there: it downloads with fetch): writes the snapshot (raw bytes)
+# to argv[2].
 MAKE_SNAPSHOT = """
 import fs from "node:fs";
 const [dist, out] = process.argv.slice(1);
@@ -57,26 +59,19 @@ pyodide.runPython("import sys; sys.path.insert(0, '/home/pyodide'); import tinyg
 fs.writeFileSync(out, pyodide.makeMemorySnapshot());
 """
 
-# In a page of the site: start Python (from the snapshot if asked), unpack the package,
-# import tinygpt.web; the milliseconds that took.
+# In a page of the site: start Python as the pages start theirs (app/python-package.js,
+# from the service worker's copy: the compiled standard library), from the snapshot if
+# asked, then import tinygpt.web; the milliseconds that took.
 START = """async ([site, snapshotUrl]) => {
   const began = performance.now();
-  const { loadPyodide } = await import(site + "vendor/pyodide/pyodide.mjs");
-  const archive = fetch(site + "py/tinygpt.zip").then((r) => r.arrayBuffer());
-  const options = {
-    indexURL: site + "vendor/pyodide/",
-    stdLibURL: site + "vendor/pyodide/python_stdlib.compiled.zip",
-    packages: [], env: { PYTHONDONTWRITEBYTECODE: "1" },
-  };
+  const { startPython } = await import(site + "app/python-package.js");
+  const loadOptions = {};
   if (snapshotUrl) {
     const gunzipped = (await fetch(snapshotUrl)).body.pipeThrough(new DecompressionStream("gzip"));
-    options._loadSnapshot = new Uint8Array(await new Response(gunzipped).arrayBuffer());
+    loadOptions._loadSnapshot = new Uint8Array(await new Response(gunzipped).arrayBuffer());
   }
-  const pyodide = await loadPyodide(options);
-  pyodide.unpackArchive(await archive, "zip", { extractDir: "/home/pyodide" });
-  pyodide.runPython(`import sys
-if '/home/pyodide' not in sys.path: sys.path.insert(0, '/home/pyodide')
-import tinygpt.web`);
+  const pyodide = await startPython(new URL(site), { compiled: true, loadOptions });
+  pyodide.runPython("import tinygpt.web");
   window.__pyodide = pyodide;
   return performance.now() - began;
 }"""
@@ -109,12 +104,11 @@ def main():
     args = parser.parse_args()
     raw, packed = make_snapshot(DIST)
     print(f"snapshot: {len(raw) / 1e6:.1f} MB, {len(packed) / 1e6:.1f} MB gzipped")
-    results = {"plain": [], "snapshot": []}
     with tempfile.TemporaryDirectory() as folder:
         copy = Path(folder) / "dist"
         shutil.copytree(DIST, copy)
         (copy / SNAPSHOT_URL).write_bytes(packed)
-        measure(copy, args, results)
+        results = measure(copy, args)
     for kind, runs in results.items():
         print(f"median, {kind:8}: imported in {statistics.median(r[0] for r in runs):.2f} s,"
               f" {statistics.median(r[1] for r in runs):.2f} s of processor")
@@ -123,7 +117,9 @@ def main():
     return 0 if same else 1
 
 
-def measure(dist, args, results):
+def measure(dist, args):
+    """{kind: [(seconds, processor seconds, losses, draw, time zone)]}, a start each."""
+    results = {"plain": [], "snapshot": []}
     with serve(dist) as site, sync_playwright() as p:
         browser, context = launch(p, site, args.shared_process, timezone_id="America/New_York")
         for i in range(args.starts):
@@ -141,6 +137,7 @@ def measure(dist, args, results):
                   flush=True)
             page.close()
         browser.close()
+    return results
 
 
 if __name__ == "__main__":

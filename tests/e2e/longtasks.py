@@ -98,6 +98,8 @@ def thread_times(tasks, events):
         def overlap(run, begin=begin, end=end):
             return min(end, run["ts"] + run["dur"]) - max(begin, run["ts"])
 
+        # The thread's task that covers most of the long task, if it covers over half of
+        # it (µs against ms: duration * 500 is half the duration in µs); else unknown.
         best = max(runs, key=overlap, default=None)
         ran = best["tdur"] / 1000 if best and overlap(best) > duration * 500 else None
         timed.append((start, duration, ran))

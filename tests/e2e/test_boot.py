@@ -13,10 +13,9 @@ from html import unescape
 import pytest
 from browsing import DIST, ROOT, SharedContext, new_page, serve
 from elsewhere import elsewhere
-from pageutil import error_text, open_playground, wait_error
+from pageutil import error_text, open_lessons, open_playground, wait_error
 
 READY = "[data-testid=status][data-state=ready]"
-LESSONS_READY = "[data-testid=python-status][data-state=ready]"
 FIRST_VISIT_GZIP_BYTES = 4_500_000  # the budget for the playground's first visit (README)
 
 REQUESTED = """() => [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)]
@@ -132,8 +131,7 @@ def run_cell(page, code, view="tokens"):
 
 
 def test_a_cell_can_import_what_the_pages_do_not_start_with(page, site):
-    page.goto(site + "lessons.html#tokens")
-    page.wait_for_selector(LESSONS_READY, timeout=90_000)
+    open_lessons(page, site, "tokens", timeout=90_000)
     state, output = run_cell(page, "import sys\nprint('xml' in sys.modules)")
     assert (state, output.strip()) == ("done", "False")
     # The rest of the standard library is fetched once, then imports work as anywhere.
@@ -205,8 +203,7 @@ def test_a_lesson_cell_cannot_reach_another_origin_on_a_first_visit(browser, bar
         # A first visit, before any service worker (which adds the header) is there.
         context, page = new_page(browser, bare_site, service_workers="block")
         try:
-            page.goto(bare_site + "lessons.html#tokens")
-            page.wait_for_selector(LESSONS_READY, timeout=90_000)
+            open_lessons(page, bare_site, "tokens", timeout=90_000)
             headers = page.evaluate("fetch('app/lessons/python-worker.js').then((r) => "
                                     "[...r.headers.keys()])")
             assert "content-security-policy" not in headers  # as GitHub Pages serves it
