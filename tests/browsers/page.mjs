@@ -16,7 +16,13 @@ export function selected(engines) {
 // reason, except in CI (the CI variable, set by .ci/run and GitHub): there the missing
 // browser is a failure.
 export function forEachEngine(engines, body, { lang } = {}) {
-  for (const name of selected(engines)) {
+  const chosen = selected(engines);
+  if (chosen.length === 0) {
+    // A file with no test at all never ends in Node 20: its top-level before() hooks run
+    // (the server starts) but its after() hooks do not (the server never stops).
+    test(`${engines.join(", ")}`, { skip: `not in TINYGPT_ENGINES (${process.env.TINYGPT_ENGINES})` }, () => {});
+  }
+  for (const name of chosen) {
     const why = missing(name);
     if (why && process.env.CI) {
       test(`${name}: installed`, () => assert.fail(`${name} is missing in CI: ${why}`));
