@@ -7,8 +7,8 @@
 //   webkit    WebKitGTK's MiniBrowser through WebKitWebDriver (classic WebDriver), driven
 //             by selenium-webdriver, in a virtual X display (Xvfb). A driver holds one
 //             session at a time, and each session is a new ephemeral profile.
-//   chromium  the system Chromium through puppeteer-core, for the tests that compare all
-//             three (the rest of the suite drives Chromium with Playwright).
+// (Chromium is tested by tests/e2e, with Playwright: the Chromium cases of these tests
+// are there too.)
 import fs from "node:fs";
 import puppeteer from "puppeteer-core";
 import { Builder } from "selenium-webdriver";
@@ -23,7 +23,6 @@ const find = (variable, ...paths) =>
 
 export const PATHS = {
   firefox: () => find("FIREFOX_PATH", "/usr/bin/firefox-esr", "/usr/bin/firefox"),
-  chromium: () => find("CHROMIUM_PATH", "/usr/bin/chromium", "/usr/bin/chromium-browser"),
   webkitDriver: () => find("WEBKIT_DRIVER_PATH", "/usr/bin/WebKitWebDriver"),
   miniBrowser: () =>
     find(
@@ -37,7 +36,6 @@ export const PATHS = {
 export function missing(name) {
   const need = {
     firefox: [["Firefox (Debian package firefox-esr; or set FIREFOX_PATH)", PATHS.firefox()]],
-    chromium: [["Chromium (Debian package chromium; or set CHROMIUM_PATH)", PATHS.chromium()]],
     webkit: [
       ["WebKitWebDriver (Debian package webkit2gtk-driver)", PATHS.webkitDriver()],
       ["MiniBrowser (Debian package libwebkit2gtk-4.1-0)", PATHS.miniBrowser()],
@@ -54,22 +52,17 @@ function environment(lang) {
   return env;
 }
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-  "--no-first-run",
-  // the omnibox popup each new window preloads (a page of its own): see tests/e2e/browsing.py
-  "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup",
-];
-
 export async function launchEngine(name, { lang = "en_US.UTF-8" } = {}) {
   const why = missing(name);
   if (why) throw new Error(`${name} cannot run here: missing ${why}`);
   if (name === "webkit") return within(120, "starting WebKitWebDriver", WebKitEngine.launch(lang));
-  const options = {
-    firefox: { browser: "firefox", executablePath: PATHS.firefox() },
-    chromium: { browser: "chrome", executablePath: PATHS.chromium(), args: CHROMIUM_ARGS },
-  }[name];
-  const launching = puppeteer.launch({ ...options, headless: true, env: environment(lang), protocolTimeout: 300_000 });
+  const launching = puppeteer.launch({
+    browser: "firefox",
+    executablePath: PATHS.firefox(),
+    headless: true,
+    env: environment(lang),
+    protocolTimeout: 300_000,
+  });
   const browser = await within(120, `starting ${name}`, launching);
   return new PuppeteerEngine(name, browser);
 }

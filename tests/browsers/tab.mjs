@@ -2,8 +2,8 @@
 // go to a URL, reload, wait for a condition, close. Every call has a deadline.
 //
 // A tab also records what the page did that the tests check afterwards: requests to other
-// origins (every request where the driver reports them, Firefox and Chromium over their
-// protocols; in every engine the documents' own Resource Timing entries), uncaught errors
+// origins (every request where the driver reports them, Firefox over WebDriver
+// BiDi; in every engine the documents' own Resource Timing entries), uncaught errors
 // and Content-Security-Policy violations (a recorder installed before the page's scripts
 // where the driver can, else just after each load: classic WebDriver, WebKit).
 import { By } from "selenium-webdriver";

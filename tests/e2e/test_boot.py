@@ -289,9 +289,20 @@ def failing_page(shared, path, handler):
         shared.close_pages()
 
 
-@pytest.mark.parametrize("path", ["app/main.js", "vendor/uplot/uPlot.esm.js", "app/dom.js"])
-def test_a_playground_whose_code_fails_to_load_says_so(no_worker_context, site, path):
-    with failing_page(no_worker_context, path, lambda route: route.abort()) as page:
+def not_found(route):
+    route.fulfill(status=404, content_type="text/plain", body="Not found")
+
+
+# A request that fails, or a file the server does not have (404): the whole module graph
+# of the page fails. (tests/browsers checks a missing module in Firefox and WebKit too.)
+@pytest.mark.parametrize("path,answer", [
+    ("app/main.js", lambda route: route.abort()),
+    ("vendor/uplot/uPlot.esm.js", lambda route: route.abort()),
+    ("app/dom.js", lambda route: route.abort()),
+    ("app/chart.js", not_found),
+], ids=["main.js failed", "uPlot failed", "dom.js failed", "chart.js missing"])
+def test_a_playground_whose_code_fails_to_load_says_so(no_worker_context, site, path, answer):
+    with failing_page(no_worker_context, path, answer) as page:
         page.goto(site)
         text = wait_for_failure(page)
         assert "app/main.js" in text and "Reload the page" in text, text
@@ -299,17 +310,22 @@ def test_a_playground_whose_code_fails_to_load_says_so(no_worker_context, site, 
         assert page.text_content("#load-label") == "TinyGPT could not start."
 
 
-def test_a_playground_whose_code_throws_as_it_starts_says_so(no_worker_context, site):
+# A module that throws as it is imported: ours, or uPlot as it did under a language Intl
+# rejects (WebKitGTK's "C"; tests/browsers checks that case in Firefox and WebKit too).
+@pytest.mark.parametrize("path,code", [
+    ("app/chart.js", "export const SMOOTHING = 0.95; export function smooth() {}"
+                     " export class LossChart {}\nthrow new Error('the chart broke on purpose');"),
+    ("vendor/uplot/uPlot.esm.js", "throw new RangeError('the chart broke on purpose');"
+                                  "\nexport default null;"),
+], ids=["chart.js", "uPlot"])
+def test_a_playground_whose_code_throws_as_it_starts_says_so(no_worker_context, site, path, code):
     def throwing(route):
-        # What chart.js exports, then what uPlot did under a language Intl rejects.
-        route.fulfill(status=200, content_type="text/javascript", body=(
-            "export const SMOOTHING = 0.95; export function smooth() {}"
-            " export class LossChart {}\nthrow new Error('the chart broke on purpose');"))
+        route.fulfill(status=200, content_type="text/javascript", body=code)
 
-    with failing_page(no_worker_context, "app/chart.js", throwing) as page:
+    with failing_page(no_worker_context, path, throwing) as page:
         page.goto(site)
         text = wait_for_failure(page)
-        assert "the chart broke on purpose" in text, text
+        assert "the chart broke on purpose" in text and "Reload the page" in text, text
         assert page.get_attribute("[data-testid=status]", "data-state") == "error"
 
 
