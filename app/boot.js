@@ -9,7 +9,6 @@ const STAGES = [
   ["pyodide.asm.mjs", 25, "Downloading the Python runtime…"],
   ["python_stdlib", 45, "Downloading Python's standard library…"],
   ["pyodide.asm.wasm", 65, "Compiling Python (WebAssembly)…"],
-  ["playground.snapshot", 70, "Restoring Python as the site saved it…"], // a returning visitor's
   ["Loaded Pyodide", 75, "Starting Python…"],
   ["Loaded files", 85, "Importing tinygpt…"],
   ["Importing tinygpt", 90, "Importing tinygpt…"],

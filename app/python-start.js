@@ -5,21 +5,15 @@
 // kept in window.tinygptStartFailure and announced as "tinygpt:failed", so the page's
 // watchdog (boot.js) reports it even if it starts listening later.
 import { servedFromCache } from "./offline.js";
-import { RESTORED, startPython } from "./python-package.js";
+import { startPython } from "./python-package.js";
 
 window.dispatchEvent(new CustomEvent("tinygpt:module-ran", { detail: import.meta.url })); // app/watchdog.js
 const say = (type, detail) => window.dispatchEvent(new CustomEvent(type, { detail }));
 
 async function start() {
-  const cached = servedFromCache(); // a returning visitor's page: the whole site is at hand
-  window.tinygptPythonStart = "plain"; // or "snapshot", once restored from it (for the tests)
   const pyodide = await startPython(new URL("../", import.meta.url), {
-    compiled: cached,
-    snapshot: cached,
-    onStage: (stage) => {
-      if (stage === RESTORED) window.tinygptPythonStart = "snapshot";
-      say("tinygpt:progress", stage);
-    },
+    compiled: servedFromCache(),
+    onStage: (stage) => say("tinygpt:progress", stage),
   });
   say("tinygpt:progress", "Importing tinygpt");
   pyodide.pyimport("tinygpt.web").install();

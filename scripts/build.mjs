@@ -11,7 +11,6 @@ import { buildSync } from "esbuild";
 import { CONTENT_TYPES } from "./content-types.mjs";
 import { CSP } from "./csp.mjs";
 import { writePythonArchives } from "./python-archives.mjs";
-import { writePythonSnapshot } from "./python-snapshot.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 // TINYGPT_DIST lets parallel work build into its own folder; `dist/` otherwise.
@@ -171,7 +170,6 @@ async function build() {
     copy(path.join(nm, "pyodide", file), path.join(dist, "vendor", "pyodide", file));
   }
   const kept = await writePythonArchives({ root, dist, nm, files });
-  await writePythonSnapshot({ root, dist, nm }); // from the Pyodide and archives just copied
   copyUplot();
 
   bundleEditor();

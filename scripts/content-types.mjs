@@ -7,6 +7,4 @@ export const CONTENT_TYPES = {
   ".zip": "application/zip", ".py": "text/plain; charset=utf-8", ".txt": "text/plain; charset=utf-8",
   ".toml": "text/plain; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
   ".webmanifest": "application/manifest+json",
-  // gzip inside, named so that no server sends it as Content-Encoding: gzip (the page unzips it)
-  ".snapshot": "application/octet-stream",
 };

@@ -1,7 +1,7 @@
 // The core path in Firefox and WebKit, as the Chromium tests (tests/e2e) walk it: start to
 // ready, train 100 steps to the terminal's losses (within 1e-9), a reload that brings the
-// run back (Python restored from the build's snapshot), names generated, a names link and
-// a model link opened in fresh profiles, and the first cell of lesson 1. The tests of one engine share its browser and run in order:
+// run back, names generated, a names link and a model link opened in fresh profiles, and
+// the first cell of lesson 1. The tests of one engine share its browser and run in order:
 // each goes on from where the one before left the page.
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -63,12 +63,8 @@ forEachEngine(["firefox", "webkit"], (engine) => {
       STEPS,
       { what: "the finished run saved" },
     );
-    // Once the service worker has the whole site, the reload is a returning visitor's page:
-    // its Python is restored from the build's snapshot (app/python-package.js).
-    await tab.waitFor(() => navigator.serviceWorker.ready.then(() => true), null, { what: "the service worker" });
     await tab.reload();
     await waitState(tab, "done", 240_000);
-    assert.equal(await tab.evaluate(() => window.tinygptPythonStart), "snapshot");
     assert.equal(await stepsDone(tab), STEPS);
     assert.deepEqual((await pyCall(tab, "info")).losses, trained.losses); // bit for bit
     const shownLoss = await tab.evaluate(() => document.querySelector("[data-testid=loss-value]").textContent);

@@ -13,7 +13,7 @@ from html import unescape
 import pytest
 from browsing import DIST, ROOT, SharedContext, new_page, serve
 from elsewhere import elsewhere
-from pageutil import error_text, open_lessons, open_playground, wait_error, wait_service_worker
+from pageutil import error_text, open_lessons, open_playground, wait_error
 
 READY = "[data-testid=status][data-state=ready]"
 FIRST_VISIT_GZIP_BYTES = 4_500_000  # the budget for the playground's first visit (README)
@@ -34,8 +34,7 @@ def test_a_first_visit_downloads_only_what_the_playground_starts_with(page, site
     urls = [u for u in page.evaluate(REQUESTED) if u.startswith(site)]
     names = [u[len(site):] for u in urls]
     # One archive of the package (not the lessons' one), the small standard library, no
-    # PyScript, no lessons; no snapshot (made with the other standard library).
-    assert page.evaluate("window.tinygptPythonStart") == "plain"
+    # PyScript, no lessons.
     assert names.count("py/tinygpt.zip") == 1
     assert [n for n in names if n.startswith("py/")] == ["py/tinygpt.zip"]
     with zipfile.ZipFile(DIST / "py" / "tinygpt.zip") as z:
@@ -370,94 +369,3 @@ def test_a_playground_whose_python_fails_to_start_says_so(no_worker_context, sit
         text = wait_for_failure(page)
         assert "could not start Python" in text and "tinygpt.zip" in text, text
         assert page.get_attribute("[data-testid=status]", "data-state") == "error"
-
-
-# --- a returning visitor's Python, restored from the build's snapshot ---------------------------
-# py/playground.snapshot (scripts/python-snapshot.mjs) is Python's memory once started, made
-# by the site's Pyodide under Node; app/python-package.js restores it instead of starting
-# Python when the page starts with the compiled standard library. Checked here against a
-# plain start and CPython; tests/browsers checks that Firefox and WebKit restore it too.
-SNAPSHOT_NAMES = "emma\nolivia\nava\nisabella\nsophia\n"
-
-# Starts a Python in the page as python-package.js starts the playground's (from the
-# snapshot if asked), then answers whether the snapshot was used and what that Python does.
-START_AND_ASK = """async ([site, snapshot, names]) => {
-    const { startPython, RESTORED } = await import(site + "app/python-package.js");
-    const stages = [];
-    const pyodide = await startPython(new URL(site), { compiled: true, snapshot,
-                                                        onStage: (s) => stages.push(s) });
-    pyodide.globals.set("names", names);
-    return [stages.includes(RESTORED), JSON.parse(pyodide.runPython(`
-import json, random, sys
-from pathlib import Path
-import js
-import tinygpt
-from tinygpt.trainer import Trainer
-trainer = Trainer(names, steps=5, seed=3)
-json.dumps({
-    "losses": [trainer.step() for _ in range(5)],
-    "draw": random.random(),
-    "page": js.location.href,  # the page's global object, not the Node that made it
-    "home_on_path": sys.path.count("/home/pyodide"),
-    # a file of the package no module imported: read from the unpacked archive
-    "export_project": (Path(tinygpt.__file__).parent / "pytorch" / "train.py").stat().st_size,
-})`))];
-}"""
-
-
-def cpython_losses():
-    from tinygpt.trainer import Trainer
-    trainer = Trainer(SNAPSHOT_NAMES, steps=5, seed=3)
-    return [trainer.step() for _ in range(5)]
-
-
-def test_python_restored_from_the_snapshot_is_python_started_plainly(page, site):
-    page.goto(site + "schema.json")  # a document at the site's root, with no Python of its own
-    runs = [page.evaluate(START_AND_ASK, [site, snapshot, SNAPSHOT_NAMES])
-            for snapshot in (False, True, True)]
-    assert [restored for restored, _ in runs] == [False, True, True]
-    plain, first, second = (answer for _, answer in runs)
-    expected = cpython_losses()
-    for answer in (plain, first, second):
-        assert max(abs(a - b) for a, b in zip(answer["losses"], expected)) < 1e-9, answer
-        assert answer["page"] == site + "schema.json"
-        assert answer["home_on_path"] == 1
-        assert answer["export_project"] > 0
-    assert first["losses"] == plain["losses"]  # bit for bit
-    # Reseeded from the browser: each restore draws its own numbers.
-    assert len({plain["draw"], first["draw"], second["draw"]}) == 3
-
-
-def gzipped(data):
-    return lambda route: route.fulfill(status=200, content_type="application/octet-stream",
-                                       body=gzip.compress(data))
-
-
-@pytest.mark.parametrize("answer", [
-    not_found,
-    lambda route: route.fulfill(status=200, body=b"not gzip at all"),
-    gzipped(b"\0" * 4096),  # unzips, but is no Python's memory
-    lambda route: route.abort(),
-], ids=["missing", "not gzip", "not a snapshot", "failed"])
-def test_a_snapshot_that_cannot_be_restored_gives_a_plain_start(no_worker_context, site, answer):
-    with failing_page(no_worker_context, "py/playground.snapshot", answer) as page:
-        warnings = []
-        page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
-        page.goto(site + "schema.json")
-        restored, ran = page.evaluate(START_AND_ASK, [site, True, SNAPSHOT_NAMES])
-        assert not restored
-        assert max(abs(a - b) for a, b in zip(ran["losses"], cpython_losses())) < 1e-9
-        assert any(w.startswith("Python starts without its snapshot") for w in warnings), warnings
-
-
-def test_a_returning_visitors_playground_starts_from_the_snapshot(page, site):
-    open_playground(page, site, "?steps=20&seed=3")
-    if page.evaluate("window.tinygptPythonStart") == "plain":  # the context's first visit
-        assert not page.evaluate("navigator.serviceWorker.controller")
-        wait_service_worker(page)  # it has copied the site, the snapshot with it
-        page.reload()
-        page.wait_for_selector("[data-testid=status][data-state=ready]")
-    assert page.evaluate("window.tinygptPythonStart") == "snapshot"
-    page.click("[data-testid=train-toggle]")
-    page.wait_for_selector("[data-testid=status][data-state=done]", timeout=60_000)
-    assert len(page.evaluate("JSON.parse(window.tinygptCall('info', '{}')).ok.losses")) == 20
