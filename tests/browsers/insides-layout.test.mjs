@@ -3,8 +3,9 @@
 // `content-visibility: auto`, a view drawn while out of sight kept a placeholder height
 // until it was scrolled to, then took its real one: the Generate button below moved 47 px
 // in Firefox, and a view grew by 266 px on a phone in Chromium.) In Firefox and WebKit
-// (Chromium: tests/e2e/test_insides_page.py), on a wide screen and on a phone: after a run has filled the views, scrolling each of them
-// into view leaves every view's height and the position of what follows unchanged.
+// (Chromium: tests/e2e/test_insides_page.py), on a wide screen and on a phone: after a run
+// has filled the views, scrolling each of them into view leaves every view's height and
+// the position of what follows unchanged.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { assertClean, forEachEngine, openPlayground, waitState } from "./page.mjs";
