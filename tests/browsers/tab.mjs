@@ -65,6 +65,8 @@ class Tab {
 
   // Reads what the current document recorded, before it goes (a navigation, a reload,
   // closing the tab), taking its errors and violations out (a document can outlive a read).
+  // A request still under way is not seen in WebKit, whose only record of requests is
+  // this: a Resource Timing entry is added once the body has arrived.
   async collect() {
     if (!this.origin) return;
     try {

@@ -26,6 +26,11 @@ def show_lesson(page, site, lesson):
     page.wait_for_selector(f"[data-view={lesson}]:not([hidden])")
 
 
+def two_frames(page):
+    """Wait until the page has drawn twice: what a change of layout made is on screen."""
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def wait_restored(page, timeout=30_000):
     """Wait until the playground's start-up restore is over; "run" if a saved run came
     back, "none" if there was none to restore (or it stayed in another tab)."""

@@ -4,7 +4,7 @@ a model opened from a file."""
 
 import pytest
 from longtasks import assert_no_long_tasks, start_long_task_check
-from pageutil import open_playground, py_call, wait_steps
+from pageutil import open_playground, py_call, two_frames, wait_steps
 
 from tinygpt.checkpoint import dumps
 from tinygpt.trainer import Trainer
@@ -65,7 +65,6 @@ LAYOUT = """() => {
         generate: top(document.querySelector('[data-testid=generate]')),
     };
 }"""
-TWO_FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 def assert_views_keep_their_place(page):
@@ -75,14 +74,14 @@ def assert_views_keep_their_place(page):
     scrolled to: a view grew by 266 px on a phone in Chromium. tests/browsers checks the
     same in Firefox and WebKit.)"""
     page.evaluate("window.scrollTo(0, 0)")
-    page.evaluate(TWO_FRAMES)
+    two_frames(page)
     before = page.evaluate(LAYOUT)
     assert len(before["views"]) == 3
     for i in range(3):
         page.evaluate("(i) => document.querySelectorAll('.insides-view')[i]"
                       ".scrollIntoView({block: 'center'})", i)
-        page.evaluate(TWO_FRAMES)
-        page.evaluate(TWO_FRAMES)
+        two_frames(page)  # scrolled
+        two_frames(page)  # and whatever the scroll set off (a resize) drawn too
         assert page.evaluate(LAYOUT) == before, f"the layout moved when view {i + 1} came into view"
 
 

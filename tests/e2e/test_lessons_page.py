@@ -13,14 +13,13 @@ import time
 
 import pytest
 from browsing import ROOT, new_page
-from pageutil import open_lessons, show_lesson
+from pageutil import open_lessons, show_lesson, two_frames
 
 sys.path.insert(0, str(ROOT / "py"))
 from tinygpt.trainer import Trainer  # noqa: E402 - the package the cells import
 
 LESSONS = ["tokens", "autograd", "attention", "training", "sampling", "build"]
 DONE_STATES = "['done', 'error', 'stopped']"
-TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +83,7 @@ def screenshot(page, lesson, path):
     """
     for editor in view(page, lesson).locator(".cm-editor").all():
         editor.scroll_into_view_if_needed()
-        page.evaluate(TWO_FRAMES)
+        two_frames(page)
     page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True)
 
