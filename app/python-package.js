@@ -5,11 +5,14 @@
 // they use (py/tinygpt-lessons.zip: the lessons' and exercises' modules, the benchmark's
 // and the command line's), which the playground never downloads.
 //
-// The standard library comes in two forms with the same modules (scripts/python_archives.py):
-// source, the smaller download, or compiled, which starts about a second sooner because
-// nothing is compiled. The playground takes the source on a first visit and the compiled
-// one once the service worker has the whole site in its cache; the lessons' workers
-// always take the compiled one (python-worker.js).
+// The standard library and the package come in two forms with the same modules
+// (scripts/python-archives.mjs): source, the smaller download, or compiled (each module
+// beside its bytecode: the package's in py/tinygpt.bytecode.zip, unpacked beside its
+// sources), which starts sooner because nothing is compiled: about a second sooner for
+// the standard library, a fifth for the package. The playground takes the source on a
+// first visit and the compiled one once the service worker has the whole site in its
+// cache; the lessons' workers always take the compiled one (python-worker.js; the
+// lessons' archive has its bytecode in it).
 import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
 
 export const HOME = "/home/pyodide";
@@ -22,7 +25,7 @@ export const stdlibName = (compiled) => (compiled ? "python_stdlib.compiled.zip"
 // loadOptions: more options for loadPyodide (the pages pass none; scripts/snapshot_cost.py
 // passes a memory snapshot, to time a start from one against the pages' own).
 export async function startPython(site, { compiled = false, lessons = false, onStage = () => {}, loadOptions = {} } = {}) {
-  const archive = packageArchives(site, lessons); // meanwhile
+  const archive = packageArchives(site, lessons, compiled); // meanwhile
   archive.catch(() => {}); // reported below, once Pyodide is up
   const indexURL = new URL("vendor/pyodide/", site).href;
   onStage("Loading Pyodide");
@@ -40,9 +43,12 @@ export async function startPython(site, { compiled = false, lessons = false, onS
   return pyodide;
 }
 
-// The package's archives, downloaded side by side (the lessons' one only if asked for).
-function packageArchives(site, lessons) {
-  const names = lessons ? ["py/tinygpt.zip", "py/tinygpt-lessons.zip"] : ["py/tinygpt.zip"];
+// The package's archives, downloaded side by side (the bytecode and the lessons' one
+// only if asked for).
+function packageArchives(site, lessons, compiled = false) {
+  const names = ["py/tinygpt.zip"];
+  if (compiled) names.push("py/tinygpt.bytecode.zip");
+  if (lessons) names.push("py/tinygpt-lessons.zip");
   return Promise.all(names.map((name) => fetchBytes(new URL(name, site))));
 }
 

@@ -9,6 +9,7 @@ import re
 import zipfile
 from contextlib import contextmanager
 from html import unescape
+from pathlib import Path
 
 import pytest
 from browsing import DIST, ROOT, SharedContext, new_page, serve
@@ -87,13 +88,14 @@ def site_imports():
 
 
 # In a page of the site, a Pyodide started as the pages start theirs (python-package.js),
-# with the standard library they start with and nothing else: which names fail to import.
+# with the standard library they start with and nothing else: which names fail to import,
+# and what each module of the package was imported from.
 IMPORT_ALL = """async ([names, compiled]) => {
     const { startPython } = await import("./app/python-package.js");
     const pyodide = await startPython(new URL("./", location.href), { compiled, lessons: true });
     pyodide.globals.set("names", pyodide.toPy(names));
-    return pyodide.runPython(`
-import importlib
+    return JSON.parse(pyodide.runPython(`
+import importlib, importlib.util, json, sys
 failed = []
 for name in names:
     try:
@@ -105,7 +107,24 @@ try:
     failed.append("xml.dom imported: the archive is not trimmed")
 except ImportError:
     pass
-failed`).toJs();
+# What each module of the package was imported from: "bytecode" when the .pyc Python
+# looks for beside it is one this Python loads as it is (its magic number, checked
+# against the source's hash, which matches), "source" when there is none.
+def loaded_from(module):
+    try:
+        with open(module.__spec__.cached, "rb") as f:
+            pyc = f.read(16)
+    except OSError:
+        return "source"
+    with open(module.__file__, "rb") as f:
+        source_hash = importlib.util.source_hash(f.read())
+    if pyc[:4] != importlib.util.MAGIC_NUMBER:
+        return "bytecode of another Python"
+    if int.from_bytes(pyc[4:8], "little") != 0b11:
+        return "bytecode not checked against its source's hash"
+    return "bytecode" if pyc[8:16] == source_hash else "bytecode of another source"
+json.dumps([failed, {name: loaded_from(m) for name, m in sys.modules.items()
+                     if name == "tinygpt" or name.startswith("tinygpt.")}])`));
 }"""
 
 
@@ -114,8 +133,16 @@ def test_the_started_standard_library_has_every_module_the_site_imports(page, si
     names = site_imports()
     assert {"json", "zipfile", "tinygpt.web", "tinygpt.lessons", "tinygpt.data"} <= set(names)
     page.goto(site + "schema.json")  # a document at the site's root, with no Python of its own
-    failed = page.evaluate(IMPORT_ALL, [[n for n in names if n != "tinygpt.web"], compiled])
+    failed, loaded = page.evaluate(IMPORT_ALL, [[n for n in names if n != "tinygpt.web"], compiled])
     assert failed == [], failed
+    # The package's bytecode comes with the compiled standard library (py/tinygpt.bytecode.zip),
+    # not with a first visit's source (its archive has none); the lessons' archive has its own.
+    with zipfile.ZipFile(DIST / "py" / "tinygpt-lessons.zip") as z:
+        lessons = {python_archives.module_name(Path(n), Path("tinygpt"))
+                   for n in z.namelist() if n.endswith(".py")}
+    assert {"tinygpt.session", "tinygpt.lessons", "tinygpt.exercises.train"} <= set(loaded)
+    for name, how in loaded.items():
+        assert how == ("bytecode" if compiled or name in lessons else "source"), (name, how)
 
 
 def run_cell(page, code, view="tokens"):
