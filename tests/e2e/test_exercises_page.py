@@ -8,6 +8,7 @@ One page is shared by the tests of this module (Pyodide starts once), so they ru
 order and each leaves the page usable.
 """
 
+import itertools
 import json
 import sys
 
@@ -253,7 +254,33 @@ JSON_VALUES = st.recursive(
         inner, max_size=4),
     max_leaves=10,
 )
-PLANTED = JSON_VALUES.map(json.dumps) | st.text(max_size=30)
+KEYS = st.sampled_from(IDS + ["__proto__", "constructor", "x"])
+
+
+def planted(shape):
+    """Text, any JSON, and half the time the shape the key holds with anything in it."""
+    return st.one_of(st.text(max_size=30), JSON_VALUES.map(json.dumps), shape.map(json.dumps),
+                     shape.map(json.dumps))
+
+
+PROGRESS = planted(st.fixed_dictionaries({}, optional={
+    "exercises": st.dictionaries(KEYS, JSON_VALUES, min_size=1, max_size=4),
+    "visited": st.lists(JSON_VALUES, max_size=3) | JSON_VALUES,
+    "completed": st.lists(JSON_VALUES, max_size=3) | JSON_VALUES,
+}))
+CODE = planted(st.dictionaries(KEYS, st.fixed_dictionaries(
+    {}, optional={"code": st.text(max_size=6) | JSON_VALUES, "mine": JSON_VALUES}),
+    min_size=1, max_size=4))
+
+
+# progress.js reads both keys as it is imported: a fresh copy of the module (its own URL)
+# reads what was just planted, as a page started on them would.
+READ_PLANTED = """async ([k1, v1, k2, v2, n, ids]) => {
+    localStorage.setItem(k1, v1);
+    localStorage.setItem(k2, v2);
+    const read = await import(`./app/lessons/progress.js?planted=${n}`);
+    return ids.map((id) => [read.exerciseState(id), read.status(id), read.savedCode(id)]);
+}"""
 
 
 def test_saved_progress_and_code_are_checked_when_read(page, site):
@@ -263,22 +290,34 @@ def test_saved_progress_and_code_are_checked_when_read(page, site):
         page.reload()
         page.wait_for_selector("[data-view=start]:not([hidden])")
 
-    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(PLANTED, PLANTED)
+    def shown_states():
+        return dict(page.eval_on_selector_all(
+            ".exercise-progress [data-exercise]",
+            "els => els.map(e => [e.dataset.exercise, e.dataset.state])"))
+
+    fresh = itertools.count()  # a new URL for each example's module
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(PROGRESS, CODE)
     def anything(progress, code):
-        plant(progress, code)
-        states = page.eval_on_selector_all(".exercise-progress [data-exercise]",
-                                           "els => els.map(e => e.dataset.state)")
-        assert len(states) == 7 and set(states) <= {"new", "failed", "passed"}
+        read = page.evaluate(READ_PLANTED, [PROGRESS_KEY, progress, CODE_KEY, code,
+                                            next(fresh), IDS + ["__proto__", "constructor", "x"]])
+        for exercise_state, lesson_status, saved in read:
+            assert exercise_state in {"new", "failed", "passed"}
+            assert lesson_status in {"new", "visited", "completed"}
+            assert saved is None or (set(saved) == {"code", "mine"}
+                                     and isinstance(saved["code"], str)
+                                     and (saved["mine"] is None or isinstance(saved["mine"], str)))
 
     page.goto(site + "lessons.html#start")
     anything()
+    # and the page started on what is not even an object shows every exercise, as new
+    plant("[1, 2]", '"just text"')
+    assert set(shown_states().values()) == {"new"} and len(shown_states()) == 7
     # what fits is kept, what does not is dropped
     plant(json.dumps({"exercises": {"softmax": "passed", "encode": 5, "adam": "won"}}),
           json.dumps({"softmax": {"code": "print('mine')", "mine": 3}, "loss": {"code": 7}}))
-    states = dict(page.eval_on_selector_all(
-        ".exercise-progress [data-exercise]",
-        "els => els.map(e => [e.dataset.exercise, e.dataset.state])"))
+    states = shown_states()
     assert states["softmax"] == "passed" and states["encode"] == states["adam"] == "new"
     show_lesson(page, site, "autograd")
     assert code_of(exercise(page, "softmax")) == "print('mine')"
