@@ -21,10 +21,8 @@ export const HOME = "/home/pyodide";
 export const stdlibName = (compiled) => (compiled ? "python_stdlib.compiled.zip" : "python_stdlib.zip");
 
 // Starts Pyodide with the package on its path. site: the site's root URL; compiled: see
-// above; lessons: with the lessons' archive too; onStage(text): called as each stage begins;
-// loadOptions: more options for loadPyodide (the pages pass none; scripts/snapshot_cost.py
-// passes a memory snapshot, to time a start from one against the pages' own).
-export async function startPython(site, { compiled = false, lessons = false, onStage = () => {}, loadOptions = {} } = {}) {
+// above; lessons: with the lessons' archive too; onStage(text): called as each stage begins.
+export async function startPython(site, { compiled = false, lessons = false, onStage = () => {} } = {}) {
   const archive = packageArchives(site, lessons, compiled); // meanwhile
   archive.catch(() => {}); // reported below, once Pyodide is up
   const indexURL = new URL("vendor/pyodide/", site).href;
@@ -35,7 +33,6 @@ export async function startPython(site, { compiled = false, lessons = false, onS
     packages: [],
     // Bytecode written to the in-memory file system would be gone on the next visit.
     env: { PYTHONDONTWRITEBYTECODE: "1" },
-    ...loadOptions,
   });
   onStage("Loaded Pyodide");
   await installTinygpt(pyodide, site, HOME, archive);

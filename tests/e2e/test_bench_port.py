@@ -142,23 +142,3 @@ def test_the_start_cost_script_runs_and_prints_its_medians():
                        out, re.M)
     assert median and float(median[1]) > 0, out
     assert re.search(r"^\s+\d+  Renderer / CrRendererMain$", out, re.M), out
-
-
-def test_the_snapshot_cost_script_runs_and_compares_both_starts():
-    # scripts/snapshot_cost.py, which README's figures for a start from Pyodide's memory
-    # snapshot come from, at one start of each kind: the snapshot is made under Node, and
-    # the losses after either start must be the same (the script exits 1 otherwise).
-    done = subprocess.run([sys.executable, "scripts/snapshot_cost.py", "--starts", "2"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    out = done.stdout
-    assert re.search(r"^snapshot: [\d.]+ MB, [\d.]+ MB gzipped$", out, re.M), out
-    starts = re.findall(r"^start \d, (plain|snapshot) *: imported in [\d.]+ s, [\d.]+ s of"
-                        r" processor; random after reseeding [\d.]+, time.timezone (-?\d+)$",
-                        out, re.M)
-    assert [kind for kind, _ in starts] == ["plain", "snapshot"], out
-    assert starts[0][1] == "18000", out  # a plain start reads the page's zone (New York)
-    for kind in ("plain", "snapshot"):
-        assert re.search(rf"^median, {kind} *: imported in [\d.]+ s, [\d.]+ s of processor$",
-                         out, re.M), out
-    assert "same losses after every start: yes" in out, out
