@@ -8,7 +8,8 @@
 //   user, /a/ and /b/, share an origin but not caches).
 // - It serves a file only if its bytes hash to the manifest's value. Code running on
 //   this origin (a lesson cell can `import js`) can write into the cache, but what it
-//   plants is never served: a tampered entry is dropped and fetched again.
+//   plants is never served: a tampered entry is dropped and fetched again. A file it
+//   has checked it keeps, and serves again from what it checked (`checked`, below).
 // - Its headers come from the build, never from a cached copy: a planted entry with the
 //   real bytes and a header of its own (`Refresh: 0; url=elsewhere`) would pass the
 //   hash. A file is served with its content type (by extension) and, but for the pages
@@ -57,7 +58,13 @@ async function fetchChecked(path, cache) {
   const good = (await sha256(body)) === MANIFEST[path];
   const served = siteResponse(body, path);
   if (good && cache) await cache.put(new URL(path, SCOPE), served.clone());
-  return { response: served, good };
+  return { response: served, good, body };
+}
+
+function remember(path, body) {
+  const blob = new Blob([body]);
+  checked.set(path, blob);
+  return siteResponse(blob, path);
 }
 
 self.addEventListener("install", (event) => {
@@ -81,17 +88,25 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+// The files this worker has checked, as Blobs of their checked bytes: served again without
+// reading the cache or hashing them (a page's start asks for 13 MB of them), and out of
+// reach of whatever is written into the cache after the check. A new worker (a new build,
+// or this one stopped and started again) checks afresh.
+const checked = new Map();
+
 async function serve(path) {
+  if (checked.has(path)) return siteResponse(checked.get(path), path);
   const cache = await caches.open(CACHE); // this deployment's cache, and no other
   const key = new URL(path, SCOPE);
   const hit = await cache.match(key);
   if (hit) {
     const body = await hit.arrayBuffer();
-    if ((await sha256(body)) === MANIFEST[path]) return siteResponse(body, path);
+    if ((await sha256(body)) === MANIFEST[path]) return remember(path, body);
     await cache.delete(key); // planted or damaged: never served
   }
   try {
-    return (await fetchChecked(path, cache)).response;
+    const { response, good, body } = await fetchChecked(path, cache);
+    return good ? remember(path, body) : response;
   } catch {
     return new Response(`${path} is not available offline.`, { status: 503, headers: { "Content-Type": "text/plain" } });
   }

@@ -187,27 +187,38 @@ def test_another_deployment_keeps_its_own_cache(browser, tmp_path):
         page.watch.assert_clean()
 
 
+# A script on this origin (as a lesson cell can run) writes its own index.html and
+# app/main.js into the service worker's cache.
+PLANT_FILES = """async () => {
+    const [name] = (await caches.keys()).filter((n) => n.startsWith("tinygpt "));
+    const cache = await caches.open(name);
+    const evil = (body, type) => new Response(body, {headers: {"Content-Type": type}});
+    await cache.put("index.html", evil("<h1>planted</h1>", "text/html"));
+    await cache.put("app/main.js", evil("document.title = 'planted';", "text/javascript"));
+    return name;
+}"""
+CACHED_PAGE = "async (name) => (await (await caches.open(name)).match('index.html')).text()"
+
+
 def test_a_planted_file_is_never_served(page, site):
-    # A script on this origin (as a lesson cell can run) writes its own index.html and
-    # app/main.js into the service worker's cache. The next load gets the real ones.
     open_playground(page, site)
     wait_for_cache(page)
-    planted = page.evaluate("""async () => {
-        const [name] = (await caches.keys()).filter((n) => n.startsWith("tinygpt "));
-        const cache = await caches.open(name);
-        const evil = (body, type) => new Response(body, {headers: {"Content-Type": type}});
-        await cache.put("index.html", evil("<h1>planted</h1>", "text/html"));
-        await cache.put("app/main.js", evil("document.title = 'planted';", "text/javascript"));
-        return name;
-    }""")
+    # Planted before the worker served either file: it checks them, finds them planted,
+    # serves the real ones...
+    planted = page.evaluate(PLANT_FILES)
     page.reload()
     page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
     assert "planted" not in page.content() and page.title() != "planted"
-    # ...and the cache holds the real files again.
-    html = page.evaluate(
-        "async (name) => (await (await caches.open(name)).match('index.html')).text()", planted
-    )
+    # ...and puts them back into the cache.
+    html = page.evaluate(CACHED_PAGE, planted)
     assert "planted" not in html and "TinyGPT" in html
+    # Planted after it served them: it serves what it checked then, without reading the
+    # cache again (sw.js), so still the real ones.
+    page.evaluate(PLANT_FILES)
+    assert "planted" in page.evaluate(CACHED_PAGE, planted)  # landed
+    page.reload()
+    page.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
+    assert "planted" not in page.content() and page.title() != "planted"
 
 
 # A script of this origin (a lesson cell can run one) rewrites two cache entries with
