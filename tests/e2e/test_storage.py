@@ -328,7 +328,7 @@ def test_malformed_records_are_kept_aside_and_saving_goes_on(page, site):
 
 
 def test_a_failing_listener_fails_alone(page, site):
-    open_playground(page, site)
+    open_playground(page, site, "?steps=20")  # a short run, to the end below
     answer = page.evaluate("""() => {
         const app = window.tinygptApp, heard = [];
         app.on('settings', () => { throw new Error('this listener broke'); });
