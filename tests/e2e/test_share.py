@@ -10,7 +10,7 @@ import sys
 import zlib
 
 import pytest
-from browsing import DIST, ROOT, new_page
+from browsing import DIST, ROOT
 from pageutil import error_text, generate_names, open_playground, py_call, state
 
 from tinygpt import compact
@@ -80,7 +80,7 @@ def png_size(data):
 # --- names ------------------------------------------------------------------------------------
 
 
-def test_names_link_opens_the_same_names_on_a_card(page, browser, site, screenshots):
+def test_names_link_opens_the_same_names_on_a_card(page, empty_storage_page, site, screenshots):
     train(page, site, "?steps=300&seed=7")
     names = generate(page, seed=5, temperature=0.6)
     link = make_link(page, "names")
@@ -89,29 +89,26 @@ def test_names_link_opens_the_same_names_on_a_card(page, browser, site, screensh
     assert f"{len(link):,} characters" in info
     params = py_call(page, "info")["params"]
 
-    context, fresh = new_page(browser, site)
-    try:
-        fresh.goto(link)
-        fresh.wait_for_selector("[data-testid=name-card]")
-        assert fresh.locator("[data-testid=card-name]").all_text_contents() == names
-        facts = fresh.text_content("[data-testid=card-facts]")
-        assert "US first names" in facts and f"{params:,} parameters" in facts
-        assert "300" in facts and "Loss" in facts
-        assert fresh.is_hidden("#playground")
-        fresh.screenshot(path=str(screenshots / "name-card.png"), full_page=True)
-        # Save as image: a PNG card, downloaded.
-        with fresh.expect_download() as download:
-            fresh.click("[data-testid=card-save-image]")
-        image = screenshots / "name-card-image.png"
-        download.value.save_as(image)
-        assert png_size(image.read_bytes()) == (1200, 630)
-        # "Train your own" goes to the playground, without the link.
-        fresh.click("[data-testid=train-your-own]")
-        assert fresh.is_hidden("[data-testid=name-card]")
-        fresh.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
-        assert "#" not in fresh.url
-    finally:
-        context.close()
+    fresh = empty_storage_page()  # someone the link was sent to
+    fresh.goto(link)
+    fresh.wait_for_selector("[data-testid=name-card]")
+    assert fresh.locator("[data-testid=card-name]").all_text_contents() == names
+    facts = fresh.text_content("[data-testid=card-facts]")
+    assert "US first names" in facts and f"{params:,} parameters" in facts
+    assert "300" in facts and "Loss" in facts
+    assert fresh.is_hidden("#playground")
+    fresh.screenshot(path=str(screenshots / "name-card.png"), full_page=True)
+    # Save as image: a PNG card, downloaded.
+    with fresh.expect_download() as download:
+        fresh.click("[data-testid=card-save-image]")
+    image = screenshots / "name-card-image.png"
+    download.value.save_as(image)
+    assert png_size(image.read_bytes()) == (1200, 630)
+    # "Train your own" goes to the playground, without the link.
+    fresh.click("[data-testid=train-your-own]")
+    assert fresh.is_hidden("[data-testid=name-card]")
+    fresh.wait_for_selector("[data-testid=status][data-state=ready]", timeout=30_000)
+    assert "#" not in fresh.url
     fresh.watch.assert_clean()
 
 
