@@ -114,16 +114,16 @@ def timing_allowed(request):
     longtasks.timing_allowed = True
 
 
-# The modules that take longest, longest first (seconds in one process, from a run of the
-# tests that measure no time on two processes, 2026-12-05: 69, 58, 39, 36, 34, 33, 30, 25,
-# 17, 17, 10, 9, 7, 5). Those tests are spread a module per process, each process taking the
-# next module when it is done (scripts/run_tests.sh: --dist loadfile
-# --no-loadscope-reorder): taken in this order, the processes finish about together
-# instead of one waiting for the other's last long module. Other modules follow in file order.
+# The modules that take longest, longest first (seconds, all in one process, the tests that
+# measure no time, 2026-12-06: 57, 45, 28, 27, 25, 24, 24, 21, 14, 10, 10, 8, 6, 4). Those
+# tests are spread a module per process, each process taking the next module when it is
+# done (scripts/run_tests.sh: --dist loadfile --no-loadscope-reorder): taken in this order,
+# the processes finish about together instead of one waiting for the other's last long
+# module. Other modules follow in file order.
 LONGEST_MODULES = [
-    "test_reliability.py", "test_storage.py", "test_offline.py", "test_share.py",
-    "test_boot.py", "test_bench_port.py", "test_lessons_page.py", "test_page.py",
-    "test_exercises_page.py", "test_runs.py", "test_microgpt_run.py", "test_insides_page.py",
+    "test_reliability.py", "test_storage.py", "test_boot.py", "test_offline.py",
+    "test_share.py", "test_bench_port.py", "test_lessons_page.py", "test_page.py",
+    "test_runs.py", "test_microgpt_run.py", "test_exercises_page.py", "test_insides_page.py",
     "test_export_page.py", "test_untrusted_records.py",
 ]
 
