@@ -21,7 +21,10 @@ if [ $# -gt 0 ]; then
 fi
 cores=(-n auto --maxprocesses 4)  # a process per core, at most 4: each e2e process runs a Chromium of its own
 failed=0
-"${pytest[@]}" tests/py "${cores[@]}" || failed=1
+# worksteal: a process with no tests left takes some of the other's, so the long tests
+# that happen to come last do not leave a core idle (36.5 s instead of 39.7 s, medians of
+# four alternating runs).
+"${pytest[@]}" tests/py "${cores[@]}" --dist worksteal || failed=1
 "${pytest[@]}" tests/e2e -m "not timed" "${cores[@]}" --dist loadfile --no-loadscope-reorder || failed=1
 "${pytest[@]}" tests/e2e -m timed || failed=1
 npm run --silent test:browsers || failed=1
