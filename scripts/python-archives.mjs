@@ -104,11 +104,10 @@ async function makeArchives({ root, nm, files, cells }) {
     FS.writeFile(dest, fs.readFileSync(path.join(root, "py", "tinygpt", file)));
   }
   const playground = files.filter((f) => !lessonsOnly(f));
-  // [files, with their sources, with their bytecode] of each archive
   const archives = {
-    "tinygpt.zip": [playground, true, false],
-    "tinygpt.bytecode.zip": [playground, false, true],
-    "tinygpt-lessons.zip": [files.filter(lessonsOnly), true, true],
+    "tinygpt.zip": { files: playground, sources: true, bytecode: false },
+    "tinygpt.bytecode.zip": { files: playground, sources: false, bytecode: true },
+    "tinygpt-lessons.zip": { files: files.filter(lessonsOnly), sources: true, bytecode: true },
   };
   pyodide.globals.set("archives", pyodide.toPy(archives));
   // Bytecode: each module's checked hash-based .pyc from this Pyodide, where Python's
@@ -121,15 +120,15 @@ async function makeArchives({ root, nm, files, cells }) {
   pyodide.runPython(`
 import importlib.util, zipfile
 from importlib import _bootstrap_external
-for archive, (files, with_sources, with_bytecode) in archives.items():
+for archive, parts in archives.items():
     with zipfile.ZipFile("${BUILD}/" + archive, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        for name in sorted(files):
+        for name in sorted(parts["files"]):
             with open("${BUILD}/src/tinygpt/" + name, "rb") as f:
                 source = f.read()
-            if with_sources:
+            if parts["sources"]:
                 z.writestr(zipfile.ZipInfo("tinygpt/" + name, (1980, 1, 1, 0, 0, 0)), source,
                            zipfile.ZIP_DEFLATED)
-            if not with_bytecode or not name.endswith(".py") or name.startswith("pytorch/"):
+            if not parts["bytecode"] or not name.endswith(".py") or name.startswith("pytorch/"):
                 continue
             path = "${HOME}/tinygpt/" + name  # where the pages unpack it
             code = compile(source, path, "exec", dont_inherit=True)

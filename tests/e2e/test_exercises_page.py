@@ -10,6 +10,7 @@ order and each leaves the page usable.
 
 import itertools
 import json
+import re
 import sys
 
 import pytest
@@ -255,6 +256,9 @@ JSON_VALUES = st.recursive(
     max_leaves=10,
 )
 KEYS = st.sampled_from(IDS + ["__proto__", "constructor", "x"])
+LESSON_IDS = sorted({ex.lesson for ex in EXERCISES.values()})
+# Every name the fuzz asks the reader about.
+ASKED = IDS + LESSON_IDS + ["__proto__", "constructor", "x"]
 
 
 def planted(shape):
@@ -263,30 +267,70 @@ def planted(shape):
                      shape.map(json.dumps))
 
 
+LISTED = st.lists(st.sampled_from(ASKED) | JSON_VALUES, max_size=3) | JSON_VALUES
 PROGRESS = planted(st.fixed_dictionaries({}, optional={
-    "exercises": st.dictionaries(KEYS, JSON_VALUES, min_size=1, max_size=4),
-    "visited": st.lists(JSON_VALUES, max_size=3) | JSON_VALUES,
-    "completed": st.lists(JSON_VALUES, max_size=3) | JSON_VALUES,
+    "exercises": st.dictionaries(KEYS, st.sampled_from(["failed", "passed"]) | JSON_VALUES,
+                                 min_size=1, max_size=4),
+    "visited": LISTED,
+    "completed": LISTED,
 }))
 CODE = planted(st.dictionaries(KEYS, st.fixed_dictionaries(
     {}, optional={"code": st.text(max_size=6) | JSON_VALUES, "mine": JSON_VALUES}),
     min_size=1, max_size=4))
+EXERCISE_ID = re.compile(r"[a-z][a-z0-9-]{0,39}")
 
 
-# progress.js reads both keys as it is imported: a fresh copy of the module (its own URL)
-# reads what was just planted, as a page started on them would.
-READ_PLANTED = """async ([k1, v1, k2, v2, n, ids]) => {
-    localStorage.setItem(k1, v1);
-    localStorage.setItem(k2, v2);
+def expected_reading(progress_text, code_text, ids):
+    """What app/lessons/progress.js must make of the two stored texts, by its rules: a
+    text that is not a JSON object is nothing; a lesson is completed or visited if its
+    name is in that list; an exercise keeps a state only if it is "failed" or "passed",
+    and code only if it is text ("mine" only if it is text too); names are exercise ids.
+    Answers [exerciseState, status, savedCode] for each of `ids`."""
+    def stored(text):
+        def not_json(constant):  # NaN and Infinity: JSON.parse refuses them
+            raise ValueError(constant)
+        try:
+            value = json.loads(text or "{}", parse_constant=not_json)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    progress, code = stored(progress_text), stored(code_text)
+
+    def listed(key):
+        value = progress.get(key)
+        return {x for x in value if isinstance(x, str)} if isinstance(value, list) else set()
+
+    states = progress.get("exercises") if isinstance(progress.get("exercises"), dict) else {}
+    answers = []
+    for name in ids:
+        known = EXERCISE_ID.fullmatch(name) is not None
+        state = states.get(name) if known and states.get(name) in ("failed", "passed") else "new"
+        status = ("completed" if name in listed("completed")
+                  else "visited" if name in listed("visited") else "new")
+        entry, saved = code.get(name), None
+        if known and isinstance(entry, dict) and isinstance(entry.get("code"), str):
+            mine = entry.get("mine")
+            saved = {"code": entry["code"], "mine": mine if isinstance(mine, str) else None}
+        answers.append([state, status, saved])
+    return answers
+
+
+# progress.js reads storage as it is imported: a fresh copy of the module (its own URL)
+# reads what was just planted, as a page started on it would.
+READ_FRESH = """async ([n, ids]) => {
     const read = await import(`./app/lessons/progress.js?planted=${n}`);
     return ids.map((id) => [read.exerciseState(id), read.status(id), read.savedCode(id)]);
 }"""
 
 
 def test_saved_progress_and_code_are_checked_when_read(page, site):
-    def plant(progress, code):
+    def store(progress, code):
         page.evaluate("([k1, v1, k2, v2]) => { localStorage.setItem(k1, v1); "
                       "localStorage.setItem(k2, v2); }", [PROGRESS_KEY, progress, CODE_KEY, code])
+
+    def plant(progress, code):
+        store(progress, code)
         page.reload()
         page.wait_for_selector("[data-view=start]:not([hidden])")
 
@@ -300,14 +344,15 @@ def test_saved_progress_and_code_are_checked_when_read(page, site):
     @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
     @given(PROGRESS, CODE)
     def anything(progress, code):
-        read = page.evaluate(READ_PLANTED, [PROGRESS_KEY, progress, CODE_KEY, code,
-                                            next(fresh), IDS + ["__proto__", "constructor", "x"]])
+        store(progress, code)
+        read = page.evaluate(READ_FRESH, [next(fresh), ASKED])
         for exercise_state, lesson_status, saved in read:
             assert exercise_state in {"new", "failed", "passed"}
             assert lesson_status in {"new", "visited", "completed"}
             assert saved is None or (set(saved) == {"code", "mine"}
                                      and isinstance(saved["code"], str)
                                      and (saved["mine"] is None or isinstance(saved["mine"], str)))
+        assert read == expected_reading(progress, code, ASKED)  # what fits is kept, exactly
 
     page.goto(site + "lessons.html#start")
     anything()
